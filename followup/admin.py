@@ -1,0 +1,189 @@
+"""Django admin for every model: search, filters, and no hard deletes of clinical rows."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from . import models as m
+from .nhs import normalise_nhs_number
+from .services import record_stamp
+
+
+@admin.register(m.Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(m.User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "first_name", "last_name", "role", "team", "is_active"]
+    list_filter = ["role", "team", "is_active", "is_staff"]
+    list_select_related = ["team"]
+    fieldsets = [*BaseUserAdmin.fieldsets, ("Tracker", {"fields": ["role", "team"]})]
+    add_fieldsets = [*BaseUserAdmin.add_fieldsets, ("Tracker", {"fields": ["role", "team"]})]
+
+
+class ProtocolStepInline(admin.TabularInline):
+    model = m.ProtocolStep
+    extra = 1
+
+
+@admin.register(m.FollowUpProtocol)
+class FollowUpProtocolAdmin(admin.ModelAdmin):
+    list_display = ["name", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    inlines = [ProtocolStepInline]
+
+
+@admin.register(m.ProtocolStep)
+class ProtocolStepAdmin(admin.ModelAdmin):
+    list_display = ["protocol", "kind", "start_months", "interval_months", "occurrences"]
+    list_filter = ["kind", "protocol"]
+    list_select_related = ["protocol"]
+    search_fields = ["protocol__name"]
+
+
+class ClinicalRecordAdmin(admin.ModelAdmin):
+    """Shows rows entered in error too (filterable), stamps who/when, never deletes."""
+
+    readonly_fields = [
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "version",
+        "entered_in_error",
+        "error_reason",
+        "error_marked_by",
+        "error_marked_at",
+    ]
+    list_filter = ["entered_in_error"]
+
+    def get_queryset(self, request):
+        queryset = self.model.all_objects.get_queryset()
+        if self.list_select_related:
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        record_stamp(obj, request.user)
+        super().save_model(request, obj, form, change)
+
+    def get_search_results(self, request, queryset, search_term):
+        # "943 476 5919" finds 9434765919: NHS numbers are stored as 10 digits.
+        compact = normalise_nhs_number(search_term)
+        if compact.isdigit() and len(compact) == 10:
+            search_term = compact
+        return super().get_search_results(request, queryset, search_term)
+
+
+PATIENT_SEARCH = ["=patient__nhs_number", "patient__family_name", "patient__given_name", "=patient__hospital_number"]
+
+
+@admin.register(m.Patient)
+class PatientAdmin(ClinicalRecordAdmin):
+    list_display = ["__str__", "date_of_birth", "team", "named_nurse", "status", "follow_up_model"]
+    list_filter = ["status", "team", "follow_up_model", "named_nurse", "entered_in_error"]
+    list_select_related = ["team", "named_nurse"]
+    search_fields = ["=nhs_number", "family_name", "given_name", "=hospital_number"]
+    autocomplete_fields = ["named_nurse"]
+
+
+@admin.register(m.PrimaryDiagnosis)
+class PrimaryDiagnosisAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "laterality", "diagnosed_on", "histology", "er_status", "pr_status", "her2_status"]
+    list_filter = ["laterality", "histology", "er_status", "her2_status", "entered_in_error"]
+    list_select_related = ["patient"]
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ["patient"]
+
+
+@admin.register(m.FollowUpItem)
+class FollowUpItemAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "kind", "due_on", "status", "done_on", "result", "result_acknowledged_at"]
+    list_filter = ["status", "kind", "result", "entered_in_error"]
+    list_select_related = ["patient"]
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ["patient", "protocol_step"]
+    date_hierarchy = "due_on"
+
+
+class RecurrenceSiteInline(admin.TabularInline):
+    model = m.RecurrenceSite
+    fields = ["metastatic_type", "site", "other_site_text", "entered_in_error"]
+    readonly_fields = ["metastatic_type", "site", "other_site_text", "entered_in_error"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        # Sites are added through the recurrence service, which keeps them fitting the type.
+        return False
+
+
+@admin.register(m.Recurrence)
+class RecurrenceAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "metastatic_type", "status", "diagnosed_on", "detection_method"]
+    list_filter = ["metastatic_type", "status", "detection_method", "entered_in_error"]
+    list_select_related = ["patient"]
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ["patient", "primary"]
+    inlines = [RecurrenceSiteInline]
+
+
+@admin.register(m.RecurrenceSite)
+class RecurrenceSiteAdmin(ClinicalRecordAdmin):
+    list_display = ["recurrence", "metastatic_type", "site", "other_site_text"]
+    list_filter = ["metastatic_type", "site", "entered_in_error"]
+    list_select_related = ["recurrence"]
+    search_fields = ["=recurrence__patient__nhs_number", "recurrence__patient__family_name"]
+    raw_id_fields = ["recurrence"]
+
+
+@admin.register(m.RestagingEpisode)
+class RestagingEpisodeAdmin(ClinicalRecordAdmin):
+    list_display = ["recurrence", "opened_on", "target_on", "outcome", "closed_on"]
+    list_filter = ["outcome", "entered_in_error"]
+    list_select_related = ["recurrence"]
+    search_fields = ["=recurrence__patient__nhs_number", "recurrence__patient__family_name"]
+    raw_id_fields = ["recurrence"]
+
+
+class StagingTestSiteInline(admin.TabularInline):
+    model = m.StagingTestSite
+    extra = 0
+    can_delete = False
+
+
+@admin.register(m.StagingTest)
+class StagingTestAdmin(ClinicalRecordAdmin):
+    list_display = ["episode", "modality", "requested_on", "performed_on", "reported_on", "result", "acknowledged_at"]
+    list_filter = ["modality", "result", "entered_in_error"]
+    list_select_related = ["episode"]
+    search_fields = ["=episode__recurrence__patient__nhs_number", "episode__recurrence__patient__family_name"]
+    raw_id_fields = ["episode", "follow_up_of", "distant_recurrence"]
+    inlines = [StagingTestSiteInline]
+
+
+@admin.register(m.StagingTestSite)
+class StagingTestSiteAdmin(admin.ModelAdmin):
+    list_display = ["test", "site", "other_site_text"]
+    list_filter = ["site"]
+    list_select_related = ["test"]
+    search_fields = ["=test__episode__recurrence__patient__nhs_number"]
+    raw_id_fields = ["test"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(m.SymptomReport)
+class SymptomReportAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "reported_on", "area", "red_flag", "triage_outcome", "triaged_at"]
+    list_filter = ["area", "red_flag", "triage_outcome", "entered_in_error"]
+    list_select_related = ["patient"]
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ["patient"]

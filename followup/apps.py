@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FollowupConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "followup"
+    verbose_name = "Breast-care follow-up"

@@ -1,0 +1,219 @@
+"""The query vocabulary: one QuerySet method per question a screen asks.
+
+The failsafe lists of DOMAIN.md are defined here, once; worklists, dashboard
+counts and the demo-data check all call these methods. Default managers already
+leave out rows entered in error; the methods below also leave out rows whose
+*parent* (patient, recurrence, episode) was entered in error.
+"""
+
+from datetime import date, timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Lower, Mod, Substr
+
+from . import choices as c
+
+
+def _model(name: str):
+    return apps.get_model("followup", name)
+
+
+class TeamScopedQuerySet(models.QuerySet):
+    """Access scope: a nurse or clinician sees their team's rows, an admin all.
+
+    ``team_path`` is the lookup from the row to its patient's team.
+    """
+
+    team_path = "patient__team"
+
+    def visible_to(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self
+        if user.team_id is None:
+            return self.none()
+        return self.filter(**{self.team_path: user.team_id})
+
+
+def nhs_number_check_digit() -> models.Expression:
+    """The modulus 11 check digit computed in SQL from the first nine digits (10 = invalid)."""
+    weighted = Value(0)
+    for position in range(1, 10):
+        digit = Cast(Substr("nhs_number", position, 1), models.IntegerField())
+        weighted = weighted + digit * (11 - position)
+    return Mod(11 - Mod(weighted, 11), 11)
+
+
+REPEATED_DIGIT_NUMBERS = [str(d) * 10 for d in range(10)]
+
+
+class PatientQuerySet(TeamScopedQuerySet):
+    team_path = "team"
+
+    def active(self):
+        return self.filter(status__in=c.ACTIVE_PATIENT_STATUSES)
+
+    def search(self, term: str):
+        """NHS number (with or without spaces), hospital number, or name."""
+        term = (term or "").strip()
+        if not term:
+            return self
+        compact = term.replace(" ", "").replace("-", "")
+        if compact.isdigit():
+            return self.filter(Q(nhs_number=compact) | Q(hospital_number__iexact=term))
+        query = Q(hospital_number__iexact=term)
+        words = term.split()
+        name_query = Q()
+        for word in words:
+            name_query &= Q(family_name__icontains=word) | Q(given_name__icontains=word)
+        return self.filter(query | name_query)
+
+    def without_next_follow_up(self):
+        """Failsafe 7: active patients with no open follow-up item at all."""
+        open_items = _model("FollowUpItem").objects.open().filter(patient=OuterRef("pk"))
+        return self.active().filter(~Exists(open_items))
+
+    def missing_nhs_number(self):
+        return self.filter(nhs_number="")
+
+    def invalid_nhs_number(self):
+        """Stored NHS numbers that fail the modulus 11 check or are one repeated digit."""
+        last_digit = Cast(Substr("nhs_number", 10, 1), models.IntegerField())
+        return (
+            self.exclude(nhs_number="")
+            .alias(check_digit=nhs_number_check_digit(), last_digit=last_digit)
+            .filter(~Q(check_digit=F("last_digit")) | Q(nhs_number__in=REPEATED_DIGIT_NUMBERS))
+        )
+
+    def possible_duplicates(self):
+        """Same surname, date of birth and sex, first name starting alike: for a person to review."""
+        others = self.model.objects.filter(
+            date_of_birth=OuterRef("date_of_birth"),
+            sex=OuterRef("sex"),
+        ).exclude(pk=OuterRef("pk"))
+        others = others.alias(family=Lower("family_name"), initial=Lower(Substr("given_name", 1, 1))).filter(
+            family=OuterRef("family_lower"), initial=OuterRef("initial_lower")
+        )
+        return self.alias(
+            family_lower=Lower("family_name"), initial_lower=Lower(Substr("given_name", 1, 1))
+        ).filter(Exists(others))
+
+
+class PrimaryDiagnosisQuerySet(TeamScopedQuerySet):
+    def live(self):
+        return self.filter(patient__entered_in_error=False)
+
+    def missing_laterality(self):
+        return self.live().filter(laterality="")
+
+    def missing_receptors(self):
+        """Invasive primaries with ER, PR or HER2 status not recorded (DCIS has no HER2 testing)."""
+        missing = Q(er_status="") | Q(pr_status="") | (Q(her2_status="") & ~Q(histology=c.Histology.DCIS))
+        return self.live().filter(missing)
+
+
+class FollowUpItemQuerySet(TeamScopedQuerySet):
+    def live(self):
+        return self.filter(patient__entered_in_error=False)
+
+    def open(self):
+        return self.live().filter(status__in=c.OPEN_FOLLOWUP_STATUSES)
+
+    def for_active_patients(self):
+        return self.filter(patient__status__in=c.ACTIVE_PATIENT_STATUSES)
+
+    def overdue(self, *, today: date):
+        """Failsafe 1: open items whose due date passed more than the grace window ago."""
+        cutoff = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
+        return self.open().for_active_patients().filter(due_on__lt=cutoff)
+
+    def escalated(self, *, today: date):
+        cutoff = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
+        return self.overdue(today=today).filter(due_on__lt=cutoff)
+
+    def due_soon(self, *, today: date):
+        """Failsafe 2: open items due within the look-ahead, or past due but still inside the grace window.
+
+        Together with overdue() this leaves no gap: every open item of an active
+        patient due before today + look-ahead is on exactly one of the two lists.
+        """
+        start = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
+        end = today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
+        return self.open().for_active_patients().filter(due_on__gte=start, due_on__lte=end)
+
+    def awaiting_acknowledgement(self):
+        """Failsafe 3 (follow-up half): results recorded and not yet acknowledged."""
+        return self.live().filter(status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True).exclude(result="")
+
+
+class RecurrenceQuerySet(TeamScopedQuerySet):
+    def live(self):
+        return self.filter(patient__entered_in_error=False)
+
+    def not_refuted(self):
+        return self.live().exclude(status=c.RecurrenceStatus.REFUTED)
+
+    def distant(self):
+        return self.not_refuted().filter(metastatic_type=c.MetastaticType.DISTANT)
+
+    def without_site(self):
+        """Data quality: recurrences (not refuted) with no site recorded."""
+        sites = _model("RecurrenceSite").objects.filter(recurrence=OuterRef("pk"))
+        return self.not_refuted().filter(~Exists(sites))
+
+
+class RestagingEpisodeQuerySet(TeamScopedQuerySet):
+    team_path = "recurrence__patient__team"
+
+    def live(self):
+        return self.filter(recurrence__entered_in_error=False, recurrence__patient__entered_in_error=False)
+
+    def incomplete(self):
+        """Failsafe 4: episodes still open (or equivocal), oldest first; refuted recurrences need none."""
+        return (
+            self.live()
+            .filter(outcome__in=c.OPEN_RESTAGING_OUTCOMES)
+            .exclude(recurrence__status=c.RecurrenceStatus.REFUTED)
+            .filter(recurrence__patient__status__in=c.ACTIVE_PATIENT_STATUSES)
+            .order_by("opened_on", "pk")
+        )
+
+
+class StagingTestQuerySet(TeamScopedQuerySet):
+    team_path = "episode__recurrence__patient__team"
+
+    def live(self):
+        return self.filter(
+            episode__entered_in_error=False,
+            episode__recurrence__entered_in_error=False,
+            episode__recurrence__patient__entered_in_error=False,
+        )
+
+    def not_cancelled(self):
+        return self.live().filter(cancelled_on__isnull=True)
+
+    def awaiting_acknowledgement(self):
+        """Failsafe 3 (staging half): results recorded and not yet acknowledged."""
+        return self.not_cancelled().exclude(result="").filter(acknowledged_at__isnull=True)
+
+    def distant_not_recorded(self):
+        """Failsafe 5: a result showing distant disease with no distant recurrence recorded from it."""
+        return self.not_cancelled().filter(result=c.StagingResult.DISTANT, distant_recurrence__isnull=True)
+
+
+class SymptomReportQuerySet(TeamScopedQuerySet):
+    def live(self):
+        return self.filter(patient__entered_in_error=False)
+
+    def awaiting_triage(self):
+        """Failsafe 6: untriaged reports, red flags first, then oldest first."""
+        return (
+            self.live()
+            .filter(triaged_at__isnull=True)
+            .alias(no_red_flag=ExpressionWrapper(Q(red_flag=""), output_field=models.BooleanField()))
+            .order_by("no_red_flag", "reported_on", "pk")
+        )
