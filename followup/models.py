@@ -307,8 +307,9 @@ class ProtocolStep(models.Model):
                 violation_error_message="A step happens at least once.",
             ),
             models.CheckConstraint(
-                condition=Q(occurrences=1, interval_months__isnull=True)
-                | Q(occurrences__gt=1, interval_months__gte=1),
+                condition=Q(occurrences__lte=1, interval_months__isnull=True)
+                # Spelled out: "interval >= 1" alone is NULL for a missing interval, and a CHECK passes NULL.
+                | Q(occurrences__gt=1, interval_months__isnull=False, interval_months__gte=1),
                 name="followup_protocolstep_repeat_has_interval",
                 violation_error_message="A repeated step needs an interval of at least one month; "
                 "a single one has none.",
@@ -519,7 +520,7 @@ class RestagingEpisode(ClinicalRecord):
             ),
             models.CheckConstraint(
                 condition=Q(outcome__in=c.OPEN_RESTAGING_OUTCOMES, closed_on__isnull=True)
-                | (~Q(outcome__in=c.OPEN_RESTAGING_OUTCOMES) & Q(closed_on__gte=F("opened_on"))),
+                | (~Q(outcome__in=c.OPEN_RESTAGING_OUTCOMES) & Q(closed_on__isnull=False, closed_on__gte=F("opened_on"))),
                 name="followup_restagingepisode_closed_has_date",
                 violation_error_message="A closed episode needs a closing date on or after it opened; "
                 "an open one has none.",

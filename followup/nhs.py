@@ -38,9 +38,17 @@ def format_nhs_number(value: str) -> str:
     return value
 
 
-def test_range_nhs_number(n: int) -> str | None:
-    """The n-th number of the 999 test range, or None when its check digit would be 10."""
-    stem = f"999{n:06d}"
-    check = nhs_number.calculate_checksum(stem)
-    number = f"{stem}{check}"
-    return None if check == 10 or nhs_number_error(number) else number
+def nhs_numbers_in_test_range(count: int) -> list[str]:
+    """The first ``count`` valid numbers of the 999 test range, in order (demo and test data only)."""
+    numbers: list[str] = []
+    stem = 0
+    while len(numbers) < count:
+        if stem > 999_999:
+            raise ValueError("The 999 test range holds fewer valid NHS numbers than requested.")
+        digits = f"999{stem:06d}"
+        check = nhs_number.calculate_checksum(digits)
+        number = f"{digits}{check}"
+        if check != 10 and not nhs_number_error(number):
+            numbers.append(number)
+        stem += 1
+    return numbers

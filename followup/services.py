@@ -21,6 +21,7 @@ from .models import (
     FollowUpProtocol,
     Patient,
     PrimaryDiagnosis,
+    ProtocolStep,
     Recurrence,
     RecurrenceSite,
     RestagingEpisode,
@@ -99,26 +100,41 @@ def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: d
     )
     now = timezone.now()
     new_items = []
-    for step in protocol.steps.all():
-        for index in range(step.occurrences):
-            sequence = index + 1
-            if (step.pk, sequence) in existing:
-                continue
-            item = FollowUpItem(
-                patient=patient,
-                kind=step.kind,
-                due_on=add_months(start_on, step.start_months + index * (step.interval_months or 0)),
-                protocol_step=step,
-                sequence=sequence,
-                created_by=by,
-                updated_by=by,
-                created_at=now,
-                updated_at=now,
-            )
-            # Constraints are the database's job here: the slot check above already ran.
-            item.full_clean(validate_constraints=False)
-            new_items.append(item)
+    for slot in protocol_schedule(protocol.steps.all(), start_on=start_on):
+        if (slot.step.pk, slot.sequence) in existing:
+            continue
+        item = FollowUpItem(
+            patient=patient,
+            kind=slot.step.kind,
+            due_on=slot.due_on,
+            protocol_step=slot.step,
+            sequence=slot.sequence,
+            created_by=by,
+            updated_by=by,
+            created_at=now,
+            updated_at=now,
+        )
+        # Constraints are the database's job here: the slot check above already ran.
+        item.full_clean(validate_constraints=False)
+        new_items.append(item)
     return FollowUpItem.objects.bulk_create(new_items)
+
+
+@dataclass(frozen=True)
+class ScheduleSlot:
+    step: ProtocolStep
+    sequence: int
+    due_on: date
+
+
+def protocol_schedule(steps: Iterable[ProtocolStep], *, start_on: date) -> list[ScheduleSlot]:
+    """Every item a protocol calls for from ``start_on``, soonest first."""
+    slots = [
+        ScheduleSlot(step, index + 1, add_months(start_on, step.start_months + index * (step.interval_months or 0)))
+        for step in steps
+        for index in range(step.occurrences)
+    ]
+    return sorted(slots, key=lambda slot: (slot.due_on, slot.step.pk or 0, slot.sequence))
 
 
 def _validate_sites(metastatic_type: str, sites: Sequence[SiteEntry]) -> None:

@@ -1,0 +1,262 @@
+"""Every database constraint refuses a bad row at the database (not just in a form).
+
+Each case makes a valid row, breaks exactly one rule, and saves with save()
+(which skips full_clean), so only the database stands in the way.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from followup import choices as c
+from followup import models as m
+
+from . import factories as f
+
+TODAY = timezone.localdate()
+
+
+def _error_mark(factory):
+    def make(nurse):
+        row = factory()
+        row.entered_in_error = True  # no reason, who or when
+        return row
+
+    return make
+
+
+def _set(factory, **changes):
+    def make(nurse):
+        row = factory()
+        for name, value in changes.items():
+            setattr(row, name, value)
+        return row
+
+    return make
+
+
+def _duplicate_patient_nhs(nurse):
+    first = f.PatientFactory()
+    return f.PatientFactory.build(
+        nhs_number=first.nhs_number, team=first.team, named_nurse=first.named_nurse,
+        created_by=nurse, updated_by=nurse,
+    )
+
+
+def _duplicate_hospital_number(nurse):
+    first = f.PatientFactory()
+    return f.PatientFactory.build(
+        hospital_number=first.hospital_number, team=first.team, named_nurse=first.named_nurse,
+        created_by=nurse, updated_by=nurse,
+    )
+
+
+def _duplicate_protocol_slot(nurse):
+    step = f.ProtocolStepFactory()
+    first = f.FollowUpItemFactory(protocol_step=step, sequence=1)
+    return f.FollowUpItemFactory.build(
+        patient=first.patient, protocol_step=step, sequence=1, created_by=nurse, updated_by=nurse
+    )
+
+
+def _duplicate_recurrence_site(nurse):
+    first = f.RecurrenceSiteFactory()
+    return f.RecurrenceSiteFactory.build(recurrence=first.recurrence, created_by=nurse, updated_by=nurse)
+
+
+def _duplicate_staging_site(nurse):
+    test = f.StagingTestFactory()
+    m.StagingTestSite.objects.create(test=test, site=c.Site.LIVER)
+    return m.StagingTestSite(test=test, site=c.Site.LIVER)
+
+
+def _staging_site(**fields):
+    def make(nurse):
+        return m.StagingTestSite(test=f.StagingTestFactory(), **fields)
+
+    return make
+
+
+def _reported(**changes):
+    base = {"performed_on": TODAY - timedelta(days=3), "reported_on": TODAY - timedelta(days=2)}
+    return _set(f.StagingTestFactory, **{**base, **changes})
+
+
+def _done_item(**changes):
+    return _set(f.FollowUpItemFactory, status=c.FollowUpStatus.DONE, done_on=TODAY, **changes)
+
+
+def _triaged(**changes):
+    base = {"triage_outcome": c.TriageOutcome.CLINIC_REVIEW, "triaged_at": timezone.now()}
+    return _set(f.SymptomReportFactory, **{**base, **changes})
+
+
+def _triaged_by_nurse(**changes):
+    def make(nurse):
+        row = _triaged(**changes)(nurse)
+        row.triaged_by = nurse
+        return row
+
+    return make
+
+
+def _acknowledged(factory, by_field, at_field, **changes):
+    def make(nurse):
+        row = _set(factory, **changes)(nurse)
+        setattr(row, by_field, nurse)
+        setattr(row, at_field, timezone.now())
+        return row
+
+    return make
+
+
+CASES = {
+    "followup_user_role_valid": _set(f.UserFactory, role="boss"),
+    "followup_user_team_unless_admin": _set(f.UserFactory, team=None),
+    # Patient
+    "followup_patient_error_mark_complete": _error_mark(f.PatientFactory),
+    "followup_patient_nhs_number_unique": _duplicate_patient_nhs,
+    "followup_patient_hospital_number_unique": _duplicate_hospital_number,
+    "followup_patient_nhs_number_ten_digits": _set(f.PatientFactory, nhs_number="12345"),
+    "followup_patient_sex_valid": _set(f.PatientFactory, sex="X"),
+    "followup_patient_status_valid": _set(f.PatientFactory, status="lost"),
+    "followup_patient_follow_up_model_valid": _set(f.PatientFactory, follow_up_model="ad_hoc"),
+    "followup_patient_deceased_has_date_of_death": _set(f.PatientFactory, status=c.PatientStatus.DECEASED),
+    "followup_patient_death_after_birth": _set(
+        f.PatientFactory, status=c.PatientStatus.DECEASED, date_of_death=f.PatientFactory.date_of_birth - timedelta(1)
+    ),
+    "followup_patient_discharge_has_date_and_reason": _set(
+        f.PatientFactory, status=c.PatientStatus.DISCHARGED, discharged_on=TODAY
+    ),
+    "followup_patient_protocol_has_start": _set(f.PatientFactory, protocol_start_on=TODAY),
+    # Primary diagnosis
+    "followup_primarydiagnosis_error_mark_complete": _error_mark(f.PrimaryDiagnosisFactory),
+    **{
+        f"followup_primarydiagnosis_{field}_valid": _set(f.PrimaryDiagnosisFactory, **{field: "Z"})
+        for field in (
+            "laterality", "histology", "grade", "er_status", "pr_status", "her2_status", "surgery",
+            "axillary_surgery", "radiotherapy", "systemic_therapy", "endocrine_therapy",
+        )
+    },
+    "followup_primarydiagnosis_endocrine_after_diagnosis": _set(
+        f.PrimaryDiagnosisFactory, endocrine_started_on=f.PrimaryDiagnosisFactory.diagnosed_on - timedelta(1)
+    ),
+    # Protocol steps
+    "followup_protocolstep_kind_valid": _set(f.ProtocolStepFactory, kind="scan"),
+    "followup_protocolstep_occurs_at_least_once": _set(f.ProtocolStepFactory, occurrences=0, interval_months=None),
+    "followup_protocolstep_repeat_has_interval": _set(f.ProtocolStepFactory, occurrences=3, interval_months=None),
+    # Follow-up items
+    "followup_followupitem_error_mark_complete": _error_mark(f.FollowUpItemFactory),
+    "followup_followupitem_kind_valid": _set(f.FollowUpItemFactory, kind="scan"),
+    "followup_followupitem_status_valid": _set(f.FollowUpItemFactory, status="lost"),
+    "followup_followupitem_result_valid": _done_item(result="77"),
+    "followup_followupitem_protocol_slot_unique": _duplicate_protocol_slot,
+    "followup_followupitem_protocol_step_has_sequence": lambda nurse: f.FollowUpItemFactory.build(
+        protocol_step=f.ProtocolStepFactory(), patient=f.PatientFactory(), created_by=nurse, updated_by=nurse
+    ),
+    "followup_followupitem_done_has_date": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.DONE),
+    "followup_followupitem_booked_has_date": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.BOOKED),
+    "followup_followupitem_cancel_has_reason": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.CANCELLED),
+    "followup_followupitem_result_when_done": _set(f.FollowUpItemFactory, result=c.ImagingOutcome.NORMAL),
+    "followup_followupitem_acknowledged_has_result": _acknowledged(
+        f.FollowUpItemFactory, "result_acknowledged_by", "result_acknowledged_at",
+        status=c.FollowUpStatus.DONE, done_on=TODAY,
+    ),
+    # Recurrences and their sites
+    "followup_recurrence_error_mark_complete": _error_mark(f.RecurrenceFactory),
+    "followup_recurrence_metastatic_type_valid": _set(f.RecurrenceFactory, metastatic_type="04"),
+    "followup_recurrence_status_valid": _set(f.RecurrenceFactory, status="probable"),
+    "followup_recurrence_detection_method_valid": _set(f.RecurrenceFactory, detection_method="psychic"),
+    "followup_recurrence_basis_of_diagnosis_valid": _set(f.RecurrenceFactory, basis_of_diagnosis="3"),
+    "followup_recurrence_er_status_valid": _set(f.RecurrenceFactory, er_status="zz"),
+    "followup_recurrence_pr_status_valid": _set(f.RecurrenceFactory, pr_status="zz"),
+    "followup_recurrence_her2_status_valid": _set(f.RecurrenceFactory, her2_status="zz"),
+    "followup_recurrencesite_error_mark_complete": _error_mark(f.RecurrenceSiteFactory),
+    "followup_recurrencesite_site_fits_type": _set(f.RecurrenceSiteFactory, site=c.Site.LIVER),
+    "followup_recurrencesite_other_described": _set(
+        f.RecurrenceSiteFactory, metastatic_type=c.MetastaticType.DISTANT, site=c.Site.OTHER
+    ),
+    "followup_recurrencesite_unique": _duplicate_recurrence_site,
+    # Restaging
+    "followup_restagingepisode_error_mark_complete": _error_mark(f.RestagingEpisodeFactory),
+    "followup_restagingepisode_outcome_valid": _set(f.RestagingEpisodeFactory, outcome="maybe", closed_on=TODAY),
+    "followup_restagingepisode_target_after_open": _set(
+        f.RestagingEpisodeFactory, target_on=TODAY - timedelta(days=400)
+    ),
+    "followup_restagingepisode_closed_has_date": _set(
+        f.RestagingEpisodeFactory, outcome=c.RestagingOutcome.NO_DISTANT
+    ),
+    "followup_stagingtest_error_mark_complete": _error_mark(f.StagingTestFactory),
+    "followup_stagingtest_modality_valid": _set(f.StagingTestFactory, modality="xray_of_soul"),
+    "followup_stagingtest_result_valid": _reported(result="maybe"),
+    "followup_stagingtest_performed_after_requested": _set(
+        f.StagingTestFactory, performed_on=TODAY - timedelta(days=400)
+    ),
+    "followup_stagingtest_reported_after_performed": _reported(
+        reported_on=TODAY - timedelta(days=5), result=c.StagingResult.CLEAR
+    ),
+    "followup_stagingtest_result_has_report_date": _set(f.StagingTestFactory, result=c.StagingResult.CLEAR),
+    "followup_stagingtest_acknowledged_has_result": _acknowledged(
+        f.StagingTestFactory, "acknowledged_by", "acknowledged_at"
+    ),
+    "followup_stagingtest_cancel_has_reason": _set(f.StagingTestFactory, cancelled_on=TODAY),
+    "followup_stagingtest_distant_link_needs_distant_result": lambda nurse: _reported(
+        result=c.StagingResult.CLEAR,
+        distant_recurrence=f.RecurrenceFactory(metastatic_type=c.MetastaticType.DISTANT),
+    )(nurse),
+    "followup_stagingtestsite_distant_only": _staging_site(site=c.Site.AXILLARY_NODES),
+    "followup_stagingtestsite_other_described": _staging_site(site=c.Site.OTHER),
+    "followup_stagingtestsite_unique": _duplicate_staging_site,
+    # Symptom reports
+    "followup_symptomreport_error_mark_complete": _error_mark(f.SymptomReportFactory),
+    "followup_symptomreport_area_valid": _set(f.SymptomReportFactory, area="elbow"),
+    "followup_symptomreport_red_flag_valid": _set(f.SymptomReportFactory, red_flag="panic"),
+    "followup_symptomreport_triage_outcome_valid": _triaged_by_nurse(triage_outcome="ignore"),
+    "followup_symptomreport_onset_before_report": _set(f.SymptomReportFactory, onset_on=TODAY + timedelta(days=1)),
+    "followup_symptomreport_triage_complete": _triaged(),
+    "followup_symptomreport_cord_compression_urgent": _triaged_by_nurse(red_flag=c.RedFlag.CORD_COMPRESSION),
+}
+
+
+def all_constraint_names() -> set[str]:
+    names = set()
+    for model in m.Team._meta.apps.get_app_config("followup").get_models():
+        for constraint in model._meta.constraints:
+            names.add(constraint.name)
+    return names
+
+
+def test_every_constraint_has_a_case():
+    assert sorted(all_constraint_names() - CASES.keys()) == []
+    assert sorted(CASES.keys() - all_constraint_names()) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_database_refuses_the_bad_row(name, nurse):
+    row = CASES[name](nurse)
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        row.save()
+    message = str(excinfo.value)
+    # SQLite names only the columns of a failed UNIQUE; PostgreSQL names every constraint.
+    if connection.vendor == "postgresql" or "unique" not in name:
+        assert name in message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "field_message"),
+    [
+        ("followup_symptomreport_cord_compression_urgent", "Possible spinal cord compression must be triaged as urgent."),
+        ("followup_patient_deceased_has_date_of_death", "A date of death goes with the status 'Deceased'"),
+        ("followup_recurrencesite_site_fits_type", "This site does not fit the recurrence type."),
+    ],
+)
+def test_full_clean_reports_the_constraint_message(name, field_message, nurse):
+    row = CASES[name](nurse)
+    with pytest.raises(ValidationError) as excinfo:
+        row.full_clean()
+    assert any(field_message in message for message in excinfo.value.messages)
