@@ -45,7 +45,7 @@ if not SECRET_KEY:
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`). "
             "For local development only, DEBUG=1 uses a built-in development key."
         )
-    SECRET_KEY = "django-insecure-development-only-do-not-deploy"
+    SECRET_KEY = "django-insecure-development-only-do-not-deploy"  # noqa: S105 (DEBUG only, by design)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

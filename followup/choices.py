@@ -317,8 +317,7 @@ class SymptomArea(models.TextChoices):
 class RedFlag(models.TextChoices):
     CORD_COMPRESSION = (
         "cord_compression",
-        "Possible spinal cord compression (back pain with weak legs, numbness, "
-        "or loss of bladder or bowel control)",
+        "Possible spinal cord compression (back pain with weak legs, numbness, or loss of bladder or bowel control)",
     )
     HYPERCALCAEMIA = "hypercalcaemia", "Possible high calcium (sickness, thirst, confusion)"
     NEUROLOGICAL = "neurological", "New neurological symptoms (weakness, change in vision, speech or behaviour)"

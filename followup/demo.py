@@ -35,7 +35,7 @@ from .models import (
 from .nhs import nhs_numbers_in_test_range
 from .services import SiteEntry, protocol_schedule, restaging_outcome
 
-DEMO_PASSWORD = "followup-demo-2026"
+DEMO_PASSWORD = "followup-demo-2026"  # noqa: S105 (printed demo login, demo data only)
 
 TEAMS = [("north", "North Breast Unit"), ("south", "South Breast Unit")]
 
@@ -83,19 +83,127 @@ PROTOCOLS = [
     ),
 ]
 
-GIVEN_NAMES = (
-    "Susan Margaret Linda Patricia Elizabeth Karen Helen Sarah Julie Jane Angela Deborah Amanda Claire "
-    "Joanne Nicola Rachel Emma Alison Tracey Lisa Michelle Fiona Catherine Janet Gillian Lorraine Dawn "
-    "Anne Ruth Carol Sandra Pauline Christine Wendy Jacqueline Marie Amina Fatima Priya Aisha Grace"
-).split()
-MALE_NAMES = "David John Michael Peter".split()
-FAMILY_NAMES = (
-    "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson Thompson Wright "
-    "Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson Wood Turner Martin Cooper Hill "
-    "Ward Morris Moore Clark Lee King Baker Harrison Morgan Allen James Scott Phillips Watson Davis Parker "
-    "Price Bennett Young Griffiths Mitchell Kelly Cook Carter Richardson Bailey Collins Bell Shaw Murphy "
-    "Miller Cox Richards Khan Marshall Anderson Simpson Ellis Adams Singh Begum Wilkinson Foster Chapman"
-).split()
+GIVEN_NAMES = [
+    "Susan",
+    "Margaret",
+    "Linda",
+    "Patricia",
+    "Elizabeth",
+    "Karen",
+    "Helen",
+    "Sarah",
+    "Julie",
+    "Jane",
+    "Angela",
+    "Deborah",
+    "Amanda",
+    "Claire",
+    "Joanne",
+    "Nicola",
+    "Rachel",
+    "Emma",
+    "Alison",
+    "Tracey",
+    "Lisa",
+    "Michelle",
+    "Fiona",
+    "Catherine",
+    "Janet",
+    "Gillian",
+    "Lorraine",
+    "Dawn",
+    "Anne",
+    "Ruth",
+    "Carol",
+    "Sandra",
+    "Pauline",
+    "Christine",
+    "Wendy",
+    "Jacqueline",
+    "Marie",
+    "Amina",
+    "Fatima",
+    "Priya",
+    "Aisha",
+    "Grace",
+]
+MALE_NAMES = ["David", "John", "Michael", "Peter"]
+FAMILY_NAMES = [
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Johnson",
+    "Roberts",
+    "Robinson",
+    "Thompson",
+    "Wright",
+    "Walker",
+    "White",
+    "Edwards",
+    "Hughes",
+    "Green",
+    "Hall",
+    "Lewis",
+    "Harris",
+    "Clarke",
+    "Patel",
+    "Jackson",
+    "Wood",
+    "Turner",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+    "Morris",
+    "Moore",
+    "Clark",
+    "Lee",
+    "King",
+    "Baker",
+    "Harrison",
+    "Morgan",
+    "Allen",
+    "James",
+    "Scott",
+    "Phillips",
+    "Watson",
+    "Davis",
+    "Parker",
+    "Price",
+    "Bennett",
+    "Young",
+    "Griffiths",
+    "Mitchell",
+    "Kelly",
+    "Cook",
+    "Carter",
+    "Richardson",
+    "Bailey",
+    "Collins",
+    "Bell",
+    "Shaw",
+    "Murphy",
+    "Miller",
+    "Cox",
+    "Richards",
+    "Khan",
+    "Marshall",
+    "Anderson",
+    "Simpson",
+    "Ellis",
+    "Adams",
+    "Singh",
+    "Begum",
+    "Wilkinson",
+    "Foster",
+    "Chapman",
+]
 
 # The failsafe lists (and data-quality problems) the first patients are built to show.
 SCENARIOS = [
@@ -177,8 +285,10 @@ def ensure_reference_data() -> Reference:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         users[username] = user
-    nurses = {code: [u for u in users.values() if u.role == c.Role.NURSE and u.team_id == team.pk]
-              for code, team in teams.items()}
+    nurses = {
+        code: [u for u in users.values() if u.role == c.Role.NURSE and u.team_id == team.pk]
+        for code, team in teams.items()
+    }
     protocols = []
     for name, description, model, steps in PROTOCOLS:
         protocol, created = FollowUpProtocol.objects.get_or_create(name=name, defaults={"description": description})
@@ -348,8 +458,10 @@ class PatientBuilder:
             item.due_on, item.status, item.booked_for, item.done_on = target, c.FollowUpStatus.DUE, None, None
             item.result, item.result_acknowledged_at, item.result_acknowledged_by = "", None, None
         if scenario == "result_unacknowledged":
-            latest = max((i for i in self.items if i.kind == c.FollowUpKind.MAMMOGRAM and i.due_on <= today),
-                         key=lambda i: i.due_on)
+            latest = max(
+                (i for i in self.items if i.kind == c.FollowUpKind.MAMMOGRAM and i.due_on <= today),
+                key=lambda i: i.due_on,
+            )
             self._complete(latest, age=0)
             latest.result_acknowledged_at = latest.result_acknowledged_by = None
         self.rows.items.extend(self.items)
@@ -391,8 +503,11 @@ class PatientBuilder:
             self._recurrence(
                 c.MetastaticType.DISTANT,
                 earliest + _days(rng, 0, (self.today - earliest).days),
-                sites=[SiteEntry(rng.choices([c.Site.BONE, c.Site.LIVER, c.Site.LUNG, c.Site.BRAIN],
-                                             weights=[50, 20, 20, 10])[0])],
+                sites=[
+                    SiteEntry(
+                        rng.choices([c.Site.BONE, c.Site.LIVER, c.Site.LUNG, c.Site.BRAIN], weights=[50, 20, 20, 10])[0]
+                    )
+                ],
                 status=c.RecurrenceStatus.CONFIRMED,
             )
 
@@ -433,8 +548,12 @@ class PatientBuilder:
         else:
             metastatic_type = c.MetastaticType.REGIONAL
             site = rng.choices(
-                [c.Site.AXILLARY_NODES, c.Site.SUPRACLAVICULAR_NODES, c.Site.INTERNAL_MAMMARY_NODES,
-                 c.Site.INFRACLAVICULAR_NODES],
+                [
+                    c.Site.AXILLARY_NODES,
+                    c.Site.SUPRACLAVICULAR_NODES,
+                    c.Site.INTERNAL_MAMMARY_NODES,
+                    c.Site.INFRACLAVICULAR_NODES,
+                ],
                 weights=[70, 15, 10, 5],
             )[0]
         recurrence = self._recurrence(metastatic_type, on, sites=[SiteEntry(site)])
@@ -457,7 +576,8 @@ class PatientBuilder:
                     test.acknowledged_by = self.nurse
             tests.append(test)
         if scenario == "restaging_equivocal":
-            tests[1].result = c.StagingResult.EQUIVOCAL  # bone scan: indeterminate uptake
+            tests[1].result = c.StagingResult.EQUIVOCAL  # bone scan: indeterminate uptake, not yet read
+            tests[1].acknowledged_at = tests[1].acknowledged_by = None
         scan = tests[0]
         if distant_found and scan.result:
             scan.result = c.StagingResult.DISTANT
@@ -512,8 +632,9 @@ class PatientBuilder:
                     item.status, item.booked_for = c.FollowUpStatus.CANCELLED, None
                     item.cancel_reason = "Care continues on the secondary breast cancer pathway."
             self.rows.items.append(
-                self._record(FollowUpItem, patient=patient, kind=c.FollowUpKind.CLINIC_REVIEW,
-                             due_on=today + _days(rng, 7, 84))
+                self._record(
+                    FollowUpItem, patient=patient, kind=c.FollowUpKind.CLINIC_REVIEW, due_on=today + _days(rng, 7, 84)
+                )
             )
         elif not open_items and self.scenario != "no_next_follow_up" and patient.status == c.PatientStatus.SURVEILLANCE:
             if self.scenario or rng.random() < 0.97:
@@ -541,7 +662,9 @@ def seed(
     today = today or timezone.localdate()
     ref = ensure_reference_data()
     ref.nhs_numbers = nhs_numbers_in_test_range(patients)
-    existing = set(Patient.all_objects.filter(hospital_number__startswith="DEMO").values_list("hospital_number", flat=True))
+    existing = set(
+        Patient.all_objects.filter(hospital_number__startswith="DEMO").values_list("hospital_number", flat=True)
+    )
     created = 0
     for start in range(0, patients, batch_size):
         indexes = [i for i in range(start, min(start + batch_size, patients)) if hospital_number(i) not in existing]
@@ -554,5 +677,3 @@ def seed(
         if progress:
             progress(min(start + batch_size, patients), patients)
     return created
-
-

@@ -473,7 +473,8 @@ class RecurrenceSite(ClinicalRecord):
                 violation_error_message="This site does not fit the recurrence type.",
             ),
             models.CheckConstraint(
-                condition=(Q(site=c.Site.OTHER) & ~Q(other_site_text="")) | (~Q(site=c.Site.OTHER) & Q(other_site_text="")),
+                condition=(Q(site=c.Site.OTHER) & ~Q(other_site_text=""))
+                | (~Q(site=c.Site.OTHER) & Q(other_site_text="")),
                 name="followup_recurrencesite_other_described",
                 violation_error_message="Describe the site when it is 'Other', and only then.",
             ),
@@ -520,7 +521,10 @@ class RestagingEpisode(ClinicalRecord):
             ),
             models.CheckConstraint(
                 condition=Q(outcome__in=c.OPEN_RESTAGING_OUTCOMES, closed_on__isnull=True)
-                | (~Q(outcome__in=c.OPEN_RESTAGING_OUTCOMES) & Q(closed_on__isnull=False, closed_on__gte=F("opened_on"))),
+                | (
+                    ~Q(outcome__in=c.OPEN_RESTAGING_OUTCOMES)
+                    & Q(closed_on__isnull=False, closed_on__gte=F("opened_on"))
+                ),
                 name="followup_restagingepisode_closed_has_date",
                 violation_error_message="A closed episode needs a closing date on or after it opened; "
                 "an open one has none.",
@@ -550,9 +554,7 @@ class StagingTest(ClinicalRecord):
     cancelled_on = models.DateField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     # A test requested to settle an equivocal one: its result then stands for both.
-    follow_up_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
-    )
+    follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups")
     distant_recurrence = models.ForeignKey(
         Recurrence, null=True, blank=True, on_delete=models.PROTECT, related_name="from_staging_tests"
     )
@@ -571,7 +573,8 @@ class StagingTest(ClinicalRecord):
                 violation_error_message="A test cannot be performed before it was requested.",
             ),
             models.CheckConstraint(
-                condition=Q(reported_on__isnull=True) | Q(performed_on__isnull=False, reported_on__gte=F("performed_on")),
+                condition=Q(reported_on__isnull=True)
+                | Q(performed_on__isnull=False, reported_on__gte=F("performed_on")),
                 name="followup_stagingtest_reported_after_performed",
                 violation_error_message="A test is reported on or after the date it was performed.",
             ),
@@ -629,7 +632,8 @@ class StagingTestSite(models.Model):
                 violation_error_message="A staging test records sites of distant disease only.",
             ),
             models.CheckConstraint(
-                condition=(Q(site=c.Site.OTHER) & ~Q(other_site_text="")) | (~Q(site=c.Site.OTHER) & Q(other_site_text="")),
+                condition=(Q(site=c.Site.OTHER) & ~Q(other_site_text=""))
+                | (~Q(site=c.Site.OTHER) & Q(other_site_text="")),
                 name="followup_stagingtestsite_other_described",
                 violation_error_message="Describe the site when it is 'Other', and only then.",
             ),

@@ -98,9 +98,9 @@ class PatientQuerySet(TeamScopedQuerySet):
         others = others.alias(family=Lower("family_name"), initial=Lower(Substr("given_name", 1, 1))).filter(
             family=OuterRef("family_lower"), initial=OuterRef("initial_lower")
         )
-        return self.alias(
-            family_lower=Lower("family_name"), initial_lower=Lower(Substr("given_name", 1, 1))
-        ).filter(Exists(others))
+        return self.alias(family_lower=Lower("family_name"), initial_lower=Lower(Substr("given_name", 1, 1))).filter(
+            Exists(others)
+        )
 
 
 class PrimaryDiagnosisQuerySet(TeamScopedQuerySet):

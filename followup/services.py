@@ -88,7 +88,9 @@ def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: d
     status and even if entered in error, is never generated again.
     """
     if not patient.is_active:
-        raise ValidationError(f"A follow-up schedule cannot be started for a {patient.get_status_display().lower()} patient.")
+        raise ValidationError(
+            f"A follow-up schedule cannot be started for a {patient.get_status_display().lower()} patient."
+        )
     patient.protocol = protocol
     patient.protocol_start_on = start_on
     _save(patient, by)

@@ -41,16 +41,22 @@ def _set(factory, **changes):
 def _duplicate_patient_nhs(nurse):
     first = f.PatientFactory()
     return f.PatientFactory.build(
-        nhs_number=first.nhs_number, team=first.team, named_nurse=first.named_nurse,
-        created_by=nurse, updated_by=nurse,
+        nhs_number=first.nhs_number,
+        team=first.team,
+        named_nurse=first.named_nurse,
+        created_by=nurse,
+        updated_by=nurse,
     )
 
 
 def _duplicate_hospital_number(nurse):
     first = f.PatientFactory()
     return f.PatientFactory.build(
-        hospital_number=first.hospital_number, team=first.team, named_nurse=first.named_nurse,
-        created_by=nurse, updated_by=nurse,
+        hospital_number=first.hospital_number,
+        team=first.team,
+        named_nurse=first.named_nurse,
+        created_by=nurse,
+        updated_by=nurse,
     )
 
 
@@ -137,8 +143,17 @@ CASES = {
     **{
         f"followup_primarydiagnosis_{field}_valid": _set(f.PrimaryDiagnosisFactory, **{field: "Z"})
         for field in (
-            "laterality", "histology", "grade", "er_status", "pr_status", "her2_status", "surgery",
-            "axillary_surgery", "radiotherapy", "systemic_therapy", "endocrine_therapy",
+            "laterality",
+            "histology",
+            "grade",
+            "er_status",
+            "pr_status",
+            "her2_status",
+            "surgery",
+            "axillary_surgery",
+            "radiotherapy",
+            "systemic_therapy",
+            "endocrine_therapy",
         )
     },
     "followup_primarydiagnosis_endocrine_after_diagnosis": _set(
@@ -162,8 +177,11 @@ CASES = {
     "followup_followupitem_cancel_has_reason": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.CANCELLED),
     "followup_followupitem_result_when_done": _set(f.FollowUpItemFactory, result=c.ImagingOutcome.NORMAL),
     "followup_followupitem_acknowledged_has_result": _acknowledged(
-        f.FollowUpItemFactory, "result_acknowledged_by", "result_acknowledged_at",
-        status=c.FollowUpStatus.DONE, done_on=TODAY,
+        f.FollowUpItemFactory,
+        "result_acknowledged_by",
+        "result_acknowledged_at",
+        status=c.FollowUpStatus.DONE,
+        done_on=TODAY,
     ),
     # Recurrences and their sites
     "followup_recurrence_error_mark_complete": _error_mark(f.RecurrenceFactory),
@@ -186,9 +204,7 @@ CASES = {
     "followup_restagingepisode_target_after_open": _set(
         f.RestagingEpisodeFactory, target_on=TODAY - timedelta(days=400)
     ),
-    "followup_restagingepisode_closed_has_date": _set(
-        f.RestagingEpisodeFactory, outcome=c.RestagingOutcome.NO_DISTANT
-    ),
+    "followup_restagingepisode_closed_has_date": _set(f.RestagingEpisodeFactory, outcome=c.RestagingOutcome.NO_DISTANT),
     "followup_stagingtest_error_mark_complete": _error_mark(f.StagingTestFactory),
     "followup_stagingtest_modality_valid": _set(f.StagingTestFactory, modality="xray_of_soul"),
     "followup_stagingtest_result_valid": _reported(result="maybe"),
@@ -250,7 +266,10 @@ def test_database_refuses_the_bad_row(name, nurse):
 @pytest.mark.parametrize(
     ("name", "field_message"),
     [
-        ("followup_symptomreport_cord_compression_urgent", "Possible spinal cord compression must be triaged as urgent."),
+        (
+            "followup_symptomreport_cord_compression_urgent",
+            "Possible spinal cord compression must be triaged as urgent.",
+        ),
         ("followup_patient_deceased_has_date_of_death", "A date of death goes with the status 'Deceased'"),
         ("followup_recurrencesite_site_fits_type", "This site does not fit the recurrence type."),
     ],

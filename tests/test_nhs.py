@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from followup.nhs import (
     format_nhs_number,
     nhs_number_error,
-    normalise_nhs_number,
     nhs_numbers_in_test_range,
+    normalise_nhs_number,
     validate_nhs_number,
 )
 

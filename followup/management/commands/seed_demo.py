@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Created {created:,} demo patients in {time.monotonic() - started:.1f} s.")
             )
-            self.stdout.write("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+            self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
             for username, first, last, role, team in demo.USERS:
                 where = f", {dict(demo.TEAMS)[team]}" if team else ""
                 self.stdout.write(f"  {username:<14} {first} {last}: {role.label}{where}")

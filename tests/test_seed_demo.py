@@ -1,0 +1,124 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from followup import choices as c
+from followup import demo
+from followup.models import (
+    FollowUpItem,
+    Patient,
+    PrimaryDiagnosis,
+    Recurrence,
+    RestagingEpisode,
+    StagingTest,
+    SymptomReport,
+    User,
+)
+
+TODAY = timezone.localdate()
+
+
+def failsafe_lists(user):
+    """Every list of DOMAIN.md, as the given user would see it."""
+    return {
+        "overdue": FollowUpItem.objects.overdue(today=TODAY).visible_to(user),
+        "escalated": FollowUpItem.objects.escalated(today=TODAY).visible_to(user),
+        "due soon": FollowUpItem.objects.due_soon(today=TODAY).visible_to(user),
+        "results to acknowledge": FollowUpItem.objects.awaiting_acknowledgement().visible_to(user),
+        "staging results to acknowledge": StagingTest.objects.awaiting_acknowledgement().visible_to(user),
+        "restaging incomplete": RestagingEpisode.objects.incomplete().visible_to(user),
+        "distant disease not recorded": StagingTest.objects.distant_not_recorded().visible_to(user),
+        "symptoms awaiting triage": SymptomReport.objects.awaiting_triage().visible_to(user),
+        "no next follow-up": Patient.objects.without_next_follow_up().visible_to(user),
+        "missing NHS number": Patient.objects.missing_nhs_number().visible_to(user),
+        "invalid NHS number": Patient.objects.invalid_nhs_number().visible_to(user),
+        "possible duplicates": Patient.objects.possible_duplicates().visible_to(user),
+        "recurrence without site": Recurrence.objects.without_site().visible_to(user),
+        "missing laterality": PrimaryDiagnosis.objects.missing_laterality().visible_to(user),
+        "missing receptors": PrimaryDiagnosis.objects.missing_receptors().visible_to(user),
+    }
+
+
+@pytest.fixture
+def seeded(db):
+    out = StringIO()
+    call_command("seed_demo", patients=60, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_puts_someone_on_every_failsafe_list_of_the_demo_nurse(seeded):
+    nurse = User.objects.get(username="nurse")
+    empty = [name for name, queryset in failsafe_lists(nurse).items() if not queryset.exists()]
+    assert empty == []
+    red_flag_first = SymptomReport.objects.awaiting_triage().visible_to(nurse).first()
+    assert red_flag_first.red_flag == c.RedFlag.CORD_COMPRESSION
+
+
+def test_seed_demo_prints_the_logins_and_creates_the_roles(seeded):
+    assert "Created 60 demo patients" in seeded
+    assert f"password for all: {demo.DEMO_PASSWORD}" in seeded
+    roles = dict(User.objects.values_list("username", "role"))
+    assert roles == {
+        "nurse": "nurse",
+        "nurse.shah": "nurse",
+        "nurse.evans": "nurse",
+        "nurse.okafor": "nurse",
+        "clinician": "clinician",
+        "admin": "admin",
+    }
+    assert User.objects.get(username="nurse").check_password(demo.DEMO_PASSWORD)
+
+
+def test_seed_demo_uses_only_the_999_test_range(seeded):
+    numbers = list(Patient.objects.exclude(nhs_number="").values_list("nhs_number", flat=True))
+    assert len(numbers) == 59  # one demo patient has no NHS number, on purpose
+    assert all(number.startswith("999") for number in numbers)
+
+
+def test_seed_demo_rerun_adds_nothing(seeded):
+    counts = (Patient.all_objects.count(), FollowUpItem.all_objects.count(), Recurrence.all_objects.count())
+    out = StringIO()
+    call_command("seed_demo", patients=60, stdout=out)
+    assert "Created 0 demo patients" in out.getvalue()
+    assert (Patient.all_objects.count(), FollowUpItem.all_objects.count(), Recurrence.all_objects.count()) == counts
+
+
+def test_seed_demo_scales_up_by_adding_only_new_patients(seeded):
+    first = list(
+        Patient.objects.order_by("hospital_number").values_list("hospital_number", "nhs_number", "family_name")
+    )
+    call_command("seed_demo", patients=80, verbosity=0)
+    after = list(
+        Patient.objects.order_by("hospital_number").values_list("hospital_number", "nhs_number", "family_name")
+    )
+    assert len(after) == 80
+    assert after[:60] == first
+
+
+def test_seed_demo_is_deterministic(db):
+    ref = demo.ensure_reference_data()
+    ref.nhs_numbers = ["9990000019"] * 40
+
+    def person(index):
+        rows = demo.Rows()
+        demo.PatientBuilder(index=index, seed=7, today=TODAY, ref=ref, rows=rows).build()
+        p = rows.patients[0]
+        return (
+            p.given_name,
+            p.family_name,
+            p.date_of_birth,
+            p.status,
+            [(i.kind, i.due_on, i.status) for i in rows.items],
+        )
+
+    assert person(33) == person(33)
+    assert person(33) != person(34)
+
+
+def test_seed_demo_dry_run_writes_nothing(db):
+    out = StringIO()
+    call_command("seed_demo", patients=10, dry_run=True, stdout=out)
+    assert "nothing written" in out.getvalue()
+    assert (Patient.all_objects.count(), User.objects.count()) == (0, 0)
