@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Lower, Mod, Substr
+from django.db.models import Count, Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Cast, Lower, Mod, NullIf, Substr
 
 from . import choices as c
 
@@ -39,16 +39,40 @@ class TeamScopedQuerySet(models.QuerySet):
         return self.filter(**{self.team_path: user.team_id})
 
 
+def _nhs_digit(position: int) -> models.Expression:
+    # NULL, not a cast error, for a missing number: PostgreSQL may evaluate this
+    # before any "nhs_number <> ''" test in the same WHERE clause.
+    return Cast(NullIf(Substr("nhs_number", position, 1), Value("")), models.IntegerField())
+
+
 def nhs_number_check_digit() -> models.Expression:
     """The modulus 11 check digit computed in SQL from the first nine digits (10 = invalid)."""
     weighted = Value(0)
     for position in range(1, 10):
-        digit = Cast(Substr("nhs_number", position, 1), models.IntegerField())
-        weighted = weighted + digit * (11 - position)
+        weighted = weighted + _nhs_digit(position) * (11 - position)
     return Mod(11 - Mod(weighted, 11), 11)
 
 
 REPEATED_DIGIT_NUMBERS = [str(d) * 10 for d in range(10)]
+
+# A filter over the aliases added by PatientQuerySet._with_nhs_digits().
+NHS_NUMBER_INVALID = ~Q(nhs_number="") & (
+    ~Q(nhs_check_digit=F("nhs_last_digit")) | Q(nhs_number__in=REPEATED_DIGIT_NUMBERS)
+)
+
+# The data-quality problems of DOMAIN.md, as annotated by with_data_quality_flags().
+DATA_QUALITY_FLAGS = (
+    "missing_nhs_number",
+    "invalid_nhs_number",
+    "possible_duplicate",
+    "recurrence_without_site",
+    "missing_laterality",
+    "missing_receptors",
+)
+
+
+def _flag(condition) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=models.BooleanField())
 
 
 class PatientQuerySet(TeamScopedQuerySet):
@@ -77,29 +101,80 @@ class PatientQuerySet(TeamScopedQuerySet):
         open_items = _model("FollowUpItem").objects.open().filter(patient=OuterRef("pk"))
         return self.active().filter(~Exists(open_items))
 
+    def for_worklist(self):
+        """Patient rows as the tables render them: with named nurse and team."""
+        return self.select_related("named_nurse", "team")
+
+    def for_patient_page(self):
+        """One patient's whole record for the patient page: primaries, follow-up items,
+        recurrences with sites, restaging tests with sites, symptom reports, and the
+        users named on them. A fixed number of queries however long the history."""
+        followup_items = _model("FollowUpItem").objects.select_related("result_acknowledged_by")
+        tests = _model("StagingTest").objects.select_related("acknowledged_by").prefetch_related("sites")
+        return self.select_related("named_nurse", "team", "protocol").prefetch_related(
+            "primaries",
+            Prefetch("followup_items", queryset=followup_items),
+            Prefetch("recurrences", queryset=_model("Recurrence").objects.select_related("restaging")),
+            "recurrences__sites",
+            Prefetch("recurrences__restaging__tests", queryset=tests),
+            Prefetch("symptom_reports", queryset=_model("SymptomReport").objects.select_related("triaged_by")),
+        )
+
     def missing_nhs_number(self):
         return self.filter(nhs_number="")
 
+    def _with_nhs_digits(self):
+        return self.alias(nhs_check_digit=nhs_number_check_digit(), nhs_last_digit=_nhs_digit(10))
+
     def invalid_nhs_number(self):
         """Stored NHS numbers that fail the modulus 11 check or are one repeated digit."""
-        last_digit = Cast(Substr("nhs_number", 10, 1), models.IntegerField())
-        return (
-            self.exclude(nhs_number="")
-            .alias(check_digit=nhs_number_check_digit(), last_digit=last_digit)
-            .filter(~Q(check_digit=F("last_digit")) | Q(nhs_number__in=REPEATED_DIGIT_NUMBERS))
+        return self._with_nhs_digits().filter(NHS_NUMBER_INVALID)
+
+    def _duplicate_exists(self) -> Exists:
+        """Another patient with the same surname, date of birth and sex, first name starting alike."""
+        others = (
+            self.model.objects.filter(date_of_birth=OuterRef("date_of_birth"), sex=OuterRef("sex"))
+            .exclude(pk=OuterRef("pk"))
+            .alias(family=Lower("family_name"), initial=Lower(Substr("given_name", 1, 1)))
+            .filter(family=OuterRef("family_lower"), initial=OuterRef("initial_lower"))
         )
+        return Exists(others)
+
+    def _with_name_keys(self):
+        return self.alias(family_lower=Lower("family_name"), initial_lower=Lower(Substr("given_name", 1, 1)))
 
     def possible_duplicates(self):
-        """Same surname, date of birth and sex, first name starting alike: for a person to review."""
-        others = self.model.objects.filter(
-            date_of_birth=OuterRef("date_of_birth"),
-            sex=OuterRef("sex"),
-        ).exclude(pk=OuterRef("pk"))
-        others = others.alias(family=Lower("family_name"), initial=Lower(Substr("given_name", 1, 1))).filter(
-            family=OuterRef("family_lower"), initial=OuterRef("initial_lower")
+        """For a person to review: see _duplicate_exists()."""
+        return self._with_name_keys().filter(self._duplicate_exists())
+
+    def with_data_quality_flags(self):
+        """Each data-quality problem of DOMAIN.md as a boolean annotation (one query, no per-row checks)."""
+        recurrences = _model("Recurrence").objects.without_site().filter(patient=OuterRef("pk"))
+        primaries = _model("PrimaryDiagnosis").objects.filter(patient=OuterRef("pk"))
+        return (
+            self._with_nhs_digits()
+            ._with_name_keys()
+            .annotate(
+                missing_nhs_number=_flag(Q(nhs_number="")),
+                invalid_nhs_number=_flag(NHS_NUMBER_INVALID),
+                possible_duplicate=self._duplicate_exists(),
+                recurrence_without_site=Exists(recurrences),
+                missing_laterality=Exists(primaries.missing_laterality()),
+                missing_receptors=Exists(primaries.missing_receptors()),
+            )
         )
-        return self.alias(family_lower=Lower("family_name"), initial_lower=Lower(Substr("given_name", 1, 1))).filter(
-            Exists(others)
+
+    def data_quality_problems(self):
+        """Failsafe 8: patients with any data-quality problem, flags annotated for the table."""
+        any_problem = Q()
+        for flag in DATA_QUALITY_FLAGS:
+            any_problem |= Q(**{flag: True})
+        return self.with_data_quality_flags().filter(any_problem).for_worklist()
+
+    def with_last_follow_up(self):
+        """The latest due date among the patient's follow-up items (None if there were none)."""
+        return self.annotate(
+            last_follow_up=Max("followup_items__due_on", filter=Q(followup_items__entered_in_error=False))
         )
 
 
@@ -149,6 +224,10 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         """Failsafe 3 (follow-up half): results recorded and not yet acknowledged."""
         return self.live().filter(status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True).exclude(result="")
 
+    def for_worklist(self):
+        """Item rows with the patient and named nurse the tables show."""
+        return self.select_related("patient", "patient__named_nurse")
+
 
 class RecurrenceQuerySet(TeamScopedQuerySet):
     def live(self):
@@ -182,6 +261,18 @@ class RestagingEpisodeQuerySet(TeamScopedQuerySet):
             .order_by("opened_on", "pk")
         )
 
+    def for_worklist(self):
+        """Episodes with recurrence, patient, nurse, the recurrence's sites, and test counts."""
+        live_tests = Q(tests__entered_in_error=False, tests__cancelled_on__isnull=True)
+        return (
+            self.select_related("recurrence", "recurrence__patient", "recurrence__patient__named_nurse")
+            .prefetch_related("recurrence__sites")
+            .annotate(
+                tests_requested=Count("tests", filter=live_tests),
+                tests_reported=Count("tests", filter=live_tests & ~Q(tests__result="")),
+            )
+        )
+
 
 class StagingTestQuerySet(TeamScopedQuerySet):
     team_path = "episode__recurrence__patient__team"
@@ -204,6 +295,12 @@ class StagingTestQuerySet(TeamScopedQuerySet):
         """Failsafe 5: a result showing distant disease with no distant recurrence recorded from it."""
         return self.not_cancelled().filter(result=c.StagingResult.DISTANT, distant_recurrence__isnull=True)
 
+    def for_worklist(self):
+        """Test rows with their patient, named nurse and the sites they found."""
+        return self.select_related(
+            "episode__recurrence__patient", "episode__recurrence__patient__named_nurse"
+        ).prefetch_related(Prefetch("sites"))
+
 
 class SymptomReportQuerySet(TeamScopedQuerySet):
     def live(self):
@@ -217,3 +314,6 @@ class SymptomReportQuerySet(TeamScopedQuerySet):
             .alias(no_red_flag=ExpressionWrapper(Q(red_flag=""), output_field=models.BooleanField()))
             .order_by("no_red_flag", "reported_on", "pk")
         )
+
+    def for_worklist(self):
+        return self.select_related("patient", "patient__named_nurse")

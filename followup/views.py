@@ -1,5 +1,93 @@
-from django.shortcuts import redirect
+"""Thin views: fetch through the user's access scope, filter through a FilterSet, render."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from . import charts
+from .filters import ANYONE, PatientFilter
+from .models import Patient
+from .tables import PatientTable
+from .timeline import patient_timeline
+from .worklists import WORKLISTS
 
 
+def get_patient_for(user, pk) -> Patient:
+    """The patient, if this user may see them; otherwise 404 (never a hint that they exist)."""
+    return get_object_or_404(Patient.objects.visible_to(user), pk=pk)
+
+
+@require_GET
 def dashboard(request):
-    return redirect("admin:index")
+    today = timezone.localdate()
+    user = request.user
+    counts = [(worklist, worklist.counts(user, today=today)) for worklist in WORKLISTS.values()]
+    context = {
+        "counts": counts,
+        "show_mine": user.role == "nurse",
+        "anyone": ANYONE,
+        "charts": charts.dashboard_charts(user, today=today),
+    }
+    return render(request, "followup/dashboard.html", context)
+
+
+@require_GET
+def worklist_index(request):
+    return render(request, "followup/worklist_index.html", {"worklists": WORKLISTS.values()})
+
+
+class WorklistView(SingleTableMixin, FilterView):
+    template_name = "followup/worklist.html"
+    # The default paginator counts once; that count is the total shown on the page.
+    table_pagination = {"per_page": 25}
+
+    def dispatch(self, request, *args, **kwargs):
+        self.worklist = WORKLISTS.get(kwargs["slug"])
+        if self.worklist is None:
+            raise Http404("No such worklist.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.worklist.for_user(self.request.user, today=timezone.localdate()).for_worklist()
+
+    def get_filterset_class(self):
+        return self.worklist.filterset
+
+    def get_table_class(self):
+        return self.worklist.table
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(worklist=self.worklist, **kwargs)
+
+
+class PatientListView(SingleTableMixin, FilterView):
+    template_name = "followup/patient_list.html"
+    filterset_class = PatientFilter
+    table_class = PatientTable
+    table_pagination = {"per_page": 25}
+
+    def get_queryset(self):
+        return Patient.objects.visible_to(self.request.user).for_worklist()
+
+
+@require_GET
+def patient_detail(request, pk):
+    patient = get_patient_for(request.user, pk)
+    today = timezone.localdate()
+    page = Patient.objects.for_patient_page().get(pk=patient.pk)
+    actions = []
+    for worklist in WORKLISTS.values():
+        rows = [worklist.describe(row) for row in worklist.for_patient(page, today=today)]
+        if rows:
+            actions.append((worklist, rows))
+    context = {
+        "patient": page,
+        "primaries": page.primaries.all(),
+        "actions": actions,
+        "timeline": patient_timeline(page),
+        "today": today,
+    }
+    return render(request, "followup/patient_detail.html", context)

@@ -388,3 +388,16 @@ def test_patient_create_validates_the_nhs_number(nurse):
         )
     assert "check digit does not match" in excinfo.value.message_dict["nhs_number"][0]
     assert Patient.all_objects.count() == 0
+
+
+def test_only_a_local_or_regional_recurrence_has_a_restaging_episode(patient, nurse):
+    distant = services.recurrence_record(
+        patient=patient,
+        metastatic_type=c.MetastaticType.DISTANT,
+        sites=[SiteEntry(c.Site.LUNG)],
+        diagnosed_on=TODAY,
+        by=nurse,
+    )
+    episode = RestagingEpisode(recurrence=distant, opened_on=TODAY, target_on=TODAY, created_by=nurse, updated_by=nurse)
+    with pytest.raises(ValidationError, match="Only a local or regional recurrence is restaged"):
+        episode.full_clean()

@@ -1,0 +1,18 @@
+from django.urls import reverse
+
+
+def navigation(request):
+    """The header's navigation, with the current section marked."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [
+        ("Dashboard", reverse("followup:dashboard")),
+        ("Worklists", reverse("followup:worklists")),
+        ("Patients", reverse("followup:patient_list")),
+    ]
+    if user.is_admin_role:
+        items.append(("Admin", reverse("admin:index")))
+    path = request.path
+    current = max((href for _, href in items if path.startswith(href)), key=len, default=None)
+    return {"nav_items": [(label, href, href == current) for label, href in items]}

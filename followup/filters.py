@@ -1,0 +1,172 @@
+"""FilterSets for the worklists and the patient search. Every input passes one of these."""
+
+import django_filters
+from django import forms
+from django.http import QueryDict
+
+from . import choices as c
+from .models import Patient, Team, User
+
+ANYONE = "all"
+
+# The data-quality flags of PatientQuerySet.with_data_quality_flags(), as a person reads them.
+DATA_QUALITY_PROBLEMS = [
+    ("missing_nhs_number", "Missing NHS number"),
+    ("invalid_nhs_number", "Invalid NHS number"),
+    ("possible_duplicate", "Possible duplicate patient"),
+    ("recurrence_without_site", "Recurrence without a site"),
+    ("missing_laterality", "Primary without laterality"),
+    ("missing_receptors", "Primary without receptor status"),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"class": "nhsuk-input nhsuk-input--width-10", **(attrs or {})}, format="%Y-%m-%d")
+
+
+class DateRangeWidget(django_filters.widgets.DateRangeWidget):
+    def __init__(self, attrs=None):
+        widgets = (DateInput(), DateInput())
+        forms.MultiWidget.__init__(self, widgets, attrs)
+
+
+def date_range(field_name: str, label: str) -> django_filters.DateFromToRangeFilter:
+    return django_filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=DateRangeWidget())
+
+
+def nurse_choices_for(user) -> list[tuple[str, str]]:
+    """Named nurses the user may filter by: their team's, or everyone's for an admin."""
+    nurses = User.objects.filter(role=c.Role.NURSE, is_active=True).select_related("team")
+    if not user.is_admin_role:
+        nurses = nurses.filter(team_id=user.team_id)
+    return [(ANYONE, "Anyone"), *((str(n.pk), n.get_full_name() or n.username) for n in nurses)]
+
+
+class WorklistFilter(django_filters.FilterSet):
+    """Named nurse (a nurse sees her own caseload first) and team, for any row with a patient.
+
+    ``patient_prefix`` is the lookup from the row to its patient ("" for a patient row).
+    """
+
+    patient_prefix = "patient__"
+    default_to_my_caseload = True
+
+    nurse = django_filters.ChoiceFilter(label="Named nurse", method="filter_nurse", empty_label=None)
+    team = django_filters.ModelChoiceFilter(
+        label="Team", queryset=Team.objects.all(), method="filter_team", empty_label="All teams"
+    )
+
+    def __init__(self, data=None, *args, request=None, **kwargs):
+        user = request.user
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        if not data.get("nurse"):
+            mine = self.default_to_my_caseload and user.role == c.Role.NURSE
+            data["nurse"] = str(user.pk) if mine else ANYONE
+        super().__init__(data, *args, request=request, **kwargs)
+        self.filters["nurse"].extra["choices"] = nurse_choices_for(user)
+        if not user.is_admin_role:
+            del self.filters["team"]  # everyone else sees one team only
+
+    def filter_nurse(self, queryset, name, value):
+        if value == ANYONE:
+            return queryset
+        return queryset.filter(**{f"{self.patient_prefix}named_nurse_id": value})
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(**{f"{self.patient_prefix}team": value}) if value else queryset
+
+
+class FollowUpWorklistFilter(WorklistFilter):
+    due = date_range("due_on", "Due between")
+    kind = django_filters.ChoiceFilter(field_name="kind", choices=c.FollowUpKind.choices, empty_label="All kinds")
+
+
+class FollowUpResultFilter(WorklistFilter):
+    done = date_range("done_on", "Done between")
+    kind = django_filters.ChoiceFilter(
+        field_name="kind",
+        choices=[(k.value, k.label) for k in c.RESULT_KINDS],
+        empty_label="All kinds",
+    )
+
+
+class StagingTestFilter(WorklistFilter):
+    patient_prefix = "episode__recurrence__patient__"
+
+    reported = date_range("reported_on", "Reported between")
+    modality = django_filters.ChoiceFilter(
+        field_name="modality", choices=c.StagingModality.choices, empty_label="All tests"
+    )
+
+
+class RestagingFilter(WorklistFilter):
+    patient_prefix = "recurrence__patient__"
+
+    opened = date_range("opened_on", "Recurrence between")
+    type = django_filters.ChoiceFilter(
+        label="Recurrence type",
+        field_name="recurrence__metastatic_type",
+        choices=[(t.value, t.label) for t in c.RESTAGED_TYPES],
+        empty_label="Local and regional",
+    )
+
+
+class SymptomFilter(WorklistFilter):
+    reported = date_range("reported_on", "Reported between")
+    area = django_filters.ChoiceFilter(field_name="area", choices=c.SymptomArea.choices, empty_label="All areas")
+    red_flag = django_filters.BooleanFilter(
+        label="Red flags only",
+        method="filter_red_flag",
+        widget=forms.CheckboxInput(attrs={"class": "nhsuk-checkboxes__input"}),
+    )
+
+    def filter_red_flag(self, queryset, name, value):
+        return queryset.exclude(red_flag="") if value else queryset
+
+
+class PatientWorklistFilter(WorklistFilter):
+    patient_prefix = ""
+
+    follow_up_model = django_filters.ChoiceFilter(
+        field_name="follow_up_model", choices=c.FollowUpModel.choices, empty_label="All follow-up models"
+    )
+
+
+class DataQualityFilter(WorklistFilter):
+    patient_prefix = ""
+
+    problem = django_filters.ChoiceFilter(
+        label="Problem",
+        method="filter_problem",
+        empty_label="Any problem",
+        choices=DATA_QUALITY_PROBLEMS,
+    )
+
+    def filter_problem(self, queryset, name, value):
+        return queryset.filter(**{value: True}) if value else queryset
+
+
+class PatientFilter(WorklistFilter):
+    """The patient search: everyone in the team unless a nurse is chosen."""
+
+    patient_prefix = ""
+    default_to_my_caseload = False
+
+    q = django_filters.CharFilter(
+        label="NHS number, hospital number or name",
+        method="filter_search",
+        widget=forms.TextInput(attrs={"class": "nhsuk-input", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="status", choices=c.PatientStatus.choices, empty_label="Any status"
+    )
+
+    class Meta:
+        model = Patient
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)

@@ -1,0 +1,299 @@
+"""django-tables2 tables for the worklists and patient search.
+
+Every table reads only what its QuerySet already joined (see worklists.py), so a
+page costs the same number of queries whatever its length.
+"""
+
+from datetime import date
+
+import django_tables2 as tables
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from . import choices as c
+from .filters import DATA_QUALITY_PROBLEMS
+from .nhs import format_nhs_number
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def tag(text: str, colour: str = "") -> str:
+    modifier = f" nhsuk-tag--{colour}" if colour else ""
+    return format_html('<strong class="nhsuk-tag{}">{}</strong>', modifier, text)
+
+
+class PatientColumn(tables.Column):
+    """The patient's name, linking to their page; sorts by surname."""
+
+    def __init__(self, prefix: str = "patient__", **kwargs):
+        self.prefix = prefix
+        # On a patient row the record is the patient: resolve something that always exists.
+        self.path = prefix.rstrip("_").replace("__", ".")
+        super().__init__(
+            verbose_name="Patient",
+            accessor=self.path or "pk",
+            order_by=(f"{prefix}family_name", f"{prefix}given_name"),
+            empty_values=(),
+            **kwargs,
+        )
+
+    def patient(self, record):
+        return tables.A(self.path).resolve(record) if self.path else record
+
+    def render(self, record):
+        patient = self.patient(record)
+        return format_html(
+            '<a class="nhsuk-link" href="{}">{}, {}</a>',
+            reverse("followup:patient_detail", args=[patient.pk]),
+            patient.family_name.upper(),
+            patient.given_name,
+        )
+
+
+class NhsNumberColumn(tables.Column):
+    def __init__(self, prefix: str = "patient__", **kwargs):
+        super().__init__(verbose_name="NHS number", accessor=f"{prefix}nhs_number", empty_values=(), **kwargs)
+
+    def render(self, value):
+        if not value:
+            return format_html('<span class="app-missing">Not recorded</span>')
+        return format_html('<span class="nhsuk-u-nowrap">{}</span>', format_nhs_number(value))
+
+
+class NurseColumn(tables.Column):
+    def __init__(self, prefix: str = "patient__", **kwargs):
+        super().__init__(
+            verbose_name="Named nurse",
+            accessor=f"{prefix}named_nurse",
+            order_by=(f"{prefix}named_nurse__last_name", f"{prefix}named_nurse__first_name"),
+            **kwargs,
+        )
+
+    def render(self, value):
+        return value.get_full_name() or value.username
+
+
+class DateColumn(tables.DateColumn):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "j M Y")
+        super().__init__(**kwargs)
+
+
+class WorklistTable(tables.Table):
+    class Meta:
+        template_name = "django_tables2/nhsuk.html"
+        attrs = {"class": "nhsuk-table app-worklist"}
+        empty_text = "Nobody is on this list."
+
+
+class FollowUpTable(WorklistTable):
+    patient = PatientColumn()
+    nhs_number = NhsNumberColumn()
+    named_nurse = NurseColumn()
+    kind = tables.Column(verbose_name="Follow-up")
+    due_on = DateColumn(verbose_name="Due")
+    status = tables.Column(verbose_name="Status")
+
+    class Meta(WorklistTable.Meta):
+        order_by = ("due_on",)
+
+
+class OverdueTable(FollowUpTable):
+    days_overdue = tables.Column(verbose_name="Days overdue", accessor="due_on", order_by=("due_on",), empty_values=())
+    flag = tables.Column(verbose_name="Escalation", accessor="due_on", orderable=False, empty_values=())
+
+    class Meta(FollowUpTable.Meta):
+        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "days_overdue", "flag", "status")
+        row_attrs = {
+            "class": lambda record: "app-row--escalated"
+            if (_today() - record.due_on).days > settings.FOLLOWUP_ESCALATE_DAYS
+            else "app-row--overdue"
+        }
+
+    def render_days_overdue(self, record):
+        return (_today() - record.due_on).days
+
+    def render_flag(self, record):
+        if (_today() - record.due_on).days > settings.FOLLOWUP_ESCALATE_DAYS:
+            return tag("Escalated", "red")
+        return tag("Overdue", "orange")
+
+
+class DueSoonTable(FollowUpTable):
+    booked_for = DateColumn(verbose_name="Booked for")
+
+    class Meta(FollowUpTable.Meta):
+        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "status", "booked_for")
+
+    def render_due_on(self, value):
+        label = value.strftime("%-d %b %Y")
+        if value < _today():
+            return format_html("{} {}", label, tag("Past due, in grace window", "yellow"))
+        return label
+
+
+class ResultTable(WorklistTable):
+    patient = PatientColumn()
+    nhs_number = NhsNumberColumn()
+    named_nurse = NurseColumn()
+    kind = tables.Column(verbose_name="Test")
+    done_on = DateColumn(verbose_name="Done")
+    result = tables.Column(verbose_name="Result")
+
+    class Meta(WorklistTable.Meta):
+        order_by = ("done_on",)
+        row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.ImagingOutcome.ABNORMAL else ""}
+
+    def render_result(self, record):
+        if record.result == c.ImagingOutcome.ABNORMAL:
+            return tag("Abnormal", "red")
+        return record.get_result_display()
+
+
+def _sites(sites) -> str:
+    return format_html_join(", ", "{}", ((str(site),) for site in sites)) or "Not recorded"
+
+
+class StagingResultTable(WorklistTable):
+    patient = PatientColumn("episode__recurrence__patient__")
+    nhs_number = NhsNumberColumn("episode__recurrence__patient__")
+    named_nurse = NurseColumn("episode__recurrence__patient__")
+    modality = tables.Column(verbose_name="Test")
+    reported_on = DateColumn(verbose_name="Reported")
+    result = tables.Column(verbose_name="Result")
+
+    class Meta(WorklistTable.Meta):
+        order_by = ("reported_on",)
+        row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.StagingResult.DISTANT else ""}
+
+    def render_result(self, record):
+        if record.result == c.StagingResult.DISTANT:
+            return format_html("{} {}", tag("Distant disease", "red"), _sites(record.sites.all()))
+        if record.result == c.StagingResult.EQUIVOCAL:
+            return tag("Equivocal", "yellow")
+        return record.get_result_display()
+
+
+class DistantNotRecordedTable(WorklistTable):
+    patient = PatientColumn("episode__recurrence__patient__")
+    nhs_number = NhsNumberColumn("episode__recurrence__patient__")
+    named_nurse = NurseColumn("episode__recurrence__patient__")
+    modality = tables.Column(verbose_name="Test")
+    reported_on = DateColumn(verbose_name="Reported")
+    sites = tables.Column(verbose_name="Distant disease found in", accessor="pk", orderable=False)
+    days = tables.Column(verbose_name="Days since report", accessor="reported_on", order_by=("-reported_on",))
+
+    class Meta(WorklistTable.Meta):
+        order_by = ("reported_on",)
+        row_attrs = {"class": "app-row--flagged"}
+
+    def render_sites(self, record):
+        return _sites(record.sites.all())
+
+    def render_days(self, value):
+        return (_today() - value).days
+
+
+class RestagingTable(WorklistTable):
+    patient = PatientColumn("recurrence__patient__")
+    nhs_number = NhsNumberColumn("recurrence__patient__")
+    named_nurse = NurseColumn("recurrence__patient__")
+    recurrence = tables.Column(verbose_name="Recurrence", accessor="recurrence__metastatic_type")
+    opened_on = DateColumn(verbose_name="Recurrence date")
+    days_open = tables.Column(verbose_name="Days open", accessor="opened_on", order_by=("-opened_on",))
+    target_on = DateColumn(verbose_name="Target")
+    tests = tables.Column(verbose_name="Tests reported", accessor="tests_reported", orderable=False)
+    outcome = tables.Column(verbose_name="Status", orderable=False)
+
+    class Meta(WorklistTable.Meta):
+        order_by = ("opened_on",)
+        row_attrs = {"class": lambda record: "app-row--overdue" if record.target_on < _today() else ""}
+
+    def render_recurrence(self, record):
+        recurrence = record.recurrence
+        return format_html("{}: {}", recurrence.get_metastatic_type_display(), _sites(recurrence.sites.all()))
+
+    def render_days_open(self, value):
+        return (_today() - value).days
+
+    def render_target_on(self, value):
+        label = value.strftime("%-d %b %Y")
+        if value < _today():
+            return format_html("{} {}", label, tag("Past target", "red"))
+        return label
+
+    def render_tests(self, record):
+        return f"{record.tests_reported} of {record.tests_requested}"
+
+    def render_outcome(self, record):
+        if record.outcome == c.RestagingOutcome.EQUIVOCAL:
+            return tag("Equivocal", "yellow")
+        return "Tests outstanding" if record.tests_reported < record.tests_requested else "Results to review"
+
+
+class SymptomTable(WorklistTable):
+    patient = PatientColumn()
+    nhs_number = NhsNumberColumn()
+    named_nurse = NurseColumn()
+    red_flag = tables.Column(verbose_name="Red flag", empty_values=(), order_by=("red_flag",))
+    reported_on = DateColumn(verbose_name="Reported")
+    area = tables.Column(verbose_name="Area")
+    description = tables.Column(verbose_name="Description", orderable=False)
+
+    class Meta(WorklistTable.Meta):
+        row_attrs = {"class": lambda record: "app-row--red-flag" if record.red_flag else ""}
+
+    def render_red_flag(self, record):
+        if record.red_flag:
+            return format_html(
+                '{}<span class="nhsuk-u-visually-hidden">: </span> <span class="nhsuk-body-s">{}</span>',
+                tag("Red flag", "red"),
+                record.get_red_flag_display(),
+            )
+        return "None"
+
+    def render_description(self, value):
+        return value if len(value) <= 80 else value[:77] + "..."
+
+
+class NoNextFollowUpTable(WorklistTable):
+    patient = PatientColumn("")
+    nhs_number = NhsNumberColumn("")
+    named_nurse = NurseColumn("")
+    status = tables.Column(verbose_name="Status")
+    follow_up_model = tables.Column(verbose_name="Follow-up model")
+    last_follow_up = DateColumn(verbose_name="Last follow-up item", empty_values=(None,))
+
+    class Meta(WorklistTable.Meta):
+        order_by = ("last_follow_up",)
+        row_attrs = {"class": "app-row--overdue"}
+
+
+class DataQualityTable(WorklistTable):
+    patient = PatientColumn("")
+    nhs_number = NhsNumberColumn("")
+    named_nurse = NurseColumn("")
+    problems = tables.Column(verbose_name="Problems", accessor="pk", orderable=False)
+
+    def render_problems(self, record):
+        return format_html(
+            '<ul class="nhsuk-list nhsuk-u-margin-bottom-0">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((label,) for flag, label in DATA_QUALITY_PROBLEMS if getattr(record, flag))),
+        )
+
+
+class PatientTable(WorklistTable):
+    patient = PatientColumn("")
+    nhs_number = NhsNumberColumn("")
+    date_of_birth = DateColumn(verbose_name="Date of birth")
+    hospital_number = tables.Column(verbose_name="Hospital number")
+    named_nurse = NurseColumn("")
+    status = tables.Column(verbose_name="Status")
+
+    class Meta(WorklistTable.Meta):
+        empty_text = "No patients match."
+        order_by = ("patient",)

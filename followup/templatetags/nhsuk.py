@@ -1,0 +1,47 @@
+"""Render Django form fields with NHS.UK design-system classes and error wiring."""
+
+from datetime import date
+
+from django import forms, template
+
+from followup.nhs import format_nhs_number
+
+register = template.Library()
+
+_WIDGET_CLASSES = {
+    forms.Select: "nhsuk-select",
+    forms.CheckboxInput: "nhsuk-checkboxes__input",
+    forms.Textarea: "nhsuk-textarea",
+}
+
+
+@register.filter
+def nhsuk_widget(field):
+    """The field's widget with the design system's class, marked invalid and described by its error."""
+    widget = field.field.widget
+    css = next((cls for kind, cls in _WIDGET_CLASSES.items() if isinstance(widget, kind)), "nhsuk-input")
+    attrs = {"class": " ".join(filter(None, [widget.attrs.get("class", css), f"{css.split()[0]}--error" if field.errors else ""]))}
+    described = [f"{field.auto_id}-hint" if field.help_text else "", f"{field.auto_id}-error" if field.errors else ""]
+    if any(described):
+        attrs["aria-describedby"] = " ".join(filter(None, described))
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def widget_kind(field) -> str:
+    widget = field.field.widget
+    if isinstance(widget, forms.MultiWidget):
+        return "range"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    return "single"
+
+
+@register.filter
+def nhs_number(value: str) -> str:
+    return format_nhs_number(value or "")
+
+
+@register.simple_tag
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

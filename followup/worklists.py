@@ -1,0 +1,132 @@
+"""The failsafe worklists: one definition each, used by the worklist pages, the
+dashboard counts and the patient page, so the three can never disagree."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from . import filters, tables
+from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
+
+
+@dataclass(frozen=True)
+class Worklist:
+    slug: str
+    title: str
+    description: str
+    rows: Callable[[date], QuerySet]  # the list itself, before access scope and filters
+    table: type[tables.WorklistTable]
+    filterset: type[filters.WorklistFilter]
+    noun: str = "items"
+    describe: Callable[[Any], str] = str  # one row, as the patient page lists it
+
+    @property
+    def patient_prefix(self) -> str:
+        return self.filterset.patient_prefix
+
+    def for_user(self, user, *, today: date) -> QuerySet:
+        return self.rows(today).visible_to(user)
+
+    def for_patient(self, patient: Patient, *, today: date) -> QuerySet:
+        return self.rows(today).filter(**{f"{self.patient_prefix}pk": patient.pk})
+
+    def counts(self, user, *, today: date) -> dict[str, int]:
+        """{"team": rows the user may see, "mine": those of the user's own caseload}: one query."""
+        return self.for_user(user, today=today).aggregate(
+            team=Count("pk"), mine=Count("pk", filter=Q(**{f"{self.patient_prefix}named_nurse": user}))
+        )
+
+
+WORKLISTS: dict[str, Worklist] = {
+    w.slug: w
+    for w in [
+        Worklist(
+            "overdue",
+            "Overdue follow-up",
+            "Follow-up items past their due date and the grace window, most overdue first. "
+            "Escalated: long overdue.",
+            lambda today: FollowUpItem.objects.overdue(today=today),
+            tables.OverdueTable,
+            filters.FollowUpWorklistFilter,
+        ),
+        Worklist(
+            "due-soon",
+            "Due soon",
+            "Follow-up items due in the coming weeks, and those just past due but still in the grace window.",
+            lambda today: FollowUpItem.objects.due_soon(today=today),
+            tables.DueSoonTable,
+            filters.FollowUpWorklistFilter,
+        ),
+        Worklist(
+            "results",
+            "Results to acknowledge",
+            "Follow-up results recorded but not yet read and acknowledged by a clinician.",
+            lambda today: FollowUpItem.objects.awaiting_acknowledgement(),
+            tables.ResultTable,
+            filters.FollowUpResultFilter,
+            noun="results",
+        ),
+        Worklist(
+            "staging-results",
+            "Staging results to acknowledge",
+            "Restaging test results recorded but not yet read and acknowledged.",
+            lambda today: StagingTest.objects.awaiting_acknowledgement(),
+            tables.StagingResultTable,
+            filters.StagingTestFilter,
+            noun="results",
+        ),
+        Worklist(
+            "restaging",
+            "Restaging incomplete",
+            "Local and regional recurrences whose restaging is not complete, oldest first, against the target.",
+            lambda today: RestagingEpisode.objects.incomplete(),
+            tables.RestagingTable,
+            filters.RestagingFilter,
+            noun="recurrences",
+        ),
+        Worklist(
+            "distant-not-recorded",
+            "Distant disease not recorded",
+            "Restaging results that found distant disease, with no secondary breast cancer recorded from them.",
+            lambda today: StagingTest.objects.distant_not_recorded(),
+            tables.DistantNotRecordedTable,
+            filters.StagingTestFilter,
+            noun="results",
+        ),
+        Worklist(
+            "symptoms",
+            "Symptoms to triage",
+            "Symptom reports not yet triaged: red flags first, then the longest waiting.",
+            lambda today: SymptomReport.objects.awaiting_triage(),
+            tables.SymptomTable,
+            filters.SymptomFilter,
+            noun="reports",
+        ),
+        Worklist(
+            "no-follow-up",
+            "No next follow-up",
+            "Active patients with no follow-up item booked or due: the classic way a patient is lost.",
+            lambda today: Patient.objects.without_next_follow_up().with_last_follow_up(),
+            tables.NoNextFollowUpTable,
+            filters.PatientWorklistFilter,
+            noun="patients",
+            describe=lambda patient: "No follow-up item is booked or due.",
+        ),
+        Worklist(
+            "data-quality",
+            "Data quality",
+            "Missing or invalid NHS numbers, possible duplicate patients, recurrences without a site, "
+            "primaries without laterality or receptor status.",
+            lambda today: Patient.objects.data_quality_problems(),
+            tables.DataQualityTable,
+            filters.DataQualityFilter,
+            noun="patients",
+            describe=lambda patient: "; ".join(
+                label for flag, label in filters.DATA_QUALITY_PROBLEMS if getattr(patient, flag)
+            ),
+        ),
+    ]
+}
