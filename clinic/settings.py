@@ -105,6 +105,7 @@ DATABASES = {
 }
 
 AUTH_USER_MODEL = "followup.User"
+AUTHENTICATION_BACKENDS = ["followup.auth.UserWithTeamBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -160,9 +160,7 @@ class PatientFilter(WorklistFilter):
         method="filter_search",
         widget=forms.TextInput(attrs={"class": "nhsuk-input", "autocomplete": "off", "spellcheck": "false"}),
     )
-    status = django_filters.ChoiceFilter(
-        field_name="status", choices=c.PatientStatus.choices, empty_label="Any status"
-    )
+    status = django_filters.ChoiceFilter(field_name="status", choices=c.PatientStatus.choices, empty_label="Any status")
 
     class Meta:
         model = Patient

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from . import choices as c
 from .filters import DATA_QUALITY_PROBLEMS
@@ -32,7 +33,7 @@ class PatientColumn(tables.Column):
     def __init__(self, prefix: str = "patient__", **kwargs):
         self.prefix = prefix
         # On a patient row the record is the patient: resolve something that always exists.
-        self.path = prefix.rstrip("_").replace("__", ".")
+        self.path = prefix.rstrip("_")
         super().__init__(
             verbose_name="Patient",
             accessor=self.path or "pk",
@@ -60,7 +61,7 @@ class NhsNumberColumn(tables.Column):
 
     def render(self, value):
         if not value:
-            return format_html('<span class="app-missing">Not recorded</span>')
+            return mark_safe('<span class="app-missing">Not recorded</span>')  # noqa: S308 (constant)
         return format_html('<span class="nhsuk-u-nowrap">{}</span>', format_nhs_number(value))
 
 
@@ -282,7 +283,9 @@ class DataQualityTable(WorklistTable):
     def render_problems(self, record):
         return format_html(
             '<ul class="nhsuk-list nhsuk-u-margin-bottom-0">{}</ul>',
-            format_html_join("", "<li>{}</li>", ((label,) for flag, label in DATA_QUALITY_PROBLEMS if getattr(record, flag))),
+            format_html_join(
+                "", "<li>{}</li>", ((label,) for flag, label in DATA_QUALITY_PROBLEMS if getattr(record, flag))
+            ),
         )
 
 

@@ -25,13 +25,17 @@ def _item_event(item) -> Event:
     if item.status == c.FollowUpStatus.DONE:
         detail = f"Result: {item.get_result_display()}." if item.result else ""
         if item.result and item.result_acknowledged_at:
-            detail += f" Acknowledged by {_who(item.result_acknowledged_by)} on {item.result_acknowledged_at:%-d %b %Y}."
+            detail += (
+                f" Acknowledged by {_who(item.result_acknowledged_by)} on {item.result_acknowledged_at:%-d %b %Y}."
+            )
         elif item.result:
             detail += " Not yet acknowledged."
         tags = [("Abnormal", "red")] if item.result == c.ImagingOutcome.ABNORMAL else []
         return Event(item.done_on, f"{kind} done", detail.strip(), tags, "follow-up")
     if item.status == c.FollowUpStatus.BOOKED:
-        return Event(item.booked_for, f"{kind} booked", f"Due {item.due_on:%-d %b %Y}.", [("Booked", "blue")], "follow-up")
+        return Event(
+            item.booked_for, f"{kind} booked", f"Due {item.due_on:%-d %b %Y}.", [("Booked", "blue")], "follow-up"
+        )
     if item.status == c.FollowUpStatus.CANCELLED:
         return Event(item.due_on, f"{kind} cancelled", item.cancel_reason, [("Cancelled", "grey")], "follow-up")
     if item.status == c.FollowUpStatus.DID_NOT_ATTEND:
@@ -68,24 +72,36 @@ def patient_timeline(patient: Patient) -> list[Event]:
     events = []
     for primary in patient.primaries.all():
         side = primary.get_laterality_display() or "laterality not recorded"
-        events.append(Event(primary.diagnosed_on, f"Primary breast cancer diagnosed ({side})",
-                            primary.get_histology_display(), [], "primary"))
+        events.append(
+            Event(
+                primary.diagnosed_on,
+                f"Primary breast cancer diagnosed ({side})",
+                primary.get_histology_display(),
+                [],
+                "primary",
+            )
+        )
     events.extend(_item_event(item) for item in patient.followup_items.all())
     for recurrence in patient.recurrences.all():
         tags = [(recurrence.get_status_display(), "red" if recurrence.status == "confirmed" else "grey")]
-        events.append(Event(
-            recurrence.diagnosed_on,
-            f"{recurrence.get_metastatic_type_display()} recurrence",
-            _sites(recurrence.sites.all()),
-            tags,
-            "recurrence",
-        ))
+        events.append(
+            Event(
+                recurrence.diagnosed_on,
+                f"{recurrence.get_metastatic_type_display()} recurrence",
+                _sites(recurrence.sites.all()),
+                tags,
+                "recurrence",
+            )
+        )
         episode = getattr(recurrence, "restaging", None)
         if episode and not episode.entered_in_error:
             events.extend(_test_event(test) for test in episode.tests.all())
             if episode.closed_on:
-                events.append(Event(episode.closed_on, f"Restaging complete: {episode.get_outcome_display()}",
-                                    "", [], "restaging"))
+                events.append(
+                    Event(
+                        episode.closed_on, f"Restaging complete: {episode.get_outcome_display()}", "", [], "restaging"
+                    )
+                )
     for report in patient.symptom_reports.all():
         tags = [("Red flag", "red")] if report.red_flag else []
         if report.triaged_at:
@@ -93,6 +109,13 @@ def patient_timeline(patient: Patient) -> list[Event]:
         else:
             detail = "Awaiting triage."
             tags.append(("Not triaged", "orange"))
-        events.append(Event(report.reported_on, f"{report.get_area_display()} symptoms reported",
-                            f"{report.description} {detail}", tags, "symptoms"))
+        events.append(
+            Event(
+                report.reported_on,
+                f"{report.get_area_display()} symptoms reported",
+                f"{report.description} {detail}",
+                tags,
+                "symptoms",
+            )
+        )
     return sorted(events, key=lambda event: event.on, reverse=True)

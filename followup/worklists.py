@@ -46,8 +46,7 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "overdue",
             "Overdue follow-up",
-            "Follow-up items past their due date and the grace window, most overdue first. "
-            "Escalated: long overdue.",
+            "Follow-up items past their due date and the grace window, most overdue first. Escalated: long overdue.",
             lambda today: FollowUpItem.objects.overdue(today=today),
             tables.OverdueTable,
             filters.FollowUpWorklistFilter,

@@ -20,7 +20,11 @@ def nhsuk_widget(field):
     """The field's widget with the design system's class, marked invalid and described by its error."""
     widget = field.field.widget
     css = next((cls for kind, cls in _WIDGET_CLASSES.items() if isinstance(widget, kind)), "nhsuk-input")
-    attrs = {"class": " ".join(filter(None, [widget.attrs.get("class", css), f"{css.split()[0]}--error" if field.errors else ""]))}
+    attrs = {
+        "class": " ".join(
+            filter(None, [widget.attrs.get("class", css), f"{css.split()[0]}--error" if field.errors else ""])
+        )
+    }
     described = [f"{field.auto_id}-hint" if field.help_text else "", f"{field.auto_id}-error" if field.errors else ""]
     if any(described):
         attrs["aria-describedby"] = " ".join(filter(None, described))
