@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
 
-.PHONY: demo test install install-dev lint check serve clean
+.PHONY: demo test install install-dev lint check screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ check: export DEBUG ?= 1
 check: install-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## make screenshots: demo data, a server on port 8765, Debian's Chromium -> docs/screenshots/
+screenshots: export DEBUG ?= 1
+screenshots: install-dev
+	$(BIN)/python manage.py migrate --no-input -v0
+	$(BIN)/python manage.py seed_demo -v0
+	$(BIN)/python manage.py runserver 127.0.0.1:8765 --noreload > /dev/null 2>&1 & server=$$!; \
+	trap "kill $$server" EXIT; \
+	for i in $$(seq 1 30); do curl -fs -o /dev/null http://127.0.0.1:8765/accounts/login/ && break; sleep 1; done; \
+	$(BIN)/python scripts/screenshots.py http://127.0.0.1:8765
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ class Event:
     detail: str = ""
     tags: list[tuple[str, str]] = field(default_factory=list)  # (text, colour)
     category: str = ""
+    upcoming: bool = False  # an open follow-up item: due or booked
 
 
 def _who(user) -> str:
@@ -34,13 +35,18 @@ def _item_event(item) -> Event:
         return Event(item.done_on, f"{kind} done", detail.strip(), tags, "follow-up")
     if item.status == c.FollowUpStatus.BOOKED:
         return Event(
-            item.booked_for, f"{kind} booked", f"Due {item.due_on:%-d %b %Y}.", [("Booked", "blue")], "follow-up"
+            item.booked_for,
+            f"{kind} booked",
+            f"Due {item.due_on:%-d %b %Y}.",
+            [("Booked", "blue")],
+            "follow-up",
+            upcoming=True,
         )
     if item.status == c.FollowUpStatus.CANCELLED:
         return Event(item.due_on, f"{kind} cancelled", item.cancel_reason, [("Cancelled", "grey")], "follow-up")
     if item.status == c.FollowUpStatus.DID_NOT_ATTEND:
         return Event(item.due_on, f"{kind}: did not attend", "", [("Did not attend", "orange")], "follow-up")
-    return Event(item.due_on, f"{kind} due", item.notes, [("Due", "white")], "follow-up")
+    return Event(item.due_on, f"{kind} due", item.notes, [("Due", "white")], "follow-up", upcoming=True)
 
 
 def _sites(sites) -> str:
@@ -67,8 +73,14 @@ def _test_event(test) -> Event:
     return Event(test.requested_on, f"{name} requested", "", [("Requested", "white")], "restaging")
 
 
-def patient_timeline(patient: Patient) -> list[Event]:
-    """Newest first; items not yet due come first of all."""
+@dataclass
+class Timeline:
+    upcoming: list[Event]  # open follow-up items, soonest first
+    history: list[Event]  # everything else, newest first
+
+
+def patient_timeline(patient: Patient) -> Timeline:
+    """The patient's story: what is coming (open items), then what has happened."""
     events = []
     for primary in patient.primaries.all():
         side = primary.get_laterality_display() or "laterality not recorded"
@@ -118,4 +130,6 @@ def patient_timeline(patient: Patient) -> list[Event]:
                 "symptoms",
             )
         )
-    return sorted(events, key=lambda event: event.on, reverse=True)
+    upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
+    history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
+    return Timeline(upcoming, history)

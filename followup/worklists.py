@@ -9,7 +9,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from . import filters, tables
+
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
+
+
+def _result(row) -> str:
+    when = row.done_on if isinstance(row, FollowUpItem) else row.reported_on
+    name = row.get_kind_display() if isinstance(row, FollowUpItem) else row.get_modality_display()
+    return f"{name}, {when:%-d %b %Y}: {row.get_result_display()}"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ WORKLISTS: dict[str, Worklist] = {
             tables.ResultTable,
             filters.FollowUpResultFilter,
             noun="results",
+            describe=_result,
         ),
         Worklist(
             "staging-results",
@@ -76,6 +84,7 @@ WORKLISTS: dict[str, Worklist] = {
             tables.StagingResultTable,
             filters.StagingTestFilter,
             noun="results",
+            describe=_result,
         ),
         Worklist(
             "restaging",
@@ -94,6 +103,7 @@ WORKLISTS: dict[str, Worklist] = {
             tables.DistantNotRecordedTable,
             filters.StagingTestFilter,
             noun="results",
+            describe=_result,
         ),
         Worklist(
             "symptoms",

@@ -328,9 +328,11 @@ def test_patient_page_shows_banner_actions_and_timeline(nurse_client, nurse, pat
     assert patient.nhs_number_display in body
     assert "Under surveillance" in body and "Right" in body
     assert [w.slug for w, rows in response.context["actions"]] == ["overdue", "restaging", "symptoms"]
-    titles = [event.title for event in response.context["timeline"]]
-    assert titles[:2] == ["Bone symptoms reported", "Regional recurrence"]
-    assert "Mammogram due" in titles and "Primary breast cancer diagnosed (Right)" in titles
+    timeline = response.context["timeline"]
+    assert [event.title for event in timeline.upcoming] == ["Mammogram due"]
+    history = [event.title for event in timeline.history]
+    assert history[:2] == ["Bone symptoms reported", "Regional recurrence"]
+    assert history[-1] == "Primary breast cancer diagnosed (Right)"
 
 
 # Access ---------------------------------------------------------------------------
@@ -477,4 +479,14 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
     # one query per worklist for the open actions (9).
     with django_assert_num_queries(4 + 7 + len(WORKLISTS)):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
-    assert len([e for e in response.context["timeline"] if e.category == "recurrence"]) == rows
+    assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
+
+
+def test_date_range_filter_keeps_what_was_typed(nurse_client, patient):
+    early = FollowUpItemFactory(patient=patient, due_on=days(-90))
+    FollowUpItemFactory(patient=patient, due_on=days(-30))
+    start, end = days(-100).isoformat(), days(-60).isoformat()
+    response = worklist(nurse_client, "overdue", due_after=start, due_before=end)
+    assert listed(response) == [early]
+    body = response.content.decode()
+    assert f'name="due_after" value="{start}"' in body and f'name="due_before" value="{end}"' in body

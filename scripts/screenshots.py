@@ -1,0 +1,69 @@
+"""Capture the main pages into docs/screenshots/ with Debian's Chromium.
+
+Usage: python scripts/screenshots.py BASE_URL  (a server with the demo data loaded;
+`make screenshots` starts one). Logs in as the demo nurse, then the demo admin.
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PASSWORD = "followup-demo-2026"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+NURSE_PAGES = [
+    ("dashboard", "/"),
+    ("worklists", "/worklists/"),
+    ("worklist-overdue", "/worklists/overdue/?nurse=all"),
+    ("worklist-due-soon", "/worklists/due-soon/"),
+    ("worklist-results", "/worklists/results/?nurse=all"),
+    ("worklist-staging-results", "/worklists/staging-results/?nurse=all"),
+    ("worklist-restaging", "/worklists/restaging/?nurse=all"),
+    ("worklist-distant-not-recorded", "/worklists/distant-not-recorded/?nurse=all"),
+    ("worklist-symptoms", "/worklists/symptoms/?nurse=all"),
+    ("worklist-no-follow-up", "/worklists/no-follow-up/?nurse=all"),
+    ("worklist-data-quality", "/worklists/data-quality/?nurse=all"),
+    ("patients", "/patients/?q=smith"),
+]
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def main(base: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/accounts/login/")
+        page.screenshot(path=OUT / "login.png", full_page=True)
+        log_in(page, base, "nurse")
+        for name, path in NURSE_PAGES:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=OUT / f"{name}.png", full_page=True)
+        # The patient page of the first patient on the restaging list: a full story.
+        page.goto(f"{base}/worklists/restaging/?nurse=all")
+        page.locator("table.app-worklist tbody a").first.click()
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=OUT / "patient.png", full_page=True)
+        browser.close()
+    print(f"Screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000")
