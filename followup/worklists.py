@@ -9,7 +9,6 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from . import filters, tables
-
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
 
 
