@@ -293,7 +293,9 @@ class StagingTestQuerySet(TeamScopedQuerySet):
 
     def distant_not_recorded(self):
         """Failsafe 5: a result showing distant disease with no distant recurrence recorded from it."""
-        return self.not_cancelled().filter(result=c.StagingResult.DISTANT, distant_recurrence__isnull=True)
+        # A link to a recurrence later marked entered in error counts as no record at all.
+        not_recorded = Q(distant_recurrence__isnull=True) | Q(distant_recurrence__entered_in_error=True)
+        return self.not_cancelled().filter(not_recorded, result=c.StagingResult.DISTANT)
 
     def for_worklist(self):
         """Test rows with their patient, named nurse and the sites they found."""

@@ -1,10 +1,5 @@
-"""Clinical actions that write: one function per action, atomic, keyword-only.
+"""Recurrences, their restaging episodes and staging tests."""
 
-Views and commands call these; models hold no business logic in save() or signals.
-Every write stamps who and when and bumps the record's version.
-"""
-
-import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,14 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import choices as c
-from .models import (
-    ClinicalRecord,
-    FollowUpItem,
-    FollowUpProtocol,
+from .. import choices as c
+from ..models import (
     Patient,
     PrimaryDiagnosis,
-    ProtocolStep,
     Recurrence,
     RecurrenceSite,
     RestagingEpisode,
@@ -29,6 +20,7 @@ from .models import (
     StagingTestSite,
     User,
 )
+from .records import lock, save_record
 
 
 @dataclass(frozen=True)
@@ -37,106 +29,6 @@ class SiteEntry:
 
     site: str
     other_text: str = ""
-
-
-def record_stamp(record: ClinicalRecord, by: User) -> None:
-    """Who and when, for a new row or a change; a change also bumps the version."""
-    if by is None or not by.pk:
-        raise ValidationError("A clinical record cannot be changed without a signed-in user.")
-    now = timezone.now()
-    if record._state.adding:
-        record.created_by = by
-        record.created_at = now
-    else:
-        record.version += 1
-    record.updated_by = by
-    record.updated_at = now
-
-
-def _save(record: ClinicalRecord, by: User) -> None:
-    record_stamp(record, by)
-    record.full_clean()
-    record.save()
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-@transaction.atomic
-def patient_create(*, by: User, **fields) -> Patient:
-    patient = Patient(**fields)
-    _save(patient, by)
-    return patient
-
-
-@transaction.atomic
-def primary_record(*, patient: Patient, by: User, **fields) -> PrimaryDiagnosis:
-    primary = PrimaryDiagnosis(patient=patient, **fields)
-    _save(primary, by)
-    return primary
-
-
-@transaction.atomic
-def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: date, by: User) -> list[FollowUpItem]:
-    """Assign a protocol and generate the items it calls for; returns the items created.
-
-    Idempotent: an item already generated for a (step, occurrence), whatever its
-    status and even if entered in error, is never generated again.
-    """
-    if not patient.is_active:
-        raise ValidationError(
-            f"A follow-up schedule cannot be started for a {patient.get_status_display().lower()} patient."
-        )
-    patient.protocol = protocol
-    patient.protocol_start_on = start_on
-    _save(patient, by)
-
-    existing = set(
-        FollowUpItem.all_objects.filter(patient=patient, protocol_step__protocol=protocol).values_list(
-            "protocol_step_id", "sequence"
-        )
-    )
-    now = timezone.now()
-    new_items = []
-    for slot in protocol_schedule(protocol.steps.all(), start_on=start_on):
-        if (slot.step.pk, slot.sequence) in existing:
-            continue
-        item = FollowUpItem(
-            patient=patient,
-            kind=slot.step.kind,
-            due_on=slot.due_on,
-            protocol_step=slot.step,
-            sequence=slot.sequence,
-            created_by=by,
-            updated_by=by,
-            created_at=now,
-            updated_at=now,
-        )
-        # Constraints are the database's job here: the slot check above already ran.
-        item.full_clean(validate_constraints=False)
-        new_items.append(item)
-    return FollowUpItem.objects.bulk_create(new_items)
-
-
-@dataclass(frozen=True)
-class ScheduleSlot:
-    step: ProtocolStep
-    sequence: int
-    due_on: date
-
-
-def protocol_schedule(steps: Iterable[ProtocolStep], *, start_on: date) -> list[ScheduleSlot]:
-    """Every item a protocol calls for from ``start_on``, soonest first."""
-    slots = [
-        ScheduleSlot(step, index + 1, add_months(start_on, step.start_months + index * (step.interval_months or 0)))
-        for step in steps
-        for index in range(step.occurrences)
-    ]
-    return sorted(slots, key=lambda slot: (slot.due_on, slot.step.pk or 0, slot.sequence))
 
 
 def _validate_sites(metastatic_type: str, sites: Sequence[SiteEntry]) -> None:
@@ -148,6 +40,23 @@ def _validate_sites(metastatic_type: str, sites: Sequence[SiteEntry]) -> None:
         labels = ", ".join(c.Site(site).label if site in c.Site.values else site for site in wrong)
         kind = c.MetastaticType(metastatic_type).label.lower() if metastatic_type in c.MetastaticType.values else "this"
         raise ValidationError({"sites": f"Not a site of a {kind} recurrence: {labels}."})
+
+
+def sync_secondary_status(*, patient: Patient, by: User) -> Patient:
+    """The patient lives with secondary breast cancer exactly while a distant recurrence stands.
+
+    The one place this rule lives: called when a distant recurrence is recorded,
+    confirmed, refuted or marked entered in error.
+    """
+    patient = lock(patient, expected_version=None)
+    standing = Recurrence.objects.distant().filter(patient=patient).exists()
+    if standing and patient.status in (c.PatientStatus.SURVEILLANCE, c.PatientStatus.ON_TREATMENT):
+        patient.status = c.PatientStatus.SECONDARY
+        save_record(patient, by)
+    elif not standing and patient.status == c.PatientStatus.SECONDARY:
+        patient.status = c.PatientStatus.SURVEILLANCE
+        save_record(patient, by)
+    return patient
 
 
 @transaction.atomic
@@ -168,14 +77,18 @@ def recurrence_record(
     lymphoedema: bool = False,
     notes: str = "",
     from_staging_test: StagingTest | None = None,
+    restaging_tests: Sequence[str] = (),
 ) -> Recurrence:
     """Record a recurrence with its sites.
 
-    Local or regional: opens its restaging episode in the same transaction.
+    Local or regional: opens its restaging episode in the same transaction, and
+    requests ``restaging_tests`` (modalities) in it.
     Distant (not refuted): the patient is now living with secondary breast cancer.
     From a staging test: the test is linked to the new distant recurrence.
     """
     _validate_sites(metastatic_type, sites)
+    if restaging_tests and metastatic_type not in c.RESTAGED_TYPES:
+        raise ValidationError({"restaging_tests": "Restaging tests are requested for a local or regional recurrence."})
     recurrence = Recurrence(
         patient=patient,
         primary=primary,
@@ -190,12 +103,12 @@ def recurrence_record(
         lymphoedema=lymphoedema,
         notes=notes,
     )
-    _save(recurrence, by)
+    save_record(recurrence, by)
     for entry in sites:
         site = RecurrenceSite(
             recurrence=recurrence, metastatic_type=metastatic_type, site=entry.site, other_site_text=entry.other_text
         )
-        _save(site, by)
+        save_record(site, by)
 
     if metastatic_type in c.RESTAGED_TYPES:
         episode = RestagingEpisode(
@@ -203,28 +116,43 @@ def recurrence_record(
             opened_on=diagnosed_on,
             target_on=diagnosed_on + timedelta(days=settings.RESTAGING_TARGET_DAYS),
         )
-        _save(episode, by)
-    elif status != c.RecurrenceStatus.REFUTED and patient.status in (
-        c.PatientStatus.SURVEILLANCE,
-        c.PatientStatus.ON_TREATMENT,
-    ):
-        patient.status = c.PatientStatus.SECONDARY
-        _save(patient, by)
+        save_record(episode, by)
+        requested_on = max(diagnosed_on, timezone.localdate())
+        for modality in restaging_tests:
+            save_record(StagingTest(episode=episode, modality=modality, requested_on=requested_on), by)
+    elif status != c.RecurrenceStatus.REFUTED:
+        sync_secondary_status(patient=patient, by=by)
 
     if from_staging_test is not None:
         _link_staging_test(test=from_staging_test, recurrence=recurrence, by=by)
     return recurrence
 
 
+@transaction.atomic
+def recurrence_set_status(*, recurrence: Recurrence, status: str, by: User, expected_version: int | None) -> Recurrence:
+    """Confirm or refute a recurrence. A refuted local/regional one needs no restaging."""
+    recurrence = lock(recurrence, expected_version=expected_version)
+    if status not in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.REFUTED):
+        raise ValidationError({"status": "Choose confirmed or refuted."})
+    if recurrence.status == status:
+        raise ValidationError({"status": f"This recurrence is already {recurrence.get_status_display().lower()}."})
+    recurrence.status = status
+    save_record(recurrence, by)
+    if recurrence.metastatic_type == c.MetastaticType.DISTANT:
+        sync_secondary_status(patient=recurrence.patient, by=by)
+    return recurrence
+
+
 def _link_staging_test(*, test: StagingTest, recurrence: Recurrence, by: User) -> None:
+    test = lock(test, expected_version=None)
     if recurrence.metastatic_type != c.MetastaticType.DISTANT:
         raise ValidationError("Only a distant recurrence is recorded from a staging result.")
     if test.episode.recurrence.patient_id != recurrence.patient_id:
         raise ValidationError("The staging test belongs to another patient.")
-    if test.distant_recurrence_id is not None:
+    if test.distant_recurrence_id is not None and not test.distant_recurrence.entered_in_error:
         raise ValidationError("A distant recurrence is already recorded from this result.")
     test.distant_recurrence = recurrence
-    _save(test, by)
+    save_record(test, by)
 
 
 @transaction.atomic
@@ -238,8 +166,11 @@ def distant_recurrence_record_from_test(
     **fields,
 ) -> Recurrence:
     """Record secondary breast cancer from a staging result, prefilled with the sites it found."""
+    test = lock(test, expected_version=None)
     if test.result != c.StagingResult.DISTANT:
         raise ValidationError("This result does not show distant disease.")
+    if test.distant_recurrence_id is not None and not test.distant_recurrence.entered_in_error:
+        raise ValidationError("A distant recurrence is already recorded from this result.")
     if sites is None:
         sites = [SiteEntry(s.site, s.other_site_text) for s in test.sites.all()]
     source = test.episode.recurrence
@@ -289,10 +220,11 @@ def restaging_outcome(tests: Iterable[StagingTest], *, opened_on: date) -> tuple
 @transaction.atomic
 def restaging_refresh(*, episode: RestagingEpisode, by: User) -> RestagingEpisode:
     """Recompute the episode's outcome from its tests; saves only when it changed."""
+    episode = lock(episode, expected_version=None)
     outcome, closed_on = restaging_outcome(episode.tests.all(), opened_on=episode.opened_on)
     if (outcome, closed_on) != (episode.outcome, episode.closed_on):
         episode.outcome, episode.closed_on = outcome, closed_on
-        _save(episode, by)
+        save_record(episode, by)
     return episode
 
 
@@ -306,9 +238,11 @@ def staging_test_request(
     follow_up_of: StagingTest | None = None,
 ) -> StagingTest:
     if follow_up_of is not None and follow_up_of.episode_id != episode.pk:
-        raise ValidationError("A further test follows up a test of the same episode.")
+        raise ValidationError({"follow_up_of": "A further test follows up a test of the same episode."})
+    if requested_on < episode.opened_on:
+        raise ValidationError({"requested_on": "A restaging test cannot be requested before the recurrence."})
     test = StagingTest(episode=episode, modality=modality, requested_on=requested_on, follow_up_of=follow_up_of)
-    _save(test, by)
+    save_record(test, by)
     restaging_refresh(episode=episode, by=by)
     return test
 
@@ -323,18 +257,24 @@ def staging_test_record_result(
     by: User,
     sites: Sequence[SiteEntry] = (),
     notes: str = "",
+    expected_version: int | None = None,
 ) -> StagingTest:
     """Record a staging result; distant disease needs the sites it was found at."""
+    test = lock(test, expected_version=expected_version)
     if test.cancelled_on is not None:
         raise ValidationError("This test was cancelled; request a new one instead.")
     if result == c.StagingResult.DISTANT:
         _validate_sites(c.MetastaticType.DISTANT, sites)
     elif sites:
         raise ValidationError({"sites": "Sites are recorded only when distant disease is found."})
+    if performed_on < test.requested_on:
+        raise ValidationError({"performed_on": "A test cannot be performed before it was requested."})
+    if reported_on < performed_on:
+        raise ValidationError({"reported_on": "A test is reported on or after the date it was performed."})
     test.performed_on, test.reported_on, test.result, test.result_notes = performed_on, reported_on, result, notes
     # A new result must be read again.
     test.acknowledged_at = test.acknowledged_by = None
-    _save(test, by)
+    save_record(test, by)
     test.sites.all().delete()
     for entry in sites:
         site = StagingTestSite(test=test, site=entry.site, other_site_text=entry.other_text)
@@ -346,27 +286,24 @@ def staging_test_record_result(
 
 @transaction.atomic
 def staging_test_acknowledge(*, test: StagingTest, by: User) -> StagingTest:
+    test = lock(test, expected_version=None)
     if not test.result:
         raise ValidationError("There is no result to acknowledge yet.")
     if test.acknowledged_at is None:
         test.acknowledged_at, test.acknowledged_by = timezone.now(), by
-        _save(test, by)
+        save_record(test, by)
         restaging_refresh(episode=test.episode, by=by)
     return test
 
 
 @transaction.atomic
-def record_mark_entered_in_error(*, record: ClinicalRecord, reason: str, by: User) -> ClinicalRecord:
-    """Take a wrong entry off every list; it stays in the database and its history."""
+def staging_test_cancel(*, test: StagingTest, reason: str, by: User, expected_version: int | None) -> StagingTest:
+    test = lock(test, expected_version=expected_version)
+    if test.result:
+        raise ValidationError("A test with a result cannot be cancelled; mark the result entered in error instead.")
     if not reason.strip():
-        raise ValidationError({"error_reason": "Say why this record was entered in error."})
-    if record.entered_in_error:
-        raise ValidationError("This record is already marked as entered in error.")
-    record.entered_in_error = True
-    record.error_reason = reason.strip()
-    record.error_marked_by = by
-    record.error_marked_at = timezone.now()
-    _save(record, by)
-    if isinstance(record, StagingTest):
-        restaging_refresh(episode=record.episode, by=by)
-    return record
+        raise ValidationError({"reason": "Give a reason for cancelling."})
+    test.cancelled_on, test.cancel_reason = timezone.localdate(), reason.strip()
+    save_record(test, by)
+    restaging_refresh(episode=test.episode, by=by)
+    return test

@@ -1,0 +1,185 @@
+"""Patients: registration, schedule, named nurse, discharge, death."""
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .. import choices as c
+from ..models import FollowUpItem, FollowUpProtocol, Patient, PrimaryDiagnosis, ProtocolStep, User
+from .records import lock, save_record
+
+EDITABLE_PATIENT_FIELDS = (
+    "nhs_number",
+    "hospital_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "follow_up_model",
+)
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+@transaction.atomic
+def patient_create(*, by: User, **fields) -> Patient:
+    patient = Patient(**fields)
+    save_record(patient, by)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, by: User, expected_version: int | None, **fields) -> Patient:
+    """Change a patient's details (not their status: that has its own actions)."""
+    unknown = set(fields) - set(EDITABLE_PATIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    patient = lock(patient, expected_version=expected_version)
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    save_record(patient, by)
+    return patient
+
+
+@transaction.atomic
+def primary_record(*, patient: Patient, by: User, **fields) -> PrimaryDiagnosis:
+    primary = PrimaryDiagnosis(patient=patient, **fields)
+    save_record(primary, by)
+    return primary
+
+
+@dataclass(frozen=True)
+class ScheduleSlot:
+    step: ProtocolStep
+    sequence: int
+    due_on: date
+
+
+def protocol_schedule(steps: Iterable[ProtocolStep], *, start_on: date) -> list[ScheduleSlot]:
+    """Every item a protocol calls for from ``start_on``, soonest first."""
+    slots = [
+        ScheduleSlot(step, index + 1, add_months(start_on, step.start_months + index * (step.interval_months or 0)))
+        for step in steps
+        for index in range(step.occurrences)
+    ]
+    return sorted(slots, key=lambda slot: (slot.due_on, slot.step.pk or 0, slot.sequence))
+
+
+def _require_active(patient: Patient, doing: str) -> None:
+    if not patient.is_active:
+        raise ValidationError(f"{doing} is not possible for a {patient.get_status_display().lower()} patient.")
+
+
+@transaction.atomic
+def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: date, by: User) -> list[FollowUpItem]:
+    """Assign a protocol and generate the items it calls for; returns the items created.
+
+    Idempotent: an item already generated for a (step, occurrence), whatever its
+    status and even if entered in error, is never generated again.
+    """
+    _require_active(patient, "Starting a follow-up schedule")
+    patient = lock(patient, expected_version=None)
+    patient.protocol = protocol
+    patient.protocol_start_on = start_on
+    save_record(patient, by)
+
+    existing = set(
+        FollowUpItem.all_objects.filter(patient=patient, protocol_step__protocol=protocol).values_list(
+            "protocol_step_id", "sequence"
+        )
+    )
+    now = timezone.now()
+    new_items = []
+    for slot in protocol_schedule(protocol.steps.all(), start_on=start_on):
+        if (slot.step.pk, slot.sequence) in existing:
+            continue
+        item = FollowUpItem(
+            patient=patient,
+            kind=slot.step.kind,
+            due_on=slot.due_on,
+            protocol_step=slot.step,
+            sequence=slot.sequence,
+            created_by=by,
+            updated_by=by,
+            created_at=now,
+            updated_at=now,
+        )
+        # Constraints are the database's job here: the slot check above already ran.
+        item.full_clean(validate_constraints=False)
+        new_items.append(item)
+    return FollowUpItem.objects.bulk_create(new_items)
+
+
+@transaction.atomic
+def patient_reassign_nurse(*, patient: Patient, nurse: User, by: User, expected_version: int | None) -> Patient:
+    patient = lock(patient, expected_version=expected_version)
+    patient.named_nurse = nurse
+    save_record(patient, by)
+    return patient
+
+
+@transaction.atomic
+def caseload_hand_over(*, from_nurse: User, to_nurse: User, by: User) -> int:
+    """Move every patient of one named nurse to another in the same team; returns how many."""
+    if from_nurse == to_nurse:
+        raise ValidationError({"to_nurse": "Choose a different nurse to hand the caseload to."})
+    if from_nurse.team_id != to_nurse.team_id or to_nurse.role != c.Role.NURSE or not to_nurse.is_active:
+        raise ValidationError({"to_nurse": "The new named nurse must be an active nurse in the same team."})
+    return Patient.objects.filter(named_nurse=from_nurse).update(
+        named_nurse=to_nurse, updated_by=by, updated_at=timezone.now(), version=F("version") + 1
+    )
+
+
+def _close_open_items(patient: Patient, reason: str, by: User) -> int:
+    return (
+        FollowUpItem.objects.open()
+        .filter(patient=patient)
+        .update(
+            status=c.FollowUpStatus.CANCELLED,
+            booked_for=None,
+            cancel_reason=reason,
+            updated_by=by,
+            updated_at=timezone.now(),
+            version=F("version") + 1,
+        )
+    )
+
+
+@transaction.atomic
+def patient_discharge(
+    *, patient: Patient, discharged_on: date, reason: str, by: User, expected_version: int | None
+) -> Patient:
+    """Discharge from follow-up: open items are cancelled with the reason, so nothing stays due."""
+    patient = lock(patient, expected_version=expected_version)
+    _require_active(patient, "Discharge")
+    if discharged_on > timezone.localdate():
+        raise ValidationError({"discharged_on": "The discharge date cannot be in the future."})
+    patient.status, patient.discharged_on, patient.discharge_reason = c.PatientStatus.DISCHARGED, discharged_on, reason
+    save_record(patient, by)
+    _close_open_items(patient, f"Patient discharged: {reason}", by)
+    return patient
+
+
+@transaction.atomic
+def patient_record_death(*, patient: Patient, date_of_death: date, by: User, expected_version: int | None) -> Patient:
+    patient = lock(patient, expected_version=expected_version)
+    if patient.status == c.PatientStatus.DECEASED:
+        raise ValidationError("This patient's death is already recorded.")
+    if date_of_death > timezone.localdate():
+        raise ValidationError({"date_of_death": "The date of death cannot be in the future."})
+    patient.status, patient.date_of_death = c.PatientStatus.DECEASED, date_of_death
+    patient.discharged_on, patient.discharge_reason = None, ""
+    save_record(patient, by)
+    _close_open_items(patient, "Patient died.", by)
+    return patient
