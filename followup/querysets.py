@@ -110,7 +110,11 @@ class PatientQuerySet(TeamScopedQuerySet):
         recurrences with sites, restaging tests with sites, symptom reports, and the
         users named on them. A fixed number of queries however long the history."""
         followup_items = _model("FollowUpItem").objects.select_related("result_acknowledged_by")
-        tests = _model("StagingTest").objects.select_related("acknowledged_by").prefetch_related("sites")
+        tests = (
+            _model("StagingTest")
+            .objects.select_related("acknowledged_by", "distant_recurrence")
+            .prefetch_related("sites")
+        )
         return self.select_related("named_nurse", "team", "protocol").prefetch_related(
             "primaries",
             Prefetch("followup_items", queryset=followup_items),

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.urls import reverse
+
 from . import choices as c
 from .models import Patient
 
@@ -15,6 +17,60 @@ class Event:
     tags: list[tuple[str, str]] = field(default_factory=list)  # (text, colour)
     category: str = ""
     upcoming: bool = False  # an open follow-up item: due or booked
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) of the actions that fit
+
+
+def _url(name: str, pk: int) -> str:
+    return reverse(f"followup:{name}", args=[pk])
+
+
+def _error_link(kind: str, pk: int) -> tuple[str, str]:
+    return ("Entered in error", reverse("followup:entered_in_error", args=[kind, pk]))
+
+
+def _item_links(item) -> list[tuple[str, str]]:
+    links = []
+    if item.status in c.OPEN_FOLLOWUP_STATUSES:
+        links += [
+            ("Record done", _url("item_done", item.pk)),
+            ("Book", _url("item_book", item.pk)),
+            ("Did not attend", _url("item_dna", item.pk)),
+            ("Cancel", _url("item_cancel", item.pk)),
+        ]
+    if item.result and not item.result_acknowledged_at:
+        links.append(("Acknowledge result", _url("item_acknowledge", item.pk)))
+    if item.result == c.ImagingOutcome.ABNORMAL:
+        links.append(("Next step", _url("item_next_step", item.pk)))
+    return [*links, _error_link("item", item.pk)]
+
+
+def _recurrence_links(recurrence) -> list[tuple[str, str]]:
+    links = []
+    if recurrence.status != c.RecurrenceStatus.REFUTED:
+        links.append(("Confirm or refute", _url("recurrence_status", recurrence.pk)))
+    episode = getattr(recurrence, "restaging", None)
+    if episode and episode.outcome in c.OPEN_RESTAGING_OUTCOMES:
+        links.append(("Request a restaging test", _url("staging_request", episode.pk)))
+    return [*links, _error_link("recurrence", recurrence.pk)]
+
+
+def _test_links(test) -> list[tuple[str, str]]:
+    links = []
+    if not test.cancelled_on:
+        if not test.result:
+            links += [("Record result", _url("staging_result", test.pk)), ("Cancel", _url("staging_cancel", test.pk))]
+        else:
+            if not test.acknowledged_at:
+                links.append(("Acknowledge result", _url("staging_acknowledge", test.pk)))
+            if test.result == c.StagingResult.DISTANT and (
+                test.distant_recurrence_id is None or test.distant_recurrence.entered_in_error
+            ):
+                links.append(("Record secondary breast cancer", _url("secondary_from_test", test.pk)))
+            if test.result == c.StagingResult.EQUIVOCAL:
+                url = f"{_url('staging_request', test.episode_id)}?follow_up_of={test.pk}"
+                links.append(("Request a further test", url))
+            links.append(("Correct the result", _url("staging_result", test.pk)))
+    return [*links, _error_link("test", test.pk)]
 
 
 def _who(user) -> str:
@@ -91,9 +147,13 @@ def patient_timeline(patient: Patient) -> Timeline:
                 primary.get_histology_display(),
                 [],
                 "primary",
+                links=[_error_link("primary", primary.pk)],
             )
         )
-    events.extend(_item_event(item) for item in patient.followup_items.all())
+    for item in patient.followup_items.all():
+        event = _item_event(item)
+        event.links = _item_links(item)
+        events.append(event)
     for recurrence in patient.recurrences.all():
         tags = [(recurrence.get_status_display(), "red" if recurrence.status == "confirmed" else "grey")]
         events.append(
@@ -103,11 +163,15 @@ def patient_timeline(patient: Patient) -> Timeline:
                 _sites(recurrence.sites.all()),
                 tags,
                 "recurrence",
+                links=_recurrence_links(recurrence),
             )
         )
         episode = getattr(recurrence, "restaging", None)
         if episode and not episode.entered_in_error:
-            events.extend(_test_event(test) for test in episode.tests.all())
+            for test in episode.tests.all():
+                event = _test_event(test)
+                event.links = _test_links(test)
+                events.append(event)
             if episode.closed_on:
                 events.append(
                     Event(
@@ -128,6 +192,8 @@ def patient_timeline(patient: Patient) -> Timeline:
                 f"{report.description} {detail}",
                 tags,
                 "symptoms",
+                links=([] if report.triaged_at else [("Triage", _url("symptom_triage", report.pk))])
+                + [_error_link("symptom", report.pk)],
             )
         )
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)

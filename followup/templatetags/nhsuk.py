@@ -36,6 +36,10 @@ def widget_kind(field) -> str:
     widget = field.field.widget
     if isinstance(widget, forms.MultiWidget):
         return "range"
+    if isinstance(widget, forms.CheckboxSelectMultiple):  # before RadioSelect: it is one
+        return "checkboxes"
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
     if isinstance(widget, forms.CheckboxInput):
         return "checkbox"
     return "single"
@@ -49,3 +53,17 @@ def nhs_number(value: str) -> str:
 @register.simple_tag
 def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@register.filter
+def may_act(user) -> bool:
+    from followup.permissions import can_act
+
+    return can_act(user)
+
+
+@register.filter
+def may_administer(user) -> bool:
+    from followup.permissions import can_administer
+
+    return can_administer(user)

@@ -1,23 +1,19 @@
 """Thin views: fetch through the user's access scope, filter through a FilterSet, render."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from . import charts
-from .filters import ANYONE, PatientFilter
-from .models import Patient
-from .tables import PatientTable
-from .timeline import patient_timeline
-from .worklists import WORKLISTS
-
-
-def get_patient_for(user, pk) -> Patient:
-    """The patient, if this user may see them; otherwise 404 (never a hint that they exist)."""
-    return get_object_or_404(Patient.objects.visible_to(user), pk=pk)
+from .. import charts
+from ..filters import ANYONE, PatientFilter
+from ..models import Patient
+from ..tables import PatientTable
+from ..timeline import patient_timeline
+from ..worklists import WORKLISTS
+from .base import get_patient_for
 
 
 @require_GET

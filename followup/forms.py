@@ -1,0 +1,422 @@
+"""Forms for the clinical actions. Each feeds one service; the service has the last word."""
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from . import choices as c
+from .filters import DateInput
+from .models import FollowUpProtocol, Patient, PrimaryDiagnosis, StagingTest, User
+from .nhs import nhs_number_error, normalise_nhs_number
+
+RADIO = forms.RadioSelect
+CHECKBOXES = forms.CheckboxSelectMultiple
+
+
+def date_field(label: str, *, required: bool = True, help_text: str = "", past_only: bool = True) -> forms.DateField:
+    field = forms.DateField(label=label, required=required, widget=DateInput(), help_text=help_text)
+    field.past_only = past_only
+    return field
+
+
+class ActionForm(forms.Form):
+    """Refuses future dates in fields marked past_only, beside the field."""
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for name, field in self.fields.items():
+            value = cleaned.get(name)
+            if getattr(field, "past_only", False) and value and value > today:
+                self.add_error(name, f"{field.label} cannot be in the future.")
+        return cleaned
+
+
+class VersionedForm(ActionForm):
+    """Carries the version of the record the user started from (see services.lock)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+# Patients ---------------------------------------------------------------------
+
+
+def _patient_links(patients) -> str:
+    return format_html_join(
+        ", ",
+        '<a href="{}">{} {} ({})</a>',
+        (
+            (reverse("followup:patient_detail", args=[p.pk]), p.given_name, p.family_name.upper(), p.nhs_number_display)
+            for p in patients
+        ),
+    )
+
+
+class PatientForm(forms.ModelForm):
+    confirm_not_duplicate = forms.BooleanField(
+        label="I have checked: this is a different person", required=False, widget=forms.CheckboxInput
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "nhs_number",
+            "hospital_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "team",
+            "named_nurse",
+            "follow_up_model",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "nhs_number": forms.TextInput(
+                attrs={"inputmode": "numeric", "spellcheck": "false", "class": "nhsuk-input nhsuk-input--width-10"}
+            ),
+            "sex": RADIO,
+            "follow_up_model": RADIO,
+        }
+        labels = {"given_name": "First name", "family_name": "Last name"}
+        help_texts = {"nhs_number": "10 digits, for example 943 476 5919. Leave empty only if it is not known."}
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        nurses = User.objects.filter(role=c.Role.NURSE, is_active=True)
+        if user.is_admin_role:
+            self.fields["team"].queryset = self.fields["team"].queryset.all()
+        else:
+            del self.fields["team"]
+            nurses = nurses.filter(team_id=user.team_id)
+        self.fields["named_nurse"].queryset = nurses
+        if self.instance.pk:
+            # Team and named nurse change through their own actions (with access checks).
+            self.fields.pop("team", None)
+            self.fields.pop("named_nurse")
+        if "confirm_not_duplicate" not in self.data:
+            self.fields["confirm_not_duplicate"].widget = forms.HiddenInput()
+
+    def clean_nhs_number(self):
+        value = normalise_nhs_number(self.cleaned_data.get("nhs_number"))
+        if not value:
+            return ""
+        error = nhs_number_error(value)
+        if error:
+            raise forms.ValidationError(error)
+        existing = Patient.objects.filter(nhs_number=value).exclude(pk=self.instance.pk).first()
+        if existing:
+            if Patient.objects.visible_to(self.user).filter(pk=existing.pk).exists():
+                raise forms.ValidationError(
+                    format_html("A patient with this NHS number is already registered: {}.", _patient_links([existing]))
+                )
+            raise forms.ValidationError(
+                "A patient with this NHS number is already registered by another team. Contact an admin."
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not self.user.is_admin_role:
+            self.instance.team = self.user.team
+        family, born, sex = cleaned.get("family_name"), cleaned.get("date_of_birth"), cleaned.get("sex")
+        if family and born and sex and not cleaned.get("confirm_not_duplicate"):
+            similar = (
+                Patient.objects.visible_to(self.user)
+                .filter(family_name__iexact=family, date_of_birth=born, sex=sex)
+                .exclude(pk=self.instance.pk)[:5]
+            )
+            if similar:
+                self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()
+                self.add_error(
+                    "confirm_not_duplicate",
+                    format_html(
+                        "Possible duplicate: {} has the same last name, date of birth and sex. "
+                        "Open that record, or tick this box if this is a different person.",
+                        _patient_links(similar),
+                    ),
+                )
+        return cleaned
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return born
+
+
+class PrimaryDiagnosisForm(forms.ModelForm):
+    class Meta:
+        model = PrimaryDiagnosis
+        fields = [
+            "laterality",
+            "diagnosed_on",
+            "histology",
+            "grade",
+            "er_status",
+            "pr_status",
+            "her2_status",
+            "surgery",
+            "axillary_surgery",
+            "radiotherapy",
+            "systemic_therapy",
+            "endocrine_therapy",
+            "endocrine_started_on",
+        ]
+        widgets = {"diagnosed_on": DateInput(), "endocrine_started_on": DateInput(), "laterality": RADIO}
+        labels = {"diagnosed_on": "Date diagnosed"}
+
+
+class AssignProtocolForm(ActionForm):
+    protocol = forms.ModelChoiceField(queryset=FollowUpProtocol.objects.filter(active=True), empty_label=None)
+    start_on = date_field(
+        "Schedule starts on",
+        past_only=False,
+        help_text="Usually the end of primary treatment. Items are due from here.",
+    )
+
+
+class ReassignNurseForm(VersionedForm):
+    named_nurse = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None, label="New named nurse")
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["named_nurse"].queryset = User.objects.filter(
+            role=c.Role.NURSE, is_active=True, team_id=patient.team_id
+        ).exclude(pk=patient.named_nurse_id)
+
+
+class HandOverForm(ActionForm):
+    from_nurse = forms.ModelChoiceField(
+        queryset=User.objects.filter(role=c.Role.NURSE), label="Hand over the caseload of"
+    )
+    to_nurse = forms.ModelChoiceField(queryset=User.objects.filter(role=c.Role.NURSE, is_active=True), label="To")
+
+
+class DischargeForm(VersionedForm):
+    discharged_on = date_field("Discharge date")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="For example: completed 5-year follow-up, GP informed."
+    )
+
+
+class RecordDeathForm(VersionedForm):
+    date_of_death = date_field("Date of death")
+
+
+# Follow-up items ----------------------------------------------------------------
+
+
+class AddItemForm(ActionForm):
+    kind = forms.ChoiceField(choices=c.FollowUpKind.choices, label="Follow-up")
+    due_on = date_field("Due on", past_only=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class BookItemForm(VersionedForm):
+    booked_for = date_field("Appointment date", past_only=False)
+
+
+class RecordDoneForm(VersionedForm):
+    done_on = date_field("Date done")
+    result = forms.ChoiceField(
+        choices=c.ImagingOutcome.choices,
+        widget=RADIO,
+        required=False,
+        help_text="For a mammogram, bloods or other test. A result waits on the results list until acknowledged.",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ConfirmForm(VersionedForm):
+    """A one-question action (did not attend, acknowledge): only the version travels."""
+
+
+class CancelForm(VersionedForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason for cancelling")
+
+
+# Recurrences and restaging ------------------------------------------------------
+
+SITE_CHOICES = [
+    (site, f"{c.Site(site).label} ({info.metastatic_type.label.split(' ')[0].lower()})")
+    for site, info in c.SITE_INFO.items()
+]
+DISTANT_SITE_CHOICES = [(site, c.Site(site).label) for site in c.DISTANT_SITES]
+
+
+def _site_entries(sites: list[str], other_text: str):
+    from .services import SiteEntry
+
+    return [SiteEntry(site, other_text.strip() if site == c.Site.OTHER else "") for site in sites]
+
+
+class SitesMixin:
+    def clean_other(self, cleaned):
+        if c.Site.OTHER in cleaned.get("sites", []) and not cleaned.get("other_site_text", "").strip():
+            self.add_error("other_site_text", "Describe the other site.")
+
+
+class RecurrenceForm(SitesMixin, ActionForm):
+    metastatic_type = forms.ChoiceField(choices=c.MetastaticType.choices, widget=RADIO, label="Type of recurrence")
+    sites = forms.MultipleChoiceField(
+        choices=SITE_CHOICES, widget=CHECKBOXES, help_text="Only sites that fit the type can be saved."
+    )
+    other_site_text = forms.CharField(required=False, label="Other site", help_text="For 'Other site' only.")
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in (c.RecurrenceStatus.SUSPECTED, c.RecurrenceStatus.CONFIRMED)],
+        widget=RADIO,
+        initial=c.RecurrenceStatus.SUSPECTED,
+    )
+    diagnosed_on = date_field("Date clinically agreed")
+    primary = forms.ModelChoiceField(queryset=PrimaryDiagnosis.objects.none(), required=False, label="Original primary")
+    detection_method = forms.ChoiceField(choices=[("", "Not recorded"), *c.DetectionMethod.choices], required=False)
+    basis_of_diagnosis = forms.ChoiceField(choices=[("", "Not recorded"), *c.BasisOfDiagnosis.choices], required=False)
+    er_status = forms.ChoiceField(choices=[("", "Not recorded"), *c.ReceptorStatus.choices], required=False, label="ER")
+    pr_status = forms.ChoiceField(choices=[("", "Not recorded"), *c.ReceptorStatus.choices], required=False, label="PR")
+    her2_status = forms.ChoiceField(
+        choices=[("", "Not recorded"), *c.ReceptorStatus.choices], required=False, label="HER2"
+    )
+    lymphoedema = forms.BooleanField(required=False, label="Lymphoedema (arm swelling)")
+    neurological_symptoms = forms.BooleanField(
+        required=False, label="Neurological symptoms (MRI brain is then part of restaging)"
+    )
+    restaging_tests = forms.MultipleChoiceField(
+        choices=c.StagingModality.choices,
+        widget=CHECKBOXES,
+        required=False,
+        initial=list(c.STANDARD_RESTAGING_TESTS),
+        label="Restaging tests to request",
+        help_text="Local or regional recurrences only: the standard set is ticked. CT chest, abdomen and pelvis "
+        "or PET-CT is required (NICE CG81).",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["primary"].queryset = PrimaryDiagnosis.objects.filter(patient=patient)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_other(cleaned)
+        kind = cleaned.get("metastatic_type")
+        tests = set(cleaned.get("restaging_tests", []))
+        if kind in c.RESTAGED_TYPES:
+            if not tests & set(c.RESTAGING_IMAGING):
+                self.add_error("restaging_tests", "Request CT chest, abdomen and pelvis or PET-CT.")
+            if cleaned.get("neurological_symptoms") and c.StagingModality.MRI_BRAIN not in tests:
+                self.add_error("restaging_tests", "With neurological symptoms, request an MRI brain too.")
+        else:
+            cleaned["restaging_tests"] = []
+        cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
+        return cleaned
+
+
+class RecurrenceStatusForm(VersionedForm):
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.REFUTED)],
+        widget=RADIO,
+    )
+
+
+class StagingRequestForm(ActionForm):
+    modality = forms.ChoiceField(choices=c.StagingModality.choices, label="Test")
+    requested_on = date_field("Requested on")
+    follow_up_of = forms.ModelChoiceField(
+        queryset=StagingTest.objects.none(),
+        required=False,
+        label="To settle an equivocal result",
+        empty_label="No: a new test",
+    )
+
+    def __init__(self, *args, episode, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_up_of"].queryset = episode.tests.filter(result=c.StagingResult.EQUIVOCAL)
+
+
+class StagingResultForm(SitesMixin, VersionedForm):
+    performed_on = date_field("Performed on")
+    reported_on = date_field("Reported on")
+    result = forms.ChoiceField(choices=c.StagingResult.choices, widget=RADIO)
+    sites = forms.MultipleChoiceField(
+        choices=DISTANT_SITE_CHOICES,
+        widget=CHECKBOXES,
+        required=False,
+        label="Distant disease found in",
+        help_text="Only when distant disease is found.",
+    )
+    other_site_text = forms.CharField(required=False, label="Other site")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Report summary")
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_other(cleaned)
+        performed, reported = cleaned.get("performed_on"), cleaned.get("reported_on")
+        if performed and reported and reported < performed:
+            self.add_error("reported_on", "The report cannot come before the test was performed.")
+        if cleaned.get("result") == c.StagingResult.DISTANT and not cleaned.get("sites"):
+            self.add_error("sites", "Choose where distant disease was found (or 'Unknown site').")
+        cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
+        return cleaned
+
+
+class DistantFromTestForm(SitesMixin, ActionForm):
+    diagnosed_on = date_field("Date clinically agreed")
+    sites = forms.MultipleChoiceField(choices=DISTANT_SITE_CHOICES, widget=CHECKBOXES)
+    other_site_text = forms.CharField(required=False, label="Other site")
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.SUSPECTED)],
+        widget=RADIO,
+        initial=c.RecurrenceStatus.CONFIRMED,
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_other(cleaned)
+        cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
+        return cleaned
+
+
+# Symptoms ---------------------------------------------------------------------
+
+RED_FLAG_QUESTIONS = [
+    ("cord_compression", "Back pain with weak legs, numbness, or loss of bladder or bowel control?"),
+    ("hypercalcaemia", "Sickness, thirst or confusion?"),
+    ("neurological", "New weakness, or a change in vision, speech or behaviour?"),
+]
+
+
+class SymptomReportForm(ActionForm):
+    reported_on = date_field("Reported on")
+    onset_on = date_field("Symptoms started on", required=False)
+    area = forms.ChoiceField(choices=c.SymptomArea.choices, widget=RADIO, label="Where are the symptoms?")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    cord_compression = forms.BooleanField(required=False, label=RED_FLAG_QUESTIONS[0][1])
+    hypercalcaemia = forms.BooleanField(required=False, label=RED_FLAG_QUESTIONS[1][1])
+    neurological = forms.BooleanField(required=False, label=RED_FLAG_QUESTIONS[2][1])
+
+    def clean(self):
+        cleaned = super().clean()
+        onset, reported = cleaned.get("onset_on"), cleaned.get("reported_on")
+        if onset and reported and onset > reported:
+            self.add_error("onset_on", "Symptoms cannot start after they were reported.")
+        # The most urgent red flag answered yes is the one recorded.
+        cleaned["red_flag"] = next((flag for flag, _ in RED_FLAG_QUESTIONS if cleaned.get(flag)), "")
+        return cleaned
+
+
+class TriageForm(VersionedForm):
+    outcome = forms.ChoiceField(choices=c.TriageOutcome.choices, widget=RADIO, label="Triage outcome")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class EnteredInErrorForm(VersionedForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why was this entered in error?",
+        help_text="The record leaves every list but stays in the patient's history with this reason.",
+    )

@@ -1,0 +1,149 @@
+"""The shape every clinical action shares: scoped fetch, role check, form, service, redirect."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from ..models import Patient, RestagingEpisode, StagingTest
+from ..permissions import can_act, can_administer
+from ..services import ConflictError
+
+
+def get_patient_for(user, pk) -> Patient:
+    """The patient, if this user may see them; otherwise 404 (never a hint that they exist)."""
+    return get_object_or_404(Patient.objects.visible_to(user), pk=pk)
+
+
+def patient_of(record) -> Patient:
+    if isinstance(record, StagingTest):
+        return record.episode.recurrence.patient
+    if isinstance(record, RestagingEpisode):
+        return record.recurrence.patient
+    return record.patient
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's refusal, shown beside the field it is about (or above the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _display(record, name: str):
+    display = getattr(record, f"get_{name}_display", None)
+    value = display() if display else getattr(record, name, "")
+    return "" if value is None else value
+
+
+class ActionView(View):
+    """One clinical action. Subclasses set ``form_class`` and ``title`` and write ``perform()``.
+
+    ``model`` set: the URL's pk is a record of that model (fetched through the
+    user's team scope, 404 otherwise); unset: the pk is a patient.
+    """
+
+    model = None
+    form_class: type[forms.Form]
+    title = ""
+    submit_label = "Save"
+    admin_only = False
+    template_name = "followup/action.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if self.model is None:
+            self.record = None
+            self.patient = get_patient_for(user, kwargs["pk"])
+        else:
+            rows = self.model.objects.visible_to(user)
+            rows = rows.live() if hasattr(rows, "live") else rows
+            self.record = get_object_or_404(rows, pk=kwargs["pk"])
+            self.patient = patient_of(self.record)
+        # Scope first (404 for another team), then role (403 for the read-only).
+        if not can_act(user) or (self.admin_only and not can_administer(user)):
+            raise PermissionDenied("Your role cannot make this change.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self) -> dict:
+        target = self.record if self.record is not None else self.patient
+        return {"version": target.version}
+
+    def get_form_kwargs(self) -> dict:
+        return {}
+
+    def get_form(self, data=None) -> forms.Form:
+        return self.form_class(data, initial=self.get_initial(), **self.get_form_kwargs())
+
+    def get(self, request, *args, **kwargs):
+        return self.render(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        conflict = None
+        if form.is_valid():
+            try:
+                return self.perform(form)
+            except ConflictError as exc:
+                # Keep what the user typed; the next save is made against what is saved now.
+                conflict = exc.current
+                form.data = form.data.copy()
+                form.data["version"] = conflict.version
+                form.add_error(None, exc.messages)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+        return self.render(form, conflict=conflict, status=409 if conflict else 200)
+
+    def perform(self, form) -> HttpResponse:
+        raise NotImplementedError
+
+    def render(self, form, *, conflict=None, status=200) -> HttpResponse:
+        context = {
+            "form": form,
+            "view": self,
+            "title": self.title,
+            "patient": self.patient,
+            "record": self.record,
+            "today": timezone.localdate(),
+            "cancel_url": self.next_url(),
+            "conflict": self.conflict_rows(conflict, form) if conflict else None,
+            "conflict_record": conflict,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    @staticmethod
+    def conflict_rows(current, form) -> list[tuple[str, object, object]]:
+        """(field, saved now, your entry) for the fields of the form the record has."""
+        rows = []
+        for name, field in form.fields.items():
+            if name == "version" or not hasattr(current, name):
+                continue
+            rows.append(
+                (field.label or name.replace("_", " ").capitalize(), _display(current, name), form.data.get(name, ""))
+            )
+        return rows
+
+    def next_url(self) -> str:
+        target = self.request.POST.get("next") or self.request.GET.get("next")
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()}):
+            return target
+        return reverse("followup:patient_detail", args=[self.patient.pk])
+
+    def done(self, message: str, url: str | None = None) -> HttpResponse:
+        if is_htmx(self.request):
+            return render(
+                self.request, "followup/includes/row_done.html", {"message": message, "patient": self.patient}
+            )
+        messages.success(self.request, message)
+        return redirect(url or self.next_url())
