@@ -84,6 +84,15 @@ class DateColumn(tables.DateColumn):
         super().__init__(**kwargs)
 
 
+def actions_column(template: str) -> tables.TemplateColumn:
+    return tables.TemplateColumn(
+        template_name=f"followup/includes/{template}.html",
+        verbose_name="Action",
+        orderable=False,
+        attrs={"th": {"class": "app-visually-hidden-header"}},
+    )
+
+
 class WorklistTable(tables.Table):
     class Meta:
         template_name = "django_tables2/nhsuk.html"
@@ -104,11 +113,12 @@ class FollowUpTable(WorklistTable):
 
 
 class OverdueTable(FollowUpTable):
+    actions = actions_column("row_links")
     days_overdue = tables.Column(verbose_name="Days overdue", accessor="due_on", order_by=("due_on",), empty_values=())
     flag = tables.Column(verbose_name="Escalation", accessor="due_on", orderable=False, empty_values=())
 
     class Meta(FollowUpTable.Meta):
-        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "days_overdue", "flag", "status")
+        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "days_overdue", "flag", "status", "actions")
         row_attrs = {
             "class": lambda record: "app-row--escalated"
             if (_today() - record.due_on).days > settings.FOLLOWUP_ESCALATE_DAYS
@@ -125,10 +135,11 @@ class OverdueTable(FollowUpTable):
 
 
 class DueSoonTable(FollowUpTable):
+    actions = actions_column("row_links")
     booked_for = DateColumn(verbose_name="Booked for")
 
     class Meta(FollowUpTable.Meta):
-        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "status", "booked_for")
+        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "status", "booked_for", "actions")
 
     def render_due_on(self, value):
         label = value.strftime("%-d %b %Y")
@@ -138,6 +149,7 @@ class DueSoonTable(FollowUpTable):
 
 
 class ResultTable(WorklistTable):
+    actions = actions_column("row_acknowledge")
     patient = PatientColumn()
     nhs_number = NhsNumberColumn()
     named_nurse = NurseColumn()
@@ -160,6 +172,7 @@ def _sites(sites) -> str:
 
 
 class StagingResultTable(WorklistTable):
+    actions = actions_column("row_acknowledge")
     patient = PatientColumn("episode__recurrence__patient__")
     nhs_number = NhsNumberColumn("episode__recurrence__patient__")
     named_nurse = NurseColumn("episode__recurrence__patient__")
@@ -180,6 +193,7 @@ class StagingResultTable(WorklistTable):
 
 
 class DistantNotRecordedTable(WorklistTable):
+    actions = actions_column("row_links")
     patient = PatientColumn("episode__recurrence__patient__")
     nhs_number = NhsNumberColumn("episode__recurrence__patient__")
     named_nurse = NurseColumn("episode__recurrence__patient__")
@@ -200,6 +214,7 @@ class DistantNotRecordedTable(WorklistTable):
 
 
 class RestagingTable(WorklistTable):
+    actions = actions_column("row_links")
     patient = PatientColumn("recurrence__patient__")
     nhs_number = NhsNumberColumn("recurrence__patient__")
     named_nurse = NurseColumn("recurrence__patient__")
@@ -237,6 +252,7 @@ class RestagingTable(WorklistTable):
 
 
 class SymptomTable(WorklistTable):
+    actions = actions_column("row_triage")
     patient = PatientColumn()
     nhs_number = NhsNumberColumn()
     named_nurse = NurseColumn()
@@ -262,6 +278,7 @@ class SymptomTable(WorklistTable):
 
 
 class NoNextFollowUpTable(WorklistTable):
+    actions = actions_column("row_links")
     patient = PatientColumn("")
     nhs_number = NhsNumberColumn("")
     named_nurse = NurseColumn("")
@@ -275,6 +292,7 @@ class NoNextFollowUpTable(WorklistTable):
 
 
 class DataQualityTable(WorklistTable):
+    actions = actions_column("row_links")
     patient = PatientColumn("")
     nhs_number = NhsNumberColumn("")
     named_nurse = NurseColumn("")

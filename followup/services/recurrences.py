@@ -117,9 +117,9 @@ def recurrence_record(
             target_on=diagnosed_on + timedelta(days=settings.RESTAGING_TARGET_DAYS),
         )
         save_record(episode, by)
-        requested_on = max(diagnosed_on, timezone.localdate())
+        # Requested when the recurrence was agreed: a result performed since then can be recorded.
         for modality in restaging_tests:
-            save_record(StagingTest(episode=episode, modality=modality, requested_on=requested_on), by)
+            save_record(StagingTest(episode=episode, modality=modality, requested_on=diagnosed_on), by)
     elif status != c.RecurrenceStatus.REFUTED:
         sync_secondary_status(patient=patient, by=by)
 

@@ -67,3 +67,42 @@ def may_administer(user) -> bool:
     from followup.permissions import can_administer
 
     return can_administer(user)
+
+
+@register.filter
+def patient_name(record) -> str:
+    from followup.views.base import patient_of
+
+    patient = patient_of(record)
+    return f"{patient.family_name.upper()}, {patient.given_name}"
+
+
+@register.filter
+def acknowledge_url(record) -> str:
+    from django.urls import reverse
+
+    from followup.models import StagingTest
+
+    name = "followup:staging_acknowledge" if isinstance(record, StagingTest) else "followup:item_acknowledge"
+    return reverse(name, args=[record.pk])
+
+
+@register.filter
+def row_links(record) -> list[tuple[str, str]]:
+    """The actions a worklist row offers, by what the row is."""
+    from django.urls import reverse
+
+    from followup.models import FollowUpItem, Patient, RestagingEpisode, StagingTest
+
+    def url(name):
+        return reverse(f"followup:{name}", args=[record.pk])
+
+    if isinstance(record, FollowUpItem):
+        return [("Record done", url("item_done")), ("Book", url("item_book")), ("Did not attend", url("item_dna"))]
+    if isinstance(record, StagingTest):
+        return [("Record secondary breast cancer", url("secondary_from_test"))]
+    if isinstance(record, RestagingEpisode):
+        return [("Request a test", url("staging_request"))]
+    if isinstance(record, Patient):
+        return [("Add a follow-up item", url("item_add")), ("Change details", url("patient_edit"))]
+    return []

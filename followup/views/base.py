@@ -21,6 +21,8 @@ def get_patient_for(user, pk) -> Patient:
 
 
 def patient_of(record) -> Patient:
+    if isinstance(record, Patient):
+        return record
     if isinstance(record, StagingTest):
         return record.episode.recurrence.patient
     if isinstance(record, RestagingEpisode):
@@ -103,6 +105,10 @@ class ActionView(View):
                 form.add_error(None, exc.messages)
             except ValidationError as exc:
                 apply_errors(form, exc)
+        if is_htmx(request):
+            # A worklist row asked: answer with a row, not a page.
+            errors = [error for errors in form.errors.values() for error in errors]
+            return render(request, "followup/includes/row_error.html", {"errors": errors, "url": request.path})
         return self.render(form, conflict=conflict, status=409 if conflict else 200)
 
     def perform(self, form) -> HttpResponse:
@@ -142,8 +148,7 @@ class ActionView(View):
 
     def done(self, message: str, url: str | None = None) -> HttpResponse:
         if is_htmx(self.request):
-            return render(
-                self.request, "followup/includes/row_done.html", {"message": message, "patient": self.patient}
-            )
+            context = {"message": message, "patient": self.patient, "next_step_url": url}
+            return render(self.request, "followup/includes/row_done.html", context)
         messages.success(self.request, message)
         return redirect(url or self.next_url())

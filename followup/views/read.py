@@ -8,6 +8,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from .. import charts
+from ..choices import TriageOutcome
 from ..filters import ANYONE, PatientFilter
 from ..models import Patient
 from ..tables import PatientTable
@@ -56,7 +57,7 @@ class WorklistView(SingleTableMixin, FilterView):
         return self.worklist.table
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(worklist=self.worklist, **kwargs)
+        return super().get_context_data(worklist=self.worklist, triage_outcomes=TriageOutcome.choices, **kwargs)
 
 
 class PatientListView(SingleTableMixin, FilterView):
