@@ -118,7 +118,7 @@ class OverdueTable(FollowUpTable):
     flag = tables.Column(verbose_name="Escalation", accessor="due_on", orderable=False, empty_values=())
 
     class Meta(FollowUpTable.Meta):
-        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "days_overdue", "flag", "status", "actions")
+        sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "days_overdue", "flag", "...")
         row_attrs = {
             "class": lambda record: "app-row--escalated"
             if (_today() - record.due_on).days > settings.FOLLOWUP_ESCALATE_DAYS
