@@ -54,6 +54,16 @@ def _patient_links(patients) -> str:
 
 
 class PatientForm(forms.ModelForm):
+    # Longer than the stored 10 digits: people type "943 476 5919"; clean_nhs_number() strips it.
+    nhs_number = forms.CharField(
+        label="NHS number",
+        max_length=20,
+        required=False,
+        help_text="10 digits, for example 943 476 5919. Leave empty only if it is not known.",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "spellcheck": "false", "class": "nhsuk-input nhsuk-input--width-10"}
+        ),
+    )
     confirm_not_duplicate = forms.BooleanField(
         label="I have checked: this is a different person", required=False, widget=forms.CheckboxInput
     )
@@ -74,14 +84,10 @@ class PatientForm(forms.ModelForm):
         ]
         widgets = {
             "date_of_birth": DateInput(),
-            "nhs_number": forms.TextInput(
-                attrs={"inputmode": "numeric", "spellcheck": "false", "class": "nhsuk-input nhsuk-input--width-10"}
-            ),
             "sex": RADIO,
             "follow_up_model": RADIO,
         }
         labels = {"given_name": "First name", "family_name": "Last name"}
-        help_texts = {"nhs_number": "10 digits, for example 943 476 5919. Leave empty only if it is not known."}
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -242,7 +248,7 @@ class CancelForm(VersionedForm):
 # Recurrences and restaging ------------------------------------------------------
 
 SITE_CHOICES = [
-    (site, f"{c.Site(site).label} ({info.metastatic_type.label.split(' ')[0].lower()})")
+    (site, f"{info.metastatic_type.label.split(' ')[0]}: {c.Site(site).label.removesuffix(' (distant)')}")
     for site, info in c.SITE_INFO.items()
 ]
 DISTANT_SITE_CHOICES = [(site, c.Site(site).label) for site in c.DISTANT_SITES]
@@ -252,6 +258,19 @@ def _site_entries(sites: list[str], other_text: str):
     from .services import SiteEntry
 
     return [SiteEntry(site, other_text.strip() if site == c.Site.OTHER else "") for site in sites]
+
+
+def _check_sites(form: forms.Form, metastatic_type: str, entries) -> None:
+    """The service's own rule (services.validate_sites), run early so every error shows at once."""
+    from django.core.exceptions import ValidationError
+
+    from .services import validate_sites
+
+    try:
+        validate_sites(metastatic_type, entries)
+    except ValidationError as exc:
+        for message in exc.message_dict.get("sites", []):
+            form.add_error("sites", message)
 
 
 class SitesMixin:
@@ -312,6 +331,8 @@ class RecurrenceForm(SitesMixin, ActionForm):
         else:
             cleaned["restaging_tests"] = []
         cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
+        if kind and cleaned.get("sites"):
+            _check_sites(self, kind, cleaned["site_entries"])
         return cleaned
 
 

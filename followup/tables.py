@@ -158,6 +158,7 @@ class ResultTable(WorklistTable):
     result = tables.Column(verbose_name="Result")
 
     class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
         order_by = ("done_on",)
         row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.ImagingOutcome.ABNORMAL else ""}
 
@@ -181,6 +182,7 @@ class StagingResultTable(WorklistTable):
     result = tables.Column(verbose_name="Result")
 
     class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
         order_by = ("reported_on",)
         row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.StagingResult.DISTANT else ""}
 
@@ -203,6 +205,7 @@ class DistantNotRecordedTable(WorklistTable):
     days = tables.Column(verbose_name="Days since report", accessor="reported_on", order_by=("-reported_on",))
 
     class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
         order_by = ("reported_on",)
         row_attrs = {"class": "app-row--flagged"}
 
@@ -226,6 +229,7 @@ class RestagingTable(WorklistTable):
     outcome = tables.Column(verbose_name="Status", orderable=False)
 
     class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
         order_by = ("opened_on",)
         row_attrs = {"class": lambda record: "app-row--overdue" if record.target_on < _today() else ""}
 
@@ -262,6 +266,7 @@ class SymptomTable(WorklistTable):
     description = tables.Column(verbose_name="Description", orderable=False)
 
     class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
         row_attrs = {"class": lambda record: "app-row--red-flag" if record.red_flag else ""}
 
     def render_red_flag(self, record):
@@ -287,6 +292,7 @@ class NoNextFollowUpTable(WorklistTable):
     last_follow_up = DateColumn(verbose_name="Last follow-up item", empty_values=(None,))
 
     class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
         order_by = ("last_follow_up",)
         row_attrs = {"class": "app-row--overdue"}
 
@@ -297,6 +303,9 @@ class DataQualityTable(WorklistTable):
     nhs_number = NhsNumberColumn("")
     named_nurse = NurseColumn("")
     problems = tables.Column(verbose_name="Problems", accessor="pk", orderable=False)
+
+    class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
 
     def render_problems(self, record):
         return format_html(

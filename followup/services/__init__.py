@@ -42,6 +42,7 @@ from .recurrences import (
     staging_test_record_result,
     staging_test_request,
     sync_secondary_status,
+    validate_sites,
 )
 from .symptoms import symptom_report_record, symptom_report_triage
 
@@ -83,4 +84,5 @@ __all__ = [
     "symptom_report_record",
     "symptom_report_triage",
     "sync_secondary_status",
+    "validate_sites",
 ]

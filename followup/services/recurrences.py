@@ -31,7 +31,7 @@ class SiteEntry:
     other_text: str = ""
 
 
-def _validate_sites(metastatic_type: str, sites: Sequence[SiteEntry]) -> None:
+def validate_sites(metastatic_type: str, sites: Sequence[SiteEntry]) -> None:
     if not sites:
         raise ValidationError({"sites": "Record at least one site (use 'Unknown site' if it is not known)."})
     allowed = c.sites_for_type(metastatic_type)
@@ -86,7 +86,7 @@ def recurrence_record(
     Distant (not refuted): the patient is now living with secondary breast cancer.
     From a staging test: the test is linked to the new distant recurrence.
     """
-    _validate_sites(metastatic_type, sites)
+    validate_sites(metastatic_type, sites)
     if restaging_tests and metastatic_type not in c.RESTAGED_TYPES:
         raise ValidationError({"restaging_tests": "Restaging tests are requested for a local or regional recurrence."})
     recurrence = Recurrence(
@@ -264,7 +264,7 @@ def staging_test_record_result(
     if test.cancelled_on is not None:
         raise ValidationError("This test was cancelled; request a new one instead.")
     if result == c.StagingResult.DISTANT:
-        _validate_sites(c.MetastaticType.DISTANT, sites)
+        validate_sites(c.MetastaticType.DISTANT, sites)
     elif sites:
         raise ValidationError({"sites": "Sites are recorded only when distant disease is found."})
     if performed_on < test.requested_on:

@@ -287,7 +287,10 @@ class ItemAcknowledgeView(ItemActionView):
 
 def item_next_step(request, pk):
     """After an abnormal result: a clinic review, or a suspected recurrence."""
-    item = get_object_or_404(FollowUpItem.objects.visible_to(request.user).live(), pk=pk)
+    results = (
+        FollowUpItem.objects.visible_to(request.user).live().filter(status=c.FollowUpStatus.DONE).exclude(result="")
+    )
+    item = get_object_or_404(results, pk=pk)
     patient = item.patient
     context = {
         "item": item,

@@ -119,6 +119,7 @@ class ActionView(View):
             "form": form,
             "view": self,
             "title": self.title,
+            "submit_label": self.submit_label,
             "patient": self.patient,
             "record": self.record,
             "today": timezone.localdate(),
