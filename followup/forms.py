@@ -103,6 +103,8 @@ class PatientForm(forms.ModelForm):
             # Team and named nurse change through their own actions (with access checks).
             self.fields.pop("team", None)
             self.fields.pop("named_nurse")
+            # An edit without the version it started from could overwrite someone's change unseen.
+            self.fields["version"].required = True
         if "confirm_not_duplicate" not in self.data:
             self.fields["confirm_not_duplicate"].widget = forms.HiddenInput()
 
