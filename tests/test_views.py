@@ -491,3 +491,15 @@ def test_date_range_filter_keeps_what_was_typed(nurse_client, patient):
     assert listed(response) == [early]
     body = response.content.decode()
     assert f'name="due_after" value="{start}"' in body and f'name="due_before" value="{end}"' in body
+
+
+def test_patients_page_offers_registration_to_nurses_and_hand_over_to_admins(client, nurse, admin_user):
+    clinician = UserFactory(team=nurse.team, role=c.Role.CLINICIAN)
+    pages = {}
+    for user in (nurse, clinician, admin_user):
+        client.force_login(user)
+        pages[user.role] = client.get(reverse("followup:patient_list")).content.decode()
+    register, hand_over = reverse("followup:patient_create"), reverse("followup:caseload_hand_over")
+    assert register in pages["nurse"] and hand_over not in pages["nurse"]
+    assert register not in pages["clinician"] and hand_over not in pages["clinician"]
+    assert register in pages["admin"] and hand_over in pages["admin"]
