@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -38,6 +38,8 @@ urlpatterns = [
     path("tests/<int:pk>/secondary/", views.SecondaryFromTestView.as_view(), name="secondary_from_test"),
     # Symptoms
     path("symptoms/<int:pk>/triage/", views.SymptomTriageView.as_view(), name="symptom_triage"),
+    # Caseload import (followup/urls_import.py)
+    path("import/", include("followup.urls_import")),
     # Corrections
     path("records/<slug:kind>/<int:pk>/entered-in-error/", views.EnteredInErrorView.as_view(), name="entered_in_error"),
 ]
