@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from followup import choices as c
@@ -796,7 +796,8 @@ def versions(records):
 
 
 def test_action_urls_list_every_url_that_names_a_record():
-    names = {pattern.name for pattern in followup_urls.urlpatterns}
+    # Included modules (the caseload import) hold no record actions.
+    names = {pattern.name for pattern in followup_urls.urlpatterns if isinstance(pattern, URLPattern)}
     assert {name for name, _, _ in ACTION_URLS} == names - NOT_RECORD_ACTIONS
 
 
