@@ -187,3 +187,23 @@ class SymptomReportAdmin(ClinicalRecordAdmin):
     list_select_related = ["patient"]
     search_fields = PATIENT_SEARCH
     raw_id_fields = ["patient"]
+
+
+@admin.register(m.ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Read only: the record of who exported what."""
+
+    list_display = ["started_at", "user", "report", "format", "rows", "via"]
+    list_filter = ["report", "format", "via"]
+    list_select_related = ["user"]
+    search_fields = ["report", "user__username"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -328,3 +328,13 @@ class TriageOutcome(models.TextChoices):
     CLINIC_REVIEW = "clinic_review", "Clinic review"
     INVESTIGATE = "investigate", "Investigate"
     URGENT = "urgent", "Urgent (same day)"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class ExportVia(models.TextChoices):
+    WEB = "web", "Web page"
+    COMMAND = "command", "Management command"

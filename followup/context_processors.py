@@ -10,6 +10,7 @@ def navigation(request):
         ("Dashboard", reverse("followup:dashboard")),
         ("Worklists", reverse("followup:worklists")),
         ("Patients", reverse("followup:patient_list")),
+        ("Reports", reverse("followup:reports")),
     ]
     if user.is_admin_role:
         items.append(("Admin", reverse("admin:index")))

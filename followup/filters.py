@@ -168,3 +168,40 @@ class PatientFilter(WorklistFilter):
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
+
+
+class ReportFilter(WorklistFilter):
+    """Team, named nurse (anyone by default) and a date range, for a report."""
+
+    default_to_my_caseload = False
+
+
+def report_filter_for(line_list) -> type[ReportFilter]:
+    """The FilterSet of one line list: its patient path and the date its range applies to."""
+    return type(
+        f"{line_list.slug.title().replace('-', '')}Filter",
+        (ReportFilter,),
+        {"patient_prefix": line_list.patient_prefix, "period": date_range(line_list.date_field, line_list.date_label)},
+    )
+
+
+class SummaryFilterForm(forms.Form):
+    """Team (admins) and months, for a summary."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All teams")
+    start = forms.DateField(required=False, widget=DateInput(), label="From")
+    end = forms.DateField(required=False, widget=DateInput(), label="To")
+
+    def __init__(self, *args, user, uses_dates: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.is_admin_role:
+            del self.fields["team"]
+        if not uses_dates:
+            del self.fields["start"], self.fields["end"]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end of the period cannot be before its start.")
+        return cleaned

@@ -19,6 +19,7 @@ from .querysets import (
     PatientQuerySet,
     PrimaryDiagnosisQuerySet,
     RecurrenceQuerySet,
+    RecurrenceSiteQuerySet,
     RestagingEpisodeQuerySet,
     StagingTestQuerySet,
     SymptomReportQuerySet,
@@ -456,7 +457,7 @@ class RecurrenceSite(ClinicalRecord):
     site = models.CharField(max_length=30, choices=c.Site.choices)
     other_site_text = models.CharField("other site", max_length=120, blank=True)
 
-    objects = RecordManager()
+    objects = RecordManager.from_queryset(RecurrenceSiteQuerySet)()
 
     class Meta:
         ordering = ["recurrence", "pk"]
@@ -696,3 +697,33 @@ class SymptomReport(ClinicalRecord):
     def clean(self) -> None:
         if self.reported_on and self.reported_on > timezone.localdate():
             raise ValidationError({"reported_on": "The date reported cannot be in the future."})
+
+
+class ExportLog(models.Model):
+    """Every export: who, which report, with which filters, how many rows, when."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="exports"
+    )
+    report = models.CharField(max_length=60)
+    format = models.CharField(max_length=4, choices=c.ExportFormat.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    via = models.CharField(max_length=10, choices=c.ExportVia.choices, default=c.ExportVia.WEB)
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Empty while the export is running.")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            _choice_constraint("exportlog", "format", c.ExportFormat),
+            _choice_constraint("exportlog", "via", c.ExportVia),
+            models.CheckConstraint(
+                condition=Q(via="command") | Q(user__isnull=False),
+                name="followup_exportlog_web_export_has_user",
+                violation_error_message="An export from the web records who made it.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} ({self.format}) by {self.user or 'command'} at {self.started_at:%Y-%m-%d %H:%M}"

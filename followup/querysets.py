@@ -249,6 +249,10 @@ class RecurrenceQuerySet(TeamScopedQuerySet):
         return self.not_refuted().filter(~Exists(sites))
 
 
+class RecurrenceSiteQuerySet(TeamScopedQuerySet):
+    team_path = "recurrence__patient__team"
+
+
 class RestagingEpisodeQuerySet(TeamScopedQuerySet):
     team_path = "recurrence__patient__team"
 

@@ -38,6 +38,10 @@ urlpatterns = [
     path("tests/<int:pk>/secondary/", views.SecondaryFromTestView.as_view(), name="secondary_from_test"),
     # Symptoms
     path("symptoms/<int:pk>/triage/", views.SymptomTriageView.as_view(), name="symptom_triage"),
+    # Reports
+    path("reports/", views.report_index, name="reports"),
+    path("reports/lists/<slug:slug>/", views.LineListView.as_view(), name="report_line_list"),
+    path("reports/summaries/<slug:slug>/", views.summary, name="report_summary"),
     # Caseload import (followup/urls_import.py)
     path("import/", include("followup.urls_import")),
     # Corrections

@@ -772,6 +772,9 @@ NOT_RECORD_ACTIONS = {
     "patient_detail",
     "patient_create",
     "caseload_hand_over",
+    "reports",
+    "report_line_list",
+    "report_summary",
 }
 # A post that several actions would accept as it stands: it must change nothing it may not.
 ANY_POST = {

@@ -24,6 +24,7 @@ ROW_FACTORIES = {
     m.StagingTest: lambda: f.StagingTestFactory(),
     m.StagingTestSite: lambda: m.StagingTestSite.objects.create(test=f.StagingTestFactory(), site=c.Site.LIVER),
     m.SymptomReport: lambda: f.SymptomReportFactory(),
+    m.ExportLog: lambda: m.ExportLog.objects.create(user=f.UserFactory(), report="follow-up-items", format="csv"),
 }
 
 # Every changelist: session, user, filtered COUNT, total COUNT, the page of rows
@@ -43,6 +44,7 @@ EXPECTED_QUERIES = {
     m.StagingTest: 5,
     m.StagingTestSite: 5,
     m.SymptomReport: 5,
+    m.ExportLog: 8,  # + distinct report names for its filter, started-at date hierarchy (MIN/MAX, dates)
 }
 
 

@@ -234,6 +234,10 @@ CASES = {
     "followup_symptomreport_onset_before_report": _set(f.SymptomReportFactory, onset_on=TODAY + timedelta(days=1)),
     "followup_symptomreport_triage_complete": _triaged(),
     "followup_symptomreport_cord_compression_urgent": _triaged_by_nurse(red_flag=c.RedFlag.CORD_COMPRESSION),
+    # Export log
+    "followup_exportlog_format_valid": lambda nurse: m.ExportLog(user=nurse, report="x", format="pdf"),
+    "followup_exportlog_via_valid": lambda nurse: m.ExportLog(user=nurse, report="x", format="csv", via="fax"),
+    "followup_exportlog_web_export_has_user": lambda nurse: m.ExportLog(report="x", format="csv", via="web"),
 }
 
 

@@ -28,6 +28,7 @@ from .actions import (
     patient_create,
 )
 from .read import PatientListView, WorklistView, dashboard, patient_detail, worklist_index
+from .reports import LineListView, report_index, summary
 
 __all__ = [
     "DischargeView",
@@ -38,6 +39,7 @@ __all__ = [
     "ItemCancelView",
     "ItemDidNotAttendView",
     "ItemDoneView",
+    "LineListView",
     "PatientEditView",
     "PatientListView",
     "PrimaryAddView",
@@ -59,5 +61,7 @@ __all__ = [
     "item_next_step",
     "patient_create",
     "patient_detail",
+    "report_index",
+    "summary",
     "worklist_index",
 ]

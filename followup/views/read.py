@@ -15,6 +15,7 @@ from ..tables import PatientTable
 from ..timeline import patient_timeline
 from ..worklists import WORKLISTS
 from .base import get_patient_for
+from .reports import download_links, export, requested_format
 
 
 @require_GET
@@ -56,8 +57,32 @@ class WorklistView(SingleTableMixin, FilterView):
     def get_table_class(self):
         return self.worklist.table
 
+    def get(self, request, *args, **kwargs):
+        fmt = requested_format(request)
+        if fmt:
+            filterset = self.get_filterset(self.get_filterset_class())
+            if filterset.is_valid():
+                self.object_list = filterset.qs
+                table = self.get_table()
+                values = table.as_values(exclude_columns=("actions",))
+                headers = next(values)
+                return export(
+                    request,
+                    report=f"worklist-{self.worklist.slug}",
+                    title=self.worklist.title,
+                    fmt=fmt,
+                    headers=headers,
+                    rows=lambda: values,
+                )
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(worklist=self.worklist, triage_outcomes=TriageOutcome.choices, **kwargs)
+        return super().get_context_data(
+            worklist=self.worklist,
+            triage_outcomes=TriageOutcome.choices,
+            downloads=download_links(self.request),
+            **kwargs,
+        )
 
 
 class PatientListView(SingleTableMixin, FilterView):
