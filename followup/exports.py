@@ -41,9 +41,9 @@ def as_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return (
-            timezone.localtime(value).isoformat(timespec="minutes") if timezone.is_aware(value) else value.isoformat()
-        )
+        # Local (Europe/London) time, like the XLSX cell: the two files must agree.
+        local = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+        return local.isoformat(timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):

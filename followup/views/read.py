@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -66,13 +67,15 @@ class WorklistView(SingleTableMixin, FilterView):
                 table = self.get_table()
                 values = table.as_values(exclude_columns=("actions",))
                 headers = next(values)
+                # Cells as text: the table's tags and links are for the screen.
+                rows = (tuple(strip_tags(v) if isinstance(v, str) else v for v in row) for row in values)
                 return export(
                     request,
                     report=f"worklist-{self.worklist.slug}",
                     title=self.worklist.title,
                     fmt=fmt,
                     headers=headers,
-                    rows=lambda: values,
+                    rows=lambda: rows,
                 )
         return super().get(request, *args, **kwargs)
 
