@@ -149,6 +149,10 @@ FOLLOWUP_ESCALATE_DAYS = env_int("FOLLOWUP_ESCALATE_DAYS", 42)
 # "Due soon" looks this many days ahead.
 FOLLOWUP_DUE_SOON_DAYS = env_int("FOLLOWUP_DUE_SOON_DAYS", 28)
 
+# Uploaded caseload files wait here between the dry run and the import. With
+# several app servers it must be a shared directory. Empty: the system temp dir.
+CASELOAD_IMPORT_DIR = os.environ.get("CASELOAD_IMPORT_DIR", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

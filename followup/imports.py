@@ -1,0 +1,527 @@
+"""Import an existing caseload from a CSV or XLSX file: read, check every row, then write all rows or none.
+
+``build_plan()`` is the dry run: it reads the file and the database and writes nothing. ``apply_plan()``
+writes a plan without errors through the services, in one transaction. Rows are matched on NHS number,
+and nothing already recorded is written again, so importing the same file twice changes nothing.
+"""
+
+import copy
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from . import choices as c
+from . import services
+from .models import FollowUpItem, Patient, PrimaryDiagnosis, Team, User
+from .nhs import format_nhs_number, nhs_number_error, nhs_numbers_in_test_range, normalise_nhs_number
+
+MAX_ROWS = 10_000
+# Rows per IN (...) query: well under SQLite's limit on query parameters.
+CHUNK = 500
+ITEM_NOTE = "Added by the caseload import."
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+
+
+class Column(NamedTuple):
+    key: str
+    header: str
+    kind: str = "text"  # text, nhs, date, choice, nurse
+    choices: type[models.TextChoices] | None = None
+    required: bool = False
+    help: str = ""
+
+
+COLUMNS = [
+    Column("nhs_number", "NHS number", "nhs", required=True, help="10 digits; spaces are fine. Rows match on it."),
+    Column("hospital_number", "Hospital number"),
+    Column("given_name", "First name", required=True),
+    Column("family_name", "Last name", required=True),
+    Column("date_of_birth", "Date of birth", "date", required=True),
+    Column("sex", "Sex", "choice", c.Sex, required=True),
+    Column("named_nurse", "Named nurse", "nurse", required=True, help="Username of an active nurse of the team."),
+    Column("follow_up_model", "Follow-up model", "choice", c.FollowUpModel, help="Clinic-led when empty."),
+    Column("laterality", "Laterality", "choice", c.Laterality, help="Primary diagnosis (optional)."),
+    Column("diagnosed_on", "Date diagnosed", "date", help="Needed for a primary diagnosis."),
+    Column("histology", "Histology", "choice", c.Histology),
+    Column("er_status", "ER", "choice", c.ReceptorStatus),
+    Column("pr_status", "PR", "choice", c.ReceptorStatus),
+    Column("her2_status", "HER2", "choice", c.ReceptorStatus),
+    Column("next_kind", "Next follow-up", "choice", c.FollowUpKind, help="What is due next (optional)."),
+    Column("next_due_on", "Next follow-up due", "date", help="With the next follow-up."),
+]
+COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+PRIMARY_KEYS = ("laterality", "diagnosed_on", "histology", "er_status", "pr_status", "her2_status")
+PATIENT_KEYS = tuple(key for key in COLUMN_BY_KEY if key not in (*PRIMARY_KEYS, "next_kind", "next_due_on"))
+# Fields of existing patients the import may change: their details and named nurse, never team or status.
+UPDATABLE_KEYS = (*services.EDITABLE_PATIENT_FIELDS, "named_nurse")
+# The model's own checks run on each row; the foreign keys and constraints are checked once for the file.
+_PATIENT_UNCHECKED = ["team", "named_nurse", "protocol", "created_by", "updated_by", "error_marked_by"]
+_PRIMARY_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by"]
+
+_UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ImportFileError(ValidationError):
+    """The file as a whole cannot be read (format, columns, size): no row is looked at."""
+
+
+def _header_key(text: str) -> str:
+    return " ".join(text.lower().replace("_", " ").split())
+
+
+_HEADERS = {_header_key(alias): column.key for column in COLUMNS for alias in (column.header, column.key)}
+
+
+def _choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:
+    return {text.lower(): value for value, label in choices.choices for text in (value, label)}
+
+
+_LOOKUPS = {column.key: _choice_lookup(column.choices) for column in COLUMNS if column.choices}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number typed in a spreadsheet cell: 9434765919.0
+    return str(value).strip()
+
+
+def parse_date(value) -> date:
+    """A date cell (XLSX), or dd/mm/yyyy or yyyy-mm-dd text; ValueError otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for pattern, fmt in ((_UK_DATE, "%d/%m/%Y"), (_ISO_DATE, "%Y-%m-%d")):
+        if pattern.match(text):
+            return datetime.strptime(text, fmt).date()  # ValueError for 31/02/2024
+    raise ValueError(text)
+
+
+# Reading ----------------------------------------------------------------------
+
+
+def _csv_rows(content: bytes) -> Iterator[list]:
+    for encoding in ("utf-8-sig", "cp1252"):  # Excel's "CSV UTF-8", then its plain "CSV" on Windows
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError("The file cannot be read as text. Save it as CSV UTF-8 and upload it again.")
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""))
+    except csv.Error as exc:
+        raise ImportFileError(f"The file is not a readable CSV file ({exc}).") from exc
+
+
+def _xlsx_rows(content: bytes) -> Iterator[tuple]:
+    from openpyxl import load_workbook
+
+    # Anything a broken or hostile workbook makes openpyxl raise is the file's fault, said as such.
+    unreadable = ImportFileError("The file is not a readable XLSX workbook.")
+    try:
+        # Read only: rows stream from the file instead of the whole workbook sitting in memory.
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise unreadable from exc
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers record wrong dimensions, which would cut rows off
+        yield from sheet.iter_rows(values_only=True)
+    except Exception as exc:
+        raise unreadable from exc
+    finally:
+        workbook.close()
+
+
+def read_table(content: bytes) -> list[tuple[int, dict[str, object]]]:
+    """(row number as the spreadsheet shows it, {column key: cell}) for every row that is not empty."""
+    rows = _xlsx_rows(content) if content[:4] == b"PK\x03\x04" else _csv_rows(content)
+    positions, table = None, []
+    try:
+        for number, cells in enumerate(rows, start=1):
+            if all(_text(cell) == "" for cell in cells):
+                continue
+            if positions is None:  # the first row with anything in it holds the column headings
+                positions = _header_positions(cells)
+            elif len(table) == MAX_ROWS:
+                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows: split it and import each part.")
+            else:
+                table.append((number, {key: cells[i] if i < len(cells) else None for i, key in positions}))
+    finally:
+        rows.close()
+    if positions is None:
+        raise ImportFileError("The file is empty.")
+    if not table:
+        raise ImportFileError("The file has column headings but no rows.")
+    return table
+
+
+def _header_positions(header) -> list[tuple[int, str]]:
+    positions, seen, unknown = [], set(), []
+    for index, cell in enumerate(header):
+        text = _text(cell)
+        if not text:
+            continue
+        key = _HEADERS.get(_header_key(text))
+        if key is None:
+            unknown.append(f'"{text}"')
+        elif key in seen:
+            raise ImportFileError(f'The column "{COLUMN_BY_KEY[key].header}" appears twice.')
+        else:
+            seen.add(key)
+            positions.append((index, key))
+    errors = []
+    if unknown:
+        errors.append(f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. Use the template's.")
+    missing = [column.header for column in COLUMNS if column.required and column.key not in seen]
+    if missing:
+        errors.append(f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
+    if errors:
+        raise ImportFileError(errors)
+    return positions
+
+
+# Checking ---------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    number: int
+    nhs_display: str = ""
+    name: str = ""
+    nhs_number: str = ""  # set only when valid
+    patient: dict = field(default_factory=dict)
+    primary: dict = field(default_factory=dict)
+    next_item: tuple[str, date] | None = None
+    errors: list[str] = field(default_factory=list)
+    existing: Patient | None = None
+    action: str = ""
+    changed: list[str] = field(default_factory=list)
+    add_primary: bool = False
+    add_item: bool = False
+
+    @property
+    def summary(self) -> str:
+        """What importing the row does, in words."""
+        if self.errors:
+            return "Not imported"
+        extras = []
+        if self.add_primary:
+            extras.append("primary diagnosis")
+        if self.add_item:
+            kind, due_on = self.next_item
+            extras.append(f"next {c.FollowUpKind(kind).label.lower()} due {due_on:%d/%m/%Y}")
+        if self.action == CREATE:
+            return "Create" + (f", with {' and '.join(extras)}" if extras else "")
+        if self.action == UPDATE:
+            headers = [COLUMN_BY_KEY[key].header for key in self.changed]
+            return "Update: " + ", ".join([*headers, *(f"add {extra}" for extra in extras)])
+        return "No change"
+
+
+@dataclass
+class Plan:
+    team: Team
+    rows: list[Row]
+
+    @property
+    def error_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+    @property
+    def to_write(self) -> list[Row]:
+        return [row for row in self.rows if not row.errors and row.action != UNCHANGED]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0}
+        for row in self.rows:
+            counts["errors" if row.errors else row.action] += 1
+        return counts
+
+    @property
+    def can_import(self) -> bool:
+        return not self.error_rows and bool(self.to_write)
+
+    @property
+    def digest(self) -> str:
+        """Fingerprint of what the plan would do: a confirmation applies only the plan the admin saw."""
+        seen = [
+            [row.number, row.nhs_number, row.summary, row.errors, row.existing.version if row.existing else None]
+            for row in self.rows
+        ]
+        return hashlib.sha256(json.dumps([self.team.pk, seen], default=str).encode()).hexdigest()
+
+
+def _parse_row(number: int, cells: dict, *, team: Team, nurses: dict[str, User]) -> Row:
+    row = Row(number=number)
+    values, failed = {}, set()
+    for column in COLUMNS:
+        raw = cells.get(column.key)
+        text = _text(raw)
+        if not text:
+            if column.required:
+                row.errors.append(
+                    "NHS number is missing: rows are matched on it."
+                    if column.kind == "nhs"
+                    else f"{column.header} is missing."
+                )
+            continue
+        try:
+            values[column.key] = _parse_cell(column, raw, text, team=team, nurses=nurses)
+        except ValueError as exc:
+            failed.add(column.key)
+            row.errors.append(f"{column.header}: {exc}")
+    row.nhs_display = format_nhs_number(normalise_nhs_number(_text(cells.get("nhs_number"))))
+    row.name = ", ".join(filter(None, [_text(cells.get("family_name")).upper(), _text(cells.get("given_name"))]))
+    row.nhs_number = values.get("nhs_number", "")
+    row.patient = {key: values[key] for key in PATIENT_KEYS if key in values}
+    row.primary = {key: values[key] for key in PRIMARY_KEYS if key in values}
+    if row.primary and "diagnosed_on" not in values and "diagnosed_on" not in failed:
+        row.errors.append("Date diagnosed is missing: a primary diagnosis needs it.")
+    kind, due_on = values.get("next_kind"), values.get("next_due_on")
+    if kind and due_on:
+        row.next_item = (kind, due_on)
+    elif kind and "next_due_on" not in failed:
+        row.errors.append("Next follow-up due is missing: say when it is due.")
+    elif due_on and "next_kind" not in failed:
+        row.errors.append("Next follow-up is missing: say what is due.")
+    return row
+
+
+def _parse_cell(column: Column, raw, text: str, *, team: Team, nurses: dict[str, User]):
+    if column.kind == "nhs":
+        number = normalise_nhs_number(text)
+        error = nhs_number_error(number)
+        if error:
+            raise ValueError(error)
+        return number
+    if column.kind == "date":
+        try:
+            return parse_date(raw)
+        except ValueError:
+            raise ValueError(f'"{text}" is not a date. Use dd/mm/yyyy, for example 17/05/1960.') from None
+    if column.kind == "choice":
+        value = _LOOKUPS[column.key].get(text.lower())
+        if value is None:
+            allowed = ", ".join(label for _, label in column.choices.choices)
+            raise ValueError(f'"{text}" is not one of: {allowed}.')
+        return value
+    if column.kind == "nurse":
+        nurse = nurses.get(text.lower())
+        if nurse is None:
+            raise ValueError(f'"{text}" is not the username of an active nurse in {team}.')
+        return nurse
+    return text
+
+
+def _chunks(values: list) -> Iterator[list]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _existing_patients(numbers: list[str]) -> dict[str, Patient]:
+    """Patients with these NHS numbers, each with the dates of their primaries and their open items."""
+    patients = {}
+    for chunk in _chunks(numbers):
+        for patient in Patient.objects.filter(nhs_number__in=chunk).select_related("team", "named_nurse"):
+            patient.primary_dates, patient.open_items = set(), set()
+            patients[patient.nhs_number] = patient
+    by_pk = {patient.pk: patient for patient in patients.values()}
+    for chunk in _chunks(list(by_pk)):
+        primaries = PrimaryDiagnosis.objects.filter(patient__in=chunk)
+        for pk, diagnosed_on in primaries.values_list("patient_id", "diagnosed_on"):
+            by_pk[pk].primary_dates.add(diagnosed_on)
+        items = FollowUpItem.objects.open().filter(patient__in=chunk)
+        for pk, kind, due_on in items.values_list("patient_id", "kind", "due_on"):
+            by_pk[pk].open_items.add((kind, due_on))
+    return patients
+
+
+def _hospital_numbers(numbers: list[str], team: Team) -> dict[str, str]:
+    """Hospital number -> NHS number of the team's patient who holds it."""
+    holders = {}
+    for chunk in _chunks(numbers):
+        rows = Patient.objects.filter(team=team, hospital_number__in=chunk)
+        holders.update(rows.values_list("hospital_number", "nhs_number"))
+    return holders
+
+
+def _model_errors(instance, exclude: list[str]) -> list[str]:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        return [
+            message
+            if name == "__all__"
+            else f"{COLUMN_BY_KEY[name].header if name in COLUMN_BY_KEY else name}: {message}"
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return []
+
+
+def build_plan(content: bytes, *, team: Team) -> Plan:
+    """Read the file and check every row against the team's records: the dry run. Writes nothing."""
+    table = read_table(content)
+    nurses = {
+        nurse.username.lower(): nurse for nurse in User.objects.filter(team=team, role=c.Role.NURSE, is_active=True)
+    }
+    rows = [_parse_row(number, cells, team=team, nurses=nurses) for number, cells in table]
+    first_nhs, first_hospital = {}, {}
+    for row in rows:
+        if row.nhs_number:
+            if row.nhs_number in first_nhs:
+                row.errors.append(f"The same NHS number is on row {first_nhs[row.nhs_number]}.")
+            first_nhs.setdefault(row.nhs_number, row.number)
+        hospital_number = row.patient.get("hospital_number")
+        if hospital_number:
+            if hospital_number in first_hospital:
+                row.errors.append(f"The same hospital number is on row {first_hospital[hospital_number]}.")
+            first_hospital.setdefault(hospital_number, row.number)
+    existing = _existing_patients(sorted(first_nhs))
+    holders = _hospital_numbers(sorted(first_hospital), team)
+    for row in rows:
+        _plan_row(row, team=team, patient=existing.get(row.nhs_number), holders=holders)
+    return Plan(team=team, rows=rows)
+
+
+def _differs(patient: Patient, key: str, value) -> bool:
+    if key == "named_nurse":
+        return patient.named_nurse_id != value.pk
+    return getattr(patient, key) != value
+
+
+def _plan_row(row: Row, *, team: Team, patient: Patient | None, holders: dict[str, str]) -> None:
+    if patient is not None and patient.team_id != team.pk:
+        row.errors.append(f"This patient is registered with {patient.team}: an import cannot move them between teams.")
+        return
+    hospital_number = row.patient.get("hospital_number")
+    holder = holders.get(hospital_number)
+    if hospital_number and holder is not None and holder != row.nhs_number:
+        row.errors.append(
+            f"Hospital number {hospital_number} belongs to another patient in {team} "
+            f"(NHS number {format_nhs_number(holder) or 'not recorded'})."
+        )
+    if patient is None:
+        row.action = CREATE
+        row.add_primary, row.add_item = bool(row.primary), row.next_item is not None
+        # Checked by the model only when complete: a missing value has its own error already.
+        complete = all(column.key in row.patient for column in COLUMNS if column.required)
+        candidate = Patient(team=team, **row.patient) if complete else None
+    else:
+        row.existing = patient
+        row.changed = [key for key in UPDATABLE_KEYS if key in row.patient and _differs(patient, key, row.patient[key])]
+        candidate = copy.copy(patient)
+        for key in row.changed:
+            setattr(candidate, key, row.patient[key])
+        row.add_primary = bool(row.primary) and row.primary.get("diagnosed_on") not in patient.primary_dates
+        row.add_item = row.next_item is not None and row.next_item not in patient.open_items
+        row.action = UPDATE if row.changed or row.add_primary or row.add_item else UNCHANGED
+        if row.add_item and not patient.is_active:
+            row.errors.append(
+                f"A {patient.get_status_display().lower()} patient cannot be given new follow-up: "
+                "leave Next follow-up empty."
+            )
+    if candidate is not None:
+        row.errors += _model_errors(candidate, _PATIENT_UNCHECKED)
+    if row.add_primary and "diagnosed_on" in row.primary:
+        row.errors += _model_errors(PrimaryDiagnosis(**row.primary), _PRIMARY_UNCHECKED)
+
+
+# Writing ----------------------------------------------------------------------
+
+
+def rows_have_errors(count: int) -> str:
+    return f"{count:,} row has errors" if count == 1 else f"{count:,} rows have errors"
+
+
+def apply_plan(plan: Plan, *, by: User) -> Iterator[int]:
+    """Write the plan in one transaction, yielding the number of rows written so far after each row.
+
+    Nothing is committed until the iteration ends; an error in any row, or closing the
+    iteration early, rolls every row back.
+    """
+    if plan.error_rows:
+        raise ValidationError(f"{rows_have_errors(len(plan.error_rows))}: nothing was imported.")
+    with transaction.atomic():
+        for done, row in enumerate(plan.to_write, start=1):
+            try:
+                _apply_row(row, team=plan.team, by=by)
+            except ValidationError as exc:
+                raise ValidationError([f"Row {row.number} ({row.nhs_display}): {m}" for m in exc.messages]) from exc
+            yield done
+
+
+def _apply_row(row: Row, *, team: Team, by: User) -> None:
+    if row.action == CREATE:
+        patient = services.patient_create(by=by, team=team, **row.patient)
+    else:
+        patient = row.existing
+        details = {key: row.patient[key] for key in row.changed if key in services.EDITABLE_PATIENT_FIELDS}
+        if details:
+            patient = services.patient_update(patient=patient, by=by, expected_version=patient.version, **details)
+        if "named_nurse" in row.changed:
+            patient = services.patient_reassign_nurse(
+                patient=patient, nurse=row.patient["named_nurse"], by=by, expected_version=patient.version
+            )
+    if row.add_primary:
+        services.primary_record(patient=patient, by=by, **row.primary)
+    if row.add_item:
+        kind, due_on = row.next_item
+        services.followup_item_add(patient=patient, kind=kind, due_on=due_on, by=by, notes=ITEM_NOTE)
+
+
+def import_all(plan: Plan, *, by: User) -> int:
+    """Write the plan; returns how many rows were written."""
+    return sum(1 for _ in apply_plan(plan, by=by))
+
+
+# The template -------------------------------------------------------------------
+
+
+def template_rows() -> list[list[str]]:
+    """The headers and one example row (a 999-range test NHS number: never a real person)."""
+    next_year = timezone.localdate().year + 1
+    example = {
+        "nhs_number": format_nhs_number(nhs_numbers_in_test_range(1)[0]),
+        "hospital_number": "H123456",
+        "given_name": "Ada",
+        "family_name": "Example",
+        "date_of_birth": "17/05/1960",
+        "sex": c.Sex.FEMALE.label,
+        "named_nurse": "jsmith",
+        "follow_up_model": c.FollowUpModel.CLINIC.label,
+        "laterality": c.Laterality.LEFT.label,
+        "diagnosed_on": "01/03/2022",
+        "histology": c.Histology.NST.label,
+        "er_status": c.ReceptorStatus.POSITIVE.label,
+        "pr_status": c.ReceptorStatus.POSITIVE.label,
+        "her2_status": c.ReceptorStatus.NEGATIVE.label,
+        "next_kind": c.FollowUpKind.MAMMOGRAM.label,
+        "next_due_on": f"01/03/{next_year}",
+    }
+    return [[column.header for column in COLUMNS], [example[column.key] for column in COLUMNS]]
+
+
+def template_csv() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(template_rows())
+    return buffer.getvalue()
