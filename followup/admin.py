@@ -207,3 +207,23 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(m.AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read only: who opened which patient's record, and when."""
+
+    list_display = ["at", "user", "patient", "action"]
+    list_filter = ["action"]
+    list_select_related = ["user", "patient"]
+    search_fields = ["=patient__nhs_number", "user__username"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

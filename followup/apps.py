@@ -5,3 +5,6 @@ class FollowupConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "followup"
     verbose_name = "Breast-care follow-up"
+
+    def ready(self):
+        from . import audit, middleware  # noqa: F401 (connects their receivers)

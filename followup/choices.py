@@ -338,3 +338,8 @@ class ExportFormat(models.TextChoices):
 class ExportVia(models.TextChoices):
     WEB = "web", "Web page"
     COMMAND = "command", "Management command"
+
+
+class AccessAction(models.TextChoices):
+    VIEW_PATIENT = "view_patient", "Opened the patient page"
+    VIEW_HISTORY = "view_history", "Opened the patient's history"

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from . import choices as c
 from .nhs import format_nhs_number, validate_nhs_number
@@ -39,9 +40,25 @@ class Team(models.Model):
         return self.name
 
 
+def history_actor(instance, request=None, **kwargs):
+    """Who made this change: the service's user, else the signed-in user, else whoever the row says.
+
+    Every clinical row has a non-null updated_by (stamped by services.record_stamp),
+    so its history always names someone.
+    """
+    actor = getattr(instance, "_history_user", None)
+    if actor is None and request is not None and getattr(request, "user", None) and request.user.is_authenticated:
+        actor = request.user
+    if actor is None and getattr(instance, "updated_by_id", None):
+        actor = instance.updated_by
+    return actor
+
+
 class User(AbstractUser):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     role = models.CharField(max_length=20, choices=c.Role.choices, default=c.Role.NURSE)
+
+    history = HistoricalRecords(get_user=history_actor, excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -99,6 +116,8 @@ class ClinicalRecord(models.Model):
     error_marked_at = models.DateTimeField(null=True, blank=True)
 
     all_objects = models.Manager()
+    # Who changed what and when, before and after: one history table per clinical model.
+    history = HistoricalRecords(inherit=True, get_user=history_actor)
 
     class Meta:
         abstract = True
@@ -624,6 +643,8 @@ class StagingTestSite(models.Model):
     site = models.CharField(max_length=30, choices=c.Site.choices)
     other_site_text = models.CharField("other site", max_length=120, blank=True)
 
+    history = HistoricalRecords(get_user=lambda instance, request=None, **kw: getattr(instance, "_history_user", None))
+
     class Meta:
         ordering = ["test", "pk"]
         constraints = [
@@ -727,3 +748,20 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} ({self.format}) by {self.user or 'command'} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AccessLog(models.Model):
+    """Reads of patient data: who opened whose record, and when. Append-only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=c.AccessAction.choices)
+    path = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [_choice_constraint("accesslog", "action", c.AccessAction)]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_action_display().lower()} {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("patients/", views.PatientListView.as_view(), name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/history/", views.patient_history_view, name="patient_history"),
     path("patients/<int:pk>/edit/", views.PatientEditView.as_view(), name="patient_edit"),
     path("patients/<int:pk>/primary/new/", views.PrimaryAddView.as_view(), name="primary_add"),
     path("patients/<int:pk>/schedule/", views.ProtocolAssignView.as_view(), name="protocol_assign"),

@@ -770,6 +770,7 @@ NOT_RECORD_ACTIONS = {
     "worklist",
     "patient_list",
     "patient_detail",
+    "patient_history",
     "patient_create",
     "caseload_hand_over",
     "reports",

@@ -474,10 +474,10 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
             episode=recurrence.restaging, modality=c.StagingModality.CT_CAP, requested_on=days(-4), by=nurse
         )
         SymptomReportFactory(patient=patient)
-    # session, user, access check, the patient with nurse/team/protocol, 7 prefetches
-    # (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
+    # session, user, access check, the access-log row, the patient with nurse/team/protocol,
+    # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
     # one query per worklist for the open actions (9).
-    with django_assert_num_queries(4 + 7 + len(WORKLISTS)):
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS)):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
 

@@ -7,8 +7,8 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .. import choices as c
 from ..models import FollowUpItem, FollowUpProtocol, Patient, PrimaryDiagnosis, ProtocolStep, User
@@ -118,7 +118,7 @@ def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: d
         # Constraints are the database's job here: the slot check above already ran.
         item.full_clean(validate_constraints=False)
         new_items.append(item)
-    return FollowUpItem.objects.bulk_create(new_items)
+    return bulk_create_with_history(new_items, FollowUpItem, default_user=by)
 
 
 @transaction.atomic
@@ -136,24 +136,28 @@ def caseload_hand_over(*, from_nurse: User, to_nurse: User, by: User) -> int:
         raise ValidationError({"to_nurse": "Choose a different nurse to hand the caseload to."})
     if from_nurse.team_id != to_nurse.team_id or to_nurse.role != c.Role.NURSE or not to_nurse.is_active:
         raise ValidationError({"to_nurse": "The new named nurse must be an active nurse in the same team."})
-    return Patient.objects.filter(named_nurse=from_nurse).update(
-        named_nurse=to_nurse, updated_by=by, updated_at=timezone.now(), version=F("version") + 1
+    patients = list(Patient.objects.select_for_update().filter(named_nurse=from_nurse))
+    now = timezone.now()
+    for patient in patients:
+        patient.named_nurse, patient.updated_by, patient.updated_at = to_nurse, by, now
+        patient.version += 1
+    # Not QuerySet.update(): that would leave no audit history (see test_audit).
+    bulk_update_with_history(
+        patients, Patient, ["named_nurse", "updated_by", "updated_at", "version"], default_user=by, batch_size=500
     )
+    return len(patients)
 
 
 def _close_open_items(patient: Patient, reason: str, by: User) -> int:
-    return (
-        FollowUpItem.objects.open()
-        .filter(patient=patient)
-        .update(
-            status=c.FollowUpStatus.CANCELLED,
-            booked_for=None,
-            cancel_reason=reason,
-            updated_by=by,
-            updated_at=timezone.now(),
-            version=F("version") + 1,
-        )
-    )
+    items = list(FollowUpItem.objects.open().select_for_update().filter(patient=patient))
+    now = timezone.now()
+    for item in items:
+        item.status, item.booked_for, item.cancel_reason = c.FollowUpStatus.CANCELLED, None, reason
+        item.updated_by, item.updated_at = by, now
+        item.version += 1
+    fields = ["status", "booked_for", "cancel_reason", "updated_by", "updated_at", "version"]
+    bulk_update_with_history(items, FollowUpItem, fields, default_user=by)
+    return len(items)
 
 
 @transaction.atomic

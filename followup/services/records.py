@@ -32,6 +32,7 @@ def record_stamp(record: ClinicalRecord, by: User) -> None:
         record.version += 1
     record.updated_by = by
     record.updated_at = now
+    record._history_user = by  # names the actor in the audit history (models.history_actor)
 
 
 def save_record(record: ClinicalRecord, by: User) -> None:

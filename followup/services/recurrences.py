@@ -275,9 +275,12 @@ def staging_test_record_result(
     # A new result must be read again.
     test.acknowledged_at = test.acknowledged_by = None
     save_record(test, by)
-    test.sites.all().delete()
+    for old in test.sites.all():
+        old._history_user = by
+        old.delete()
     for entry in sites:
         site = StagingTestSite(test=test, site=entry.site, other_site_text=entry.other_text)
+        site._history_user = by
         site.full_clean()
         site.save()
     restaging_refresh(episode=test.episode, by=by)

@@ -27,7 +27,7 @@ from .actions import (
     item_next_step,
     patient_create,
 )
-from .read import PatientListView, WorklistView, dashboard, patient_detail, worklist_index
+from .read import PatientListView, WorklistView, dashboard, patient_detail, patient_history_view, worklist_index
 from .reports import LineListView, report_index, summary
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "item_next_step",
     "patient_create",
     "patient_detail",
+    "patient_history_view",
     "report_index",
     "summary",
     "worklist_index",

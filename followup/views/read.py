@@ -9,9 +9,10 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from .. import charts
-from ..choices import TriageOutcome
+from ..choices import AccessAction, TriageOutcome
 from ..filters import ANYONE, PatientFilter
-from ..models import Patient
+from ..history import patient_history
+from ..models import AccessLog, Patient
 from ..tables import PatientTable
 from ..timeline import patient_timeline
 from ..worklists import WORKLISTS
@@ -98,9 +99,23 @@ class PatientListView(SingleTableMixin, FilterView):
         return Patient.objects.visible_to(self.request.user).for_worklist()
 
 
+def log_access(request, patient: Patient, action: str) -> None:
+    """Reads are audited: who opened whose record, and when."""
+    AccessLog.objects.create(user=request.user, patient=patient, action=action, path=request.get_full_path()[:300])
+
+
+@require_GET
+def patient_history_view(request, pk):
+    patient = get_patient_for(request.user, pk)
+    log_access(request, patient, AccessAction.VIEW_HISTORY)
+    context = {"patient": patient, "changes": patient_history(patient), "today": timezone.localdate()}
+    return render(request, "followup/patient_history.html", context)
+
+
 @require_GET
 def patient_detail(request, pk):
     patient = get_patient_for(request.user, pk)
+    log_access(request, patient, AccessAction.VIEW_PATIENT)
     today = timezone.localdate()
     page = Patient.objects.for_patient_page().get(pk=patient.pk)
     actions = []
