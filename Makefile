@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
 
-.PHONY: demo test install install-dev lint check screenshots clean
+.PHONY: demo test install install-dev lint check security screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## make security: bandit, and Django's deployment checks with production-like settings
+security: install-dev
+	$(BIN)/bandit -q -r clinic followup scripts -x followup/migrations
+	DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=followup.example.nhs.uk \
+	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 check: export DEBUG ?= 1
 check: install-dev

@@ -47,7 +47,8 @@ if not SECRET_KEY:
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`). "
             "For local development only, DEBUG=1 uses a built-in development key."
         )
-    SECRET_KEY = "django-insecure-development-only-do-not-deploy"  # noqa: S105 (DEBUG only, by design)
+    # Development only: with DEBUG off a real key is required (above).
+    SECRET_KEY = "django-insecure-development-only-do-not-deploy"  # noqa: S105 # nosec B105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -76,12 +77,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Idle and absolute session limits, before anything trusts the session.
-    "followup.middleware.SessionTimeoutMiddleware",
     # Deny by default: every view needs a signed-in user unless marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits, before any view trusts the session.
+    "followup.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followup.middleware.NoStoreMiddleware",
     # Last, as django-axes asks.
@@ -130,7 +131,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# Behind a reverse proxy: how many trusted proxies add to X-Forwarded-For (0: none).
+LOCKOUT_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "followup.auth.client_ip"
+AXES_VERBOSE = False
 
 # Sessions: logged off after SESSION_IDLE_TIMEOUT_MINUTES without a request,
 # and after SESSION_MAX_AGE_HOURS whatever happens (followup.middleware).
@@ -174,6 +178,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Security headers and cookies. With DEBUG off these pass
 # `manage.py check --deploy --fail-level WARNING` (CI runs it).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # a load balancer may probe over plain HTTP
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     # Only behind a proxy that sets this header itself (and strips the client's).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from followup.views.errors import health
@@ -11,6 +12,8 @@ handler500 = "followup.views.errors.server_error"
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Log in and out only: no self-service sign-up or password reset (admins do both).
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("followup.urls")),
 ]

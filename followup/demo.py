@@ -35,7 +35,8 @@ from .models import (
 from .nhs import nhs_numbers_in_test_range
 from .services import SiteEntry, protocol_schedule, restaging_outcome
 
-DEMO_PASSWORD = "followup-demo-2026"  # noqa: S105 (printed demo login, demo data only)
+# The printed demo login: demo data only.
+DEMO_PASSWORD = "followup-demo-2026"  # noqa: S105 # nosec B105
 
 TEAMS = [("north", "North Breast Unit"), ("south", "South Breast Unit")]
 
@@ -309,12 +310,15 @@ def _days(rng: random.Random, low: int, high: int) -> timedelta:
     return timedelta(days=rng.randint(low, high))
 
 
+# The seeded generators below make reproducible demo people, nothing secret (bandit B311).
+
+
 class PatientBuilder:
     """Builds one patient's rows; ``scenario`` forces a failsafe list for the first patients."""
 
     def __init__(self, *, index: int, seed: int, today: date, ref: Reference, rows: Rows):
         self.index, self.seed, self.today, self.ref, self.rows = index, seed, today, ref, rows
-        self.rng = random.Random(f"{seed}-{index}")
+        self.rng = random.Random(f"{seed}-{index}")  # nosec B311
         self.scenario = SCENARIOS[index] if index < len(SCENARIOS) else None
         self.now = timezone.now()
 
@@ -380,7 +384,7 @@ class PatientBuilder:
 
     def _identity(self, index: int) -> tuple[str, str, date, str]:
         """Name, birth date and sex of patient ``index``, from a generator of its own."""
-        rng = random.Random(f"{self.seed}-{index}-identity")
+        rng = random.Random(f"{self.seed}-{index}-identity")  # nosec B311
         sex = c.Sex.MALE if rng.random() < 0.01 else c.Sex.FEMALE
         given = rng.choice(MALE_NAMES if sex == c.Sex.MALE else GIVEN_NAMES)
         born = self.today - timedelta(days=rng.randint(36 * 365, 86 * 365))

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from . import choices as c
 from .filters import DATA_QUALITY_PROBLEMS
@@ -61,7 +60,7 @@ class NhsNumberColumn(tables.Column):
 
     def render(self, value):
         if not value:
-            return mark_safe('<span class="app-missing">Not recorded</span>')  # noqa: S308 (constant)
+            return format_html('<span class="app-missing">{}</span>', "Not recorded")
         return format_html('<span class="nhsuk-u-nowrap">{}</span>', format_nhs_number(value))
 
 

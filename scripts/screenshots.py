@@ -10,7 +10,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-PASSWORD = "followup-demo-2026"  # noqa: S105 (the printed demo login)
+# The printed demo login.
+PASSWORD = "followup-demo-2026"  # noqa: S105 # nosec B105
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
