@@ -1,7 +1,9 @@
 """A patient's audit history: every change to their clinical records, who made it, before and after."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+
+from django.utils import timezone
 
 from .models import (
     FollowUpItem,
@@ -18,6 +20,8 @@ from .models import (
 
 # Bookkeeping that every change touches: shown as who and when, not as a change.
 IGNORED = {"id", "created_at", "created_by", "updated_at", "updated_by", "version", "error_marked_at"}
+# Links between the patient's own records: the "Record" column already says what each row is.
+STRUCTURAL = {"patient", "recurrence", "episode", "test", "protocol_step", "sequence", "follow_up_of", "primary"}
 USER_FIELDS = {"named_nurse", "result_acknowledged_by", "acknowledged_by", "triaged_by", "error_marked_by"}
 KINDS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
@@ -45,6 +49,10 @@ def _shown(model, name: str, value, users: dict[int, User]) -> str:
         return str(dict(field_.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%-d %b %Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%-d %b %Y")
     return str(value)
 
 
@@ -78,7 +86,7 @@ def patient_history(patient: Patient) -> list[Change]:
 
     changes = []
     for model, rows in loaded:
-        fields = [f for f in model._meta.concrete_fields if f.name not in IGNORED]
+        fields = [f for f in model._meta.concrete_fields if f.name not in IGNORED | STRUCTURAL]
         previous: dict[int, object] = {}
         for row in rows:
             before = previous.get(row.id)
@@ -97,6 +105,8 @@ def patient_history(patient: Patient) -> list[Change]:
                             _shown(model, f.name, new, users),
                         )
                     )
+            if before is None and row.history_type == "~":
+                diff.append(("Earlier values not recorded: the record was loaded before its history began", None, None))
             kind = KINDS[row.history_type]
             if before is not None and getattr(row, "entered_in_error", False) and not before.entered_in_error:
                 kind = "Marked entered in error"
