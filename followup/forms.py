@@ -105,8 +105,10 @@ class PatientForm(forms.ModelForm):
             self.fields.pop("named_nurse")
             # An edit without the version it started from could overwrite someone's change unseen.
             self.fields["version"].required = True
-        if "confirm_not_duplicate" not in self.data:
-            self.fields["confirm_not_duplicate"].widget = forms.HiddenInput()
+        # Sex is required: no "---------" radio.
+        self.fields["sex"].choices = c.Sex.choices
+        # The duplicate question is asked only when clean() finds a possible duplicate.
+        self.fields["confirm_not_duplicate"].widget = forms.HiddenInput()
 
     def clean_nhs_number(self):
         value = normalise_nhs_number(self.cleaned_data.get("nhs_number"))

@@ -937,3 +937,28 @@ def test_symptom_triage_page_query_count_is_constant(rows, nurse_client, nurse, 
     with django_assert_num_queries(5):
         response = nurse_client.get(url("symptom_triage", report.pk))
     assert response.context["record"] == report
+
+
+def test_row_triage_asks_for_a_choice_rather_than_defaulting_to_reassure(client, nurse, patient):
+    """A red flag other than cord compression must not be one click from 'Reassure'."""
+    report = services.symptom_report_record(
+        patient=patient,
+        reported_on=timezone.localdate(),
+        area="brain",
+        description="New headaches",
+        red_flag="neurological",
+        by=nurse,
+    )
+    client.force_login(nurse)
+    page = client.get(reverse("followup:worklist", args=["symptoms"])).content.decode()
+    select = re.search(rf'<select[^>]*id="triage-{report.pk}".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option[^>]*selected", select) == []
+    assert '<option value="">Choose an outcome</option>' in select
+    response = client.post(
+        reverse("followup:symptom_triage", args=[report.pk]),
+        {"version": report.version, "outcome": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Not saved" in response.content.decode()
+    report.refresh_from_db()
+    assert report.triaged_at is None
