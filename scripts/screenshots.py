@@ -70,6 +70,17 @@ def main(base: str) -> None:
         page.get_by_role("button", name="Save").click()
         page.wait_for_load_state("networkidle")
         page.screenshot(path=OUT / "recurrence-form-errors.png", full_page=True)
+        # Reports, as the admin.
+        admin = browser.new_page(viewport={"width": 1280, "height": 900})
+        log_in(admin, base, "admin")
+        for name, path in [
+            ("reports", "/reports/"),
+            ("report-restaging-turnaround", "/reports/summaries/restaging-turnaround/"),
+            ("report-recurrence-register", "/reports/lists/recurrence-register/"),
+        ]:
+            admin.goto(base + path)
+            admin.wait_for_load_state("networkidle")
+            admin.screenshot(path=OUT / f"{name}.png", full_page=True)
         browser.close()
     print(f"Screenshots written to {OUT}")
 
