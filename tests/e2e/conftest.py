@@ -4,6 +4,7 @@ Playwright's own browser download does not work here, so pytest-playwright is no
 these fixtures launch /usr/bin/chromium directly (PITFALLS.md, "Browser tests").
 """
 
+import os
 import re
 
 import pytest
@@ -32,6 +33,11 @@ _HTTP_STATUS_NOISE = re.compile(r"^Failed to load resource: the server responded
 
 @pytest.fixture(scope="session")
 def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"No Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser journeys."
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message)  # CI: a missing browser must never pass quietly
+        pytest.skip(message)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
