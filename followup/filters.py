@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.http import QueryDict
+from django.utils import timezone
 
 from . import choices as c
 from .models import Patient, Team, User
@@ -17,6 +18,7 @@ DATA_QUALITY_PROBLEMS = [
     ("recurrence_without_site", "Recurrence without a site"),
     ("missing_laterality", "Primary without laterality"),
     ("missing_receptors", "Primary without receptor status"),
+    ("missing_primary", "No primary diagnosis recorded"),
 ]
 
 
@@ -204,4 +206,9 @@ class SummaryFilterForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and start > end:
             self.add_error("end", "The end of the period cannot be before its start.")
+        today = timezone.localdate()
+        for name in ("start", "end"):
+            value = cleaned.get(name)
+            if value and value > today.replace(year=today.year + 10, day=min(today.day, 28)):
+                self.add_error(name, "This date is more than 10 years ahead: check the year.")
         return cleaned

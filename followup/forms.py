@@ -7,11 +7,15 @@ from django.utils.html import format_html, format_html_join
 
 from . import choices as c
 from .filters import DateInput
-from .models import FollowUpProtocol, Patient, PrimaryDiagnosis, StagingTest, User
+from .models import FollowUpProtocol, Patient, PrimaryDiagnosis, Recurrence, StagingTest, User
 from .nhs import nhs_number_error, normalise_nhs_number
 
 RADIO = forms.RadioSelect
 CHECKBOXES = forms.CheckboxSelectMultiple
+
+
+# A date further ahead than this is a typing slip (2062 for 2026), not a plan.
+MAX_YEARS_AHEAD = 10
 
 
 def date_field(label: str, *, required: bool = True, help_text: str = "", past_only: bool = True) -> forms.DateField:
@@ -20,16 +24,24 @@ def date_field(label: str, *, required: bool = True, help_text: str = "", past_o
     return field
 
 
+def too_far_ahead(value, today) -> bool:
+    return value > today.replace(year=today.year + MAX_YEARS_AHEAD, day=min(today.day, 28))
+
+
 class ActionForm(forms.Form):
-    """Refuses future dates in fields marked past_only, beside the field."""
+    """Refuses future dates in fields marked past_only, and far-future ones in any date field."""
 
     def clean(self):
         cleaned = super().clean()
         today = timezone.localdate()
         for name, field in self.fields.items():
             value = cleaned.get(name)
-            if getattr(field, "past_only", False) and value and value > today:
+            if not value or not isinstance(field, forms.DateField):
+                continue
+            if getattr(field, "past_only", False) and value > today:
                 self.add_error(name, f"{field.label} cannot be in the future.")
+            elif too_far_ahead(value, today):
+                self.add_error(name, f"{field.label} is more than {MAX_YEARS_AHEAD} years ahead: check the year.")
         return cleaned
 
 
@@ -389,18 +401,39 @@ class StagingResultForm(SitesMixin, VersionedForm):
 
 
 class DistantFromTestForm(SitesMixin, ActionForm):
-    diagnosed_on = date_field("Date clinically agreed")
-    sites = forms.MultipleChoiceField(choices=DISTANT_SITE_CHOICES, widget=CHECKBOXES)
+    existing = forms.ModelChoiceField(
+        queryset=Recurrence.objects.none(),
+        required=False,
+        label="Already recorded?",
+        empty_label="No: record a new secondary breast cancer",
+        help_text="If this patient's secondary breast cancer is already recorded, link this result to it.",
+    )
+    diagnosed_on = date_field("Date clinically agreed", required=False)
+    sites = forms.MultipleChoiceField(choices=DISTANT_SITE_CHOICES, widget=CHECKBOXES, required=False)
     other_site_text = forms.CharField(required=False, label="Other site")
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.SUSPECTED)],
         widget=RADIO,
         initial=c.RecurrenceStatus.CONFIRMED,
+        required=False,  # not needed when linking to a recurrence already recorded
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["existing"].queryset = Recurrence.objects.distant().filter(patient=patient)
+        if not self.fields["existing"].queryset.exists():
+            del self.fields["existing"]
+
     def clean(self):
         cleaned = super().clean()
+        cleaned.setdefault("existing", None)
+        if not cleaned["existing"]:
+            if not cleaned.get("diagnosed_on"):
+                self.add_error("diagnosed_on", "Enter the date clinically agreed.")
+            if not cleaned.get("sites"):
+                self.add_error("sites", "Choose where the distant disease is.")
+            cleaned["status"] = cleaned.get("status") or c.RecurrenceStatus.CONFIRMED
         self.clean_other(cleaned)
         cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
         return cleaned

@@ -68,6 +68,7 @@ DATA_QUALITY_FLAGS = (
     "recurrence_without_site",
     "missing_laterality",
     "missing_receptors",
+    "missing_primary",
 )
 
 
@@ -165,6 +166,7 @@ class PatientQuerySet(TeamScopedQuerySet):
                 recurrence_without_site=Exists(recurrences),
                 missing_laterality=Exists(primaries.missing_laterality()),
                 missing_receptors=Exists(primaries.missing_receptors()),
+                missing_primary=~Exists(primaries),
             )
         )
 

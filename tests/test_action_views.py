@@ -304,7 +304,7 @@ def test_item_done_with_a_normal_result_leaves_overdue_and_waits_on_results(nurs
     assert listed(worklist(nurse_client, "overdue")) == []
     assert listed(worklist(nurse_client, "results")) == [item]
 
-    nurse_client.post(url("item_acknowledge", item.pk))
+    nurse_client.post(url("item_acknowledge", item.pk), {"version": FollowUpItem.objects.get(pk=item.pk).version})
     assert listed(worklist(nurse_client, "results")) == []
 
 
@@ -435,7 +435,9 @@ def test_acknowledge_from_the_results_row_by_htmx_answers_with_a_row(nurse_clien
     assert listed(row) == [normal_result]
     assert f'hx-post="{url("item_acknowledge", normal_result.pk)}"' in body(row)
 
-    response = nurse_client.post(url("item_acknowledge", normal_result.pk), {"next": results}, **HTMX)
+    response = nurse_client.post(
+        url("item_acknowledge", normal_result.pk), {"next": results, "version": normal_result.version}, **HTMX
+    )
     assert response.status_code == 200
     assert body(response).startswith("<tr")
     assert "Done</strong> Mammogram result acknowledged (Normal)." in body(response)
@@ -447,7 +449,9 @@ def test_acknowledge_from_the_results_row_by_htmx_answers_with_a_row(nurse_clien
 
 def test_acknowledge_without_htmx_redirects_to_the_next_url(nurse_client, nurse, normal_result):
     results = reverse("followup:worklist", args=["results"]) + "?nurse=all"
-    response = nurse_client.post(url("item_acknowledge", normal_result.pk), {"next": results})
+    response = nurse_client.post(
+        url("item_acknowledge", normal_result.pk), {"next": results, "version": normal_result.version}
+    )
     assert response.status_code == 302
     assert response["Location"] == results
     normal_result.refresh_from_db()
@@ -455,7 +459,9 @@ def test_acknowledge_without_htmx_redirects_to_the_next_url(nurse_client, nurse,
 
 
 def test_acknowledge_ignores_a_next_url_on_another_site(nurse_client, patient, normal_result):
-    response = nurse_client.post(url("item_acknowledge", normal_result.pk), {"next": "https://evil.example/"})
+    response = nurse_client.post(
+        url("item_acknowledge", normal_result.pk), {"next": "https://evil.example/", "version": normal_result.version}
+    )
     assert response["Location"] == url("patient_detail", patient.pk)
 
 
@@ -463,7 +469,7 @@ def test_acknowledge_an_abnormal_result_by_htmx_links_to_the_next_step(nurse_cli
     abnormal = FollowUpItemFactory(
         patient=patient, status=c.FollowUpStatus.DONE, done_on=days(-2), result=c.ImagingOutcome.ABNORMAL
     )
-    response = nurse_client.post(url("item_acknowledge", abnormal.pk), **HTMX)
+    response = nurse_client.post(url("item_acknowledge", abnormal.pk), {"version": abnormal.version}, **HTMX)
     assert body(response).startswith("<tr")
     assert f'<a class="nhsuk-link" href="{url("item_next_step", abnormal.pk)}">Choose the next step</a>' in body(
         response
@@ -471,7 +477,9 @@ def test_acknowledge_an_abnormal_result_by_htmx_links_to_the_next_step(nurse_cli
 
 
 def test_acknowledge_by_htmx_of_an_item_with_no_result_answers_with_an_error_row(nurse_client, overdue_mammogram):
-    response = nurse_client.post(url("item_acknowledge", overdue_mammogram.pk), **HTMX)
+    response = nurse_client.post(
+        url("item_acknowledge", overdue_mammogram.pk), {"version": overdue_mammogram.version}, **HTMX
+    )
     assert response.status_code == 200
     assert body(response).startswith("<tr")
     assert "Not saved</strong> There is no result to acknowledge yet." in body(response)

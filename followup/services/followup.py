@@ -78,9 +78,12 @@ def followup_item_cancel(*, item: FollowUpItem, reason: str, by: User, expected_
 
 
 @transaction.atomic
-def result_acknowledge(*, item: FollowUpItem, by: User) -> FollowUpItem:
-    """Read and acknowledged: who and when. Acknowledging twice changes nothing."""
-    item = lock(item, expected_version=None)
+def result_acknowledge(*, item: FollowUpItem, by: User, expected_version: int | None = None) -> FollowUpItem:
+    """Read and acknowledged: who and when. Acknowledging twice changes nothing.
+
+    With ``expected_version`` a result changed since the user saw it is refused (ConflictError).
+    """
+    item = lock(item, expected_version=expected_version)
     if not item.result:
         raise ValidationError("There is no result to acknowledge yet.")
     if item.result_acknowledged_at is None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .. import choices as c
-from ..models import FollowUpItem, FollowUpProtocol, Patient, PrimaryDiagnosis, ProtocolStep, User
+from ..models import FollowUpItem, FollowUpProtocol, Patient, PrimaryDiagnosis, ProtocolStep, RestagingEpisode, User
 from .records import lock, save_record
 
 EDITABLE_PATIENT_FIELDS = (
@@ -167,6 +167,8 @@ def patient_discharge(
     """Discharge from follow-up: open items are cancelled with the reason, so nothing stays due."""
     patient = lock(patient, expected_version=expected_version)
     _require_active(patient, "Discharge")
+    if RestagingEpisode.objects.incomplete().filter(recurrence__patient=patient).exists():
+        raise ValidationError("Restaging is still incomplete for this patient: complete it before discharge.")
     if discharged_on > timezone.localdate():
         raise ValidationError({"discharged_on": "The discharge date cannot be in the future."})
     patient.status, patient.discharged_on, patient.discharge_reason = c.PatientStatus.DISCHARGED, discharged_on, reason

@@ -59,6 +59,14 @@ def sync_secondary_status(*, patient: Patient, by: User) -> Patient:
     return patient
 
 
+def _back_under_follow_up(*, patient: Patient, by: User) -> None:
+    """A recurrence after discharge brings the patient back: otherwise no list would show them."""
+    patient = lock(patient, expected_version=None)
+    if patient.status == c.PatientStatus.DISCHARGED:
+        patient.status = c.PatientStatus.SURVEILLANCE
+        save_record(patient, by)
+
+
 @transaction.atomic
 def recurrence_record(
     *,
@@ -104,6 +112,8 @@ def recurrence_record(
         notes=notes,
     )
     save_record(recurrence, by)
+    if status != c.RecurrenceStatus.REFUTED:
+        _back_under_follow_up(patient=patient, by=by)
     for entry in sites:
         site = RecurrenceSite(
             recurrence=recurrence, metastatic_type=metastatic_type, site=entry.site, other_site_text=entry.other_text
@@ -211,7 +221,8 @@ def restaging_outcome(tests: Iterable[StagingTest], *, opened_on: date) -> tuple
         return c.RestagingOutcome.EQUIVOCAL, None
     if any(t.result == "" or t.acknowledged_at is None for t in standing):
         return c.RestagingOutcome.OPEN, None
-    if not any(t.modality in c.RESTAGING_IMAGING for t in standing):
+    # CT or PET-CT done: clear itself, or equivocal and settled by a further test that is clear.
+    if not any(t.modality in c.RESTAGING_IMAGING for t in tests if t in standing or t.pk in followed_up):
         return c.RestagingOutcome.OPEN, None
     last_ack = max(timezone.localdate(t.acknowledged_at) for t in standing)
     return c.RestagingOutcome.NO_DISTANT, max(last_ack, opened_on)
@@ -288,8 +299,9 @@ def staging_test_record_result(
 
 
 @transaction.atomic
-def staging_test_acknowledge(*, test: StagingTest, by: User) -> StagingTest:
-    test = lock(test, expected_version=None)
+def staging_test_acknowledge(*, test: StagingTest, by: User, expected_version: int | None = None) -> StagingTest:
+    """Acknowledge the result the user saw: a result changed since is refused (ConflictError)."""
+    test = lock(test, expected_version=expected_version)
     if not test.result:
         raise ValidationError("There is no result to acknowledge yet.")
     if test.acknowledged_at is None:
@@ -310,3 +322,19 @@ def staging_test_cancel(*, test: StagingTest, reason: str, by: User, expected_ve
     save_record(test, by)
     restaging_refresh(episode=test.episode, by=by)
     return test
+
+
+@transaction.atomic
+def staging_test_link_distant(*, test: StagingTest, recurrence: Recurrence, by: User) -> StagingTest:
+    """The distant disease a result shows is already recorded: link the two instead of recording it twice."""
+    test = lock(test, expected_version=None)
+    if test.result != c.StagingResult.DISTANT:
+        raise ValidationError("This result does not show distant disease.")
+    if (
+        recurrence.metastatic_type != c.MetastaticType.DISTANT
+        or recurrence.status == c.RecurrenceStatus.REFUTED
+        or recurrence.entered_in_error
+    ):
+        raise ValidationError({"existing": "Choose a standing distant recurrence (secondary breast cancer)."})
+    _link_staging_test(test=test, recurrence=recurrence, by=by)
+    return StagingTest.objects.get(pk=test.pk)

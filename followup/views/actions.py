@@ -270,15 +270,14 @@ class ItemCancelView(ItemActionView):
 
 
 class ItemAcknowledgeView(ItemActionView):
-    form_class = f.ActionForm
+    form_class = f.ConfirmForm  # carries the version of the result the user read
     title = "Acknowledge the result"
     submit_label = "Acknowledge"
 
-    def get_initial(self):
-        return {}
-
     def perform(self, form):
-        item = services.result_acknowledge(item=self.record, by=self.request.user)
+        item = services.result_acknowledge(
+            item=self.record, by=self.request.user, expected_version=form.cleaned_data["version"]
+        )
         message = f"{item.get_kind_display()} result acknowledged ({item.get_result_display()})."
         if item.result == c.ImagingOutcome.ABNORMAL:
             return self.done(message + " Choose the next step.", reverse("followup:item_next_step", args=[item.pk]))
@@ -412,15 +411,14 @@ class StagingResultView(StagingTestView):
 
 
 class StagingAcknowledgeView(StagingTestView):
-    form_class = f.ActionForm
+    form_class = f.ConfirmForm  # carries the version of the result the user read
     title = "Acknowledge the result"
     submit_label = "Acknowledge"
 
-    def get_initial(self):
-        return {}
-
     def perform(self, form):
-        test = services.staging_test_acknowledge(test=self.record, by=self.request.user)
+        test = services.staging_test_acknowledge(
+            test=self.record, by=self.request.user, expected_version=form.cleaned_data["version"]
+        )
         return self.done(f"{test.get_modality_display()} result acknowledged ({test.get_result_display()}).")
 
 
@@ -446,8 +444,14 @@ class SecondaryFromTestView(StagingTestView):
     def get_initial(self):
         return {"diagnosed_on": self.record.reported_on, "sites": [s.site for s in self.record.sites.all()]}
 
+    def get_form_kwargs(self):
+        return {"patient": self.patient}
+
     def perform(self, form):
         data = form.cleaned_data
+        if data["existing"]:
+            services.staging_test_link_distant(test=self.record, recurrence=data["existing"], by=self.request.user)
+            return self.done("Linked to the secondary breast cancer already recorded.")
         services.distant_recurrence_record_from_test(
             test=self.record,
             by=self.request.user,

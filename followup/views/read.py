@@ -1,5 +1,7 @@
 """Thin views: fetch through the user's access scope, filter through a FilterSet, render."""
 
+import html
+
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -69,7 +71,7 @@ class WorklistView(SingleTableMixin, FilterView):
                 values = table.as_values(exclude_columns=("actions",))
                 headers = next(values)
                 # Cells as text: the table's tags and links are for the screen.
-                rows = (tuple(strip_tags(v) if isinstance(v, str) else v for v in row) for row in values)
+                rows = (tuple(html.unescape(strip_tags(v)) if isinstance(v, str) else v for v in row) for row in values)
                 return export(
                     request,
                     report=f"worklist-{self.worklist.slug}",
