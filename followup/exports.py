@@ -9,7 +9,6 @@ import csv
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from decimal import Decimal
 
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
@@ -154,7 +153,3 @@ def start_log(*, user, report: str, fmt: str, filters: dict, via: str = "web") -
     """Who exported which report, with which filters, when (rows filled in when done)."""
     clean = {key: value for key, value in filters.items() if value not in ("", None, [])}
     return ExportLog.objects.create(user=user, report=report, format=fmt, filters=clean, via=via)
-
-
-def rounded(value, places: int = 1):
-    return None if value is None else Decimal(str(round(value, places)))

@@ -48,8 +48,6 @@ def followup_item_record_done(
         raise ValidationError({"result": f"Record the result of the {item.get_kind_display().lower()}."})
     if item.kind not in c.RESULT_KINDS and result:
         raise ValidationError({"result": f"A {item.get_kind_display().lower()} has no result to record."})
-    if done_on > timezone.localdate():
-        raise ValidationError({"done_on": "The date done cannot be in the future."})
     item.status, item.done_on, item.result = c.FollowUpStatus.DONE, done_on, result
     if notes:
         item.notes = f"{item.notes}\n{notes}".strip()
