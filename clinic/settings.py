@@ -109,13 +109,24 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "clinic.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
+database_options = {
+    "conn_max_age": env_int("CONN_MAX_AGE", 60),
+    "conn_health_checks": True,
+    # On behind pgbouncer in transaction mode, where a server-side cursor cannot
+    # outlive the transaction that pgbouncer gave a server connection for.
+    "disable_server_side_cursors": env_bool("DISABLE_SERVER_SIDE_CURSORS", False),
 }
+DATABASES = {
+    "default": dj_database_url.config(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", **database_options),
+}
+# A streaming read replica: reports and exports read from it (followup/db.py);
+# everything else, and every write, stays on "default". No alias without the URL.
+# Tests mirror it onto "default" rather than creating a second test database.
+if os.environ.get("DATABASE_REPLICA_URL", "").strip():
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"].strip(), test_options={"MIRROR": "default"}, **database_options
+    )
+DATABASE_ROUTERS = ["followup.db.ReportingRouter"]
 
 AUTH_USER_MODEL = "followup.User"
 AUTHENTICATION_BACKENDS = [
@@ -136,6 +147,9 @@ LOCKOUT_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "followup.auth.client_ip"
 AXES_VERBOSE = False
 
+# Sessions live in the database, not in a process: any app server behind the load
+# balancer can serve any request, so no sticky sessions are needed.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Sessions: logged off after SESSION_IDLE_TIMEOUT_MINUTES without a request,
 # and after SESSION_MAX_AGE_HOURS whatever happens (followup.middleware).
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30))

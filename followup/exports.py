@@ -16,6 +16,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from .db import report_db, reporting, reporting_active
 from .models import ExportLog
 
 # OWASP "CSV injection": a spreadsheet treats a cell starting with these as a formula.
@@ -122,10 +123,13 @@ def csv_response(
 
     PITFALLS.md: opening the transaction inside the generator keeps PostgreSQL's
     server-side cursor from being materialised whole before the first row.
+    The stream runs after the view has returned, so it takes the view's
+    `reporting()` with it, and its transaction is on the database it reads.
     """
+    reporting_now = reporting_active()
 
     def stream():
-        with transaction.atomic():
+        with reporting(reporting_now), transaction.atomic(using=report_db()):
             yield from csv_lines(headers, _counted(rows(), log))
 
     response = StreamingHttpResponse(stream(), content_type=CSV_TYPE)
@@ -143,7 +147,7 @@ def xlsx_response(
     text_columns: set[int] = frozenset(),
 ) -> FileResponse:
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
-    with transaction.atomic():
+    with transaction.atomic(using=report_db()):
         write_xlsx(handle.name, headers, _counted(rows(), log), title=title, text_columns=text_columns)
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_TYPE)

@@ -6,13 +6,16 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -166,6 +169,26 @@ def test_logout_ends_the_session_on_the_server(client, nurse):
     key = client.session.session_key
     client.post(reverse("logout"))
     assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_sessions_are_kept_in_the_database(settings):
+    # Several app servers behind one load balancer: a session must not live in one process.
+    engine = import_module(settings.SESSION_ENGINE)
+    assert issubclass(engine.SessionStore, DatabaseSessionStore)
+
+
+def test_a_session_from_one_server_is_read_from_the_database_by_another(client, nurse, settings):
+    assert login(client, nurse.username).status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert Session.objects.get(session_key=key).get_decoded()["_auth_user_id"] == str(nurse.pk)
+    # Another server: nothing in common with the first but the cookie and the database.
+    other = Client()
+    other.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert other.get(reverse("followup:dashboard")).context["user"] == nurse
+    # The database is the only copy: without its row, the session is gone everywhere.
+    Session.objects.filter(session_key=key).delete()
+    response = client.get(reverse("followup:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_deactivating_a_user_ends_their_access(client, nurse):

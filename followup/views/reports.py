@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 
 from .. import choices as c
+from ..db import reporting
 from ..exports import csv_response, start_log, xlsx_response
 from ..filters import SummaryFilterForm, report_filter_for
 from ..models import ExportLog
@@ -43,8 +44,9 @@ def filters_of(request) -> dict:
     }
 
 
+@reporting()
 def export(request, *, report: str, title: str, fmt: str, headers, rows, text_columns=frozenset()):
-    """A download of exactly these rows, recorded in the export log."""
+    """A download of exactly these rows, recorded in the export log; read from the replica if there is one."""
     log = start_log(user=request.user, report=report, fmt=fmt, filters=filters_of(request))
     filename = f"{report}-{timezone.localdate().isoformat()}"
     if fmt == c.ExportFormat.CSV:
@@ -127,6 +129,7 @@ class LineListView(tables.SingleTableMixin, FilterView):
     def get_table_data(self):
         return self.line_list.values(self.object_list)
 
+    @reporting()
     def get(self, request, *args, **kwargs):
         fmt = requested_format(request)
         if fmt:
@@ -142,7 +145,8 @@ class LineListView(tables.SingleTableMixin, FilterView):
                     rows=lambda: self.line_list.rows(values),
                     text_columns=self.line_list.text_columns,
                 )
-        return super().get(request, *args, **kwargs)
+        # Rendered here, inside reporting(): the table reads its rows while it renders.
+        return super().get(request, *args, **kwargs).render()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(report=self.line_list, downloads=download_links(self.request), **kwargs)
@@ -154,6 +158,7 @@ def _default_period(today: date) -> tuple[date, date]:
 
 
 @require_GET
+@reporting()
 def summary(request, slug):
     definition = SUMMARIES.get(slug)
     if definition is None:

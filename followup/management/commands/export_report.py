@@ -1,3 +1,9 @@
+"""Reports to a file for scheduled jobs: the same files the Reports pages download.
+
+Reads from the replica when DATABASE_REPLICA_URL is set (followup/db.py); the
+export log is written to the primary.
+"""
+
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -5,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from followup import choices as c
+from followup.db import report_db, reporting
 from followup.exports import start_log, write_csv, write_xlsx
 from followup.models import Team
 from followup.reports import LINE_LISTS, SUMMARIES
@@ -42,6 +49,7 @@ class Command(BaseCommand):
         parser.add_argument("--team", help="Team code; every team when left out.")
         parser.add_argument("-o", "--output", required=True, help="The file to write.")
 
+    @reporting()
     def handle(self, *args, name, format, start, end, team, output, verbosity, **options):
         if name not in LINE_LISTS and name not in SUMMARIES:
             raise CommandError(f"No report {name!r}. Reports: {', '.join([*LINE_LISTS, *SUMMARIES])}.")
@@ -55,7 +63,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No team with code {team!r}.")
         filters = {"from": start and start.isoformat(), "to": end and end.isoformat(), "team": team}
         log = start_log(user=None, report=name, fmt=format, filters=filters, via=c.ExportVia.COMMAND)
-        with transaction.atomic():
+        with transaction.atomic(using=report_db()):
             if name in LINE_LISTS:
                 report = LINE_LISTS[name]
                 rows = report.base()
