@@ -10,13 +10,15 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import choices as c
 from .nhs import format_nhs_number, validate_nhs_number
 from .querysets import (
+    OPEN_ITEM,
+    UNACKNOWLEDGED_RESULT,
     FollowUpItemQuerySet,
     PatientQuerySet,
     PrimaryDiagnosisQuerySet,
@@ -167,6 +169,9 @@ class Patient(ClinicalRecord):
             # The possible-duplicate check probes by surname and birth date for every patient:
             # without this it compares every patient with every other (over 10 minutes at 100,000).
             models.Index(Lower("family_name"), "date_of_birth", name="followup_patient_dup_probe"),
+            # Patient search by hospital number ("iexact" compares upper case). Name search
+            # uses trigram indexes on PostgreSQL (migration 0007).
+            models.Index(Upper("hospital_number"), name="followup_patient_hospital_no"),
         ]
         constraints = [
             *ClinicalRecord.Meta.constraints,
@@ -376,6 +381,16 @@ class FollowUpItem(ClinicalRecord):
     class Meta:
         verbose_name = "follow-up item"
         ordering = ["due_on", "pk"]
+        # Partial indexes for the failsafe lists: open items are a third of all items and
+        # overdue ones a fraction of a percent; each is measured in docs/performance.md.
+        indexes = [
+            # Overdue and due soon: open items in due-date order, with the patient to join.
+            models.Index(fields=["due_on", "patient"], condition=OPEN_ITEM, name="followup_item_open_due"),
+            # No next follow-up: does this patient have any open item?
+            models.Index(fields=["patient"], condition=OPEN_ITEM, name="followup_item_open_patient"),
+            # Results to acknowledge, oldest first.
+            models.Index(fields=["done_on"], condition=UNACKNOWLEDGED_RESULT, name="followup_item_unacknowledged"),
+        ]
         constraints = [
             *ClinicalRecord.Meta.constraints,
             _choice_constraint("followupitem", "kind", c.FollowUpKind),

@@ -28,6 +28,8 @@ class Worklist:
     filterset: type[filters.WorklistFilter]
     noun: str = "items"
     describe: Callable[[Any], str] = str  # one row, as the patient page lists it
+    # The same list in the form that is cheap for one patient, where that differs.
+    patient_rows: Callable[[date], QuerySet] | None = None
 
     @property
     def patient_prefix(self) -> str:
@@ -37,7 +39,8 @@ class Worklist:
         return self.rows(today).visible_to(user)
 
     def for_patient(self, patient: Patient, *, today: date) -> QuerySet:
-        return self.rows(today).filter(**{f"{self.patient_prefix}pk": patient.pk})
+        rows = (self.patient_rows or self.rows)(today)
+        return rows.filter(**{f"{self.patient_prefix}pk": patient.pk})
 
     def counts(self, user, *, today: date) -> dict[str, int]:
         """{"team": rows the user may see, "mine": those of the user's own caseload}: one query."""
@@ -135,6 +138,7 @@ WORKLISTS: dict[str, Worklist] = {
             describe=lambda patient: "; ".join(
                 label for flag, label in filters.DATA_QUALITY_PROBLEMS if getattr(patient, flag)
             ),
+            patient_rows=lambda today: Patient.objects.data_quality_problems(per_row=True),
         ),
     ]
 }
