@@ -786,3 +786,14 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_action_display().lower()} {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def patient_of(record) -> Patient:
+    """The patient a clinical row belongs to, whatever the row."""
+    if isinstance(record, Patient):
+        return record
+    if isinstance(record, StagingTest):
+        return record.episode.recurrence.patient
+    if isinstance(record, RestagingEpisode):
+        return record.recurrence.patient
+    return record.patient

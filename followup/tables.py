@@ -4,17 +4,78 @@ Every table reads only what its QuerySet already joined (see worklists.py), so a
 page costs the same number of queries whatever its length.
 """
 
+import functools
 from datetime import date
+from urllib.parse import quote
 
 import django_tables2 as tables
 from django.conf import settings
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import choices as c
 from .filters import DATA_QUALITY_PROBLEMS
+from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, patient_of
 from .nhs import format_nhs_number
+from .permissions import can_act
+
+_PK = 2147483647  # a primary key no URL here contains otherwise
+
+
+@functools.cache
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[_PK])
+
+
+def url_for(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) for the URLs of a row, without resolving the pattern once a cell."""
+    return _url_pattern(name).replace(str(_PK), str(pk))
+
+
+def _cached_signature(original):
+    """django-tables2 inspects the signature of a render method for every cell it draws
+    (a fifth of a table's time); the signature of a function does not change."""
+    cache = {}
+
+    def signature(fn):
+        key = (getattr(fn, "__func__", fn), hasattr(fn, "__self__"))
+        if key not in cache:
+            cache[key] = original(fn)
+        return cache[key]
+
+    return signature
+
+
+tables.utils.signature = _cached_signature(tables.utils.signature)
+
+
+def row_patient_name(record) -> str:
+    patient = patient_of(record)
+    return f"{patient.family_name.upper()}, {patient.given_name}"
+
+
+def row_links(record) -> list[tuple[str, str]]:
+    """The actions a worklist row offers, by what the row is."""
+
+    def url(name):
+        return url_for(f"followup:{name}", record.pk)
+
+    if isinstance(record, FollowUpItem):
+        return [("Record done", url("item_done")), ("Book", url("item_book")), ("Did not attend", url("item_dna"))]
+    if isinstance(record, StagingTest):
+        return [("Record secondary breast cancer", url("secondary_from_test"))]
+    if isinstance(record, RestagingEpisode):
+        return [("Request a test", url("staging_request"))]
+    if isinstance(record, Patient):
+        return [("Add a follow-up item", url("item_add")), ("Change details", url("patient_edit"))]
+    return []
+
+
+def acknowledge_url(record) -> str:
+    name = "followup:staging_acknowledge" if isinstance(record, StagingTest) else "followup:item_acknowledge"
+    return url_for(name, record.pk)
 
 
 def _today() -> date:
@@ -48,7 +109,7 @@ class PatientColumn(tables.Column):
         patient = self.patient(record)
         return format_html(
             '<a class="nhsuk-link" href="{}">{}, {}</a>',
-            reverse("followup:patient_detail", args=[patient.pk]),
+            url_for("followup:patient_detail", patient.pk),
             patient.family_name.upper(),
             patient.given_name,
         )
@@ -83,13 +144,100 @@ class DateColumn(tables.DateColumn):
         super().__init__(**kwargs)
 
 
-def actions_column(template: str) -> tables.TemplateColumn:
-    return tables.TemplateColumn(
-        template_name=f"followup/includes/{template}.html",
-        verbose_name="Action",
-        orderable=False,
-        attrs={"th": {"class": "app-visually-hidden-header"}},
-    )
+class ActionsColumn(tables.Column):
+    """The row's actions (links, or an htmx form to acknowledge or triage in place).
+
+    Written in Python, not a template per row: the template include was a third of
+    a worklist page's server time at 100,000 patients (docs/performance.md). What is
+    the same for every row (may the user act, the page to come back to, the CSRF
+    token) is worked out once per table.
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        super().__init__(
+            verbose_name="Action",
+            accessor="pk",
+            orderable=False,
+            empty_values=(),
+            attrs={"th": {"class": "app-visually-hidden-header"}},
+        )
+
+    @staticmethod
+    def page_of(table) -> dict:
+        page = getattr(table, "_action_page", None)
+        if page is None:
+            request = table.request
+            page = table._action_page = {
+                "may_act": can_act(request.user),
+                "next": request.get_full_path(),
+                "csrf": get_token(request),
+            }
+        return page
+
+    def render(self, record, table):
+        page = self.page_of(table)
+        if not page["may_act"]:
+            return ""
+        return getattr(self, f"_{self.kind}")(record, page, row_patient_name(record))
+
+    @staticmethod
+    def _links(record, page, name):
+        quoted = quote(page["next"], safe="/")
+        items = format_html_join(
+            "",
+            '<li><a class="nhsuk-link" href="{}?next={}">{}'
+            '<span class="nhsuk-u-visually-hidden"> for {}</span></a></li>',
+            ((url, quoted, label, name) for label, url in row_links(record)),
+        )
+        return format_html('<ul class="app-inline-links nhsuk-u-margin-bottom-0">{}</ul>', items)
+
+    @staticmethod
+    def _form(url, page, record, body):
+        return format_html(
+            '<form class="app-row-form" method="post" action="{url}" hx-post="{url}" hx-target="closest tr" '
+            'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+            '<input type="hidden" name="next" value="{next}"><input type="hidden" name="version" value="{version}">'
+            "{body}</form>",
+            url=url,
+            csrf=page["csrf"],
+            next=page["next"],
+            version=record.version,
+            body=body,
+        )
+
+    def _acknowledge(self, record, page, name):
+        body = format_html(
+            '<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" '
+            'type="submit">Acknowledge<span class="nhsuk-u-visually-hidden"> {} for {}</span></button>',
+            record,
+            name,
+        )
+        return self._form(acknowledge_url(record), page, record, body)
+
+    def _triage(self, record, page, name):
+        # A suspected cord compression is urgent: offered as the choice already made.
+        urgent_first = record.red_flag == c.RedFlag.CORD_COMPRESSION
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (value, " selected" if urgent_first and value == c.TriageOutcome.URGENT else "", label)
+                for value, label in c.TriageOutcome.choices
+            ),
+        )
+        body = format_html(
+            '<label class="nhsuk-label nhsuk-u-font-size-16" for="triage-{pk}">Triage'
+            '<span class="nhsuk-u-visually-hidden"> {name}</span></label>'
+            '<select class="nhsuk-select nhsuk-u-font-size-16" id="triage-{pk}" name="outcome">'
+            '<option value="">Choose an outcome</option>{options}</select>'
+            '<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" '
+            'type="submit">Save<span class="nhsuk-u-visually-hidden"> triage for {name}</span></button>',
+            pk=record.pk,
+            name=name,
+            options=options,
+        )
+        return self._form(url_for("followup:symptom_triage", record.pk), page, record, body)
 
 
 class WorklistTable(tables.Table):
@@ -112,7 +260,7 @@ class FollowUpTable(WorklistTable):
 
 
 class OverdueTable(FollowUpTable):
-    actions = actions_column("row_links")
+    actions = ActionsColumn("links")
     days_overdue = tables.Column(verbose_name="Days overdue", accessor="due_on", order_by=("due_on",), empty_values=())
     flag = tables.Column(verbose_name="Escalation", accessor="due_on", orderable=False, empty_values=())
 
@@ -134,7 +282,7 @@ class OverdueTable(FollowUpTable):
 
 
 class DueSoonTable(FollowUpTable):
-    actions = actions_column("row_links")
+    actions = ActionsColumn("links")
     booked_for = DateColumn(verbose_name="Booked for")
 
     class Meta(FollowUpTable.Meta):
@@ -148,7 +296,7 @@ class DueSoonTable(FollowUpTable):
 
 
 class ResultTable(WorklistTable):
-    actions = actions_column("row_acknowledge")
+    actions = ActionsColumn("acknowledge")
     patient = PatientColumn()
     nhs_number = NhsNumberColumn()
     named_nurse = NurseColumn()
@@ -172,7 +320,7 @@ def _sites(sites) -> str:
 
 
 class StagingResultTable(WorklistTable):
-    actions = actions_column("row_acknowledge")
+    actions = ActionsColumn("acknowledge")
     patient = PatientColumn("episode__recurrence__patient__")
     nhs_number = NhsNumberColumn("episode__recurrence__patient__")
     named_nurse = NurseColumn("episode__recurrence__patient__")
@@ -194,7 +342,7 @@ class StagingResultTable(WorklistTable):
 
 
 class DistantNotRecordedTable(WorklistTable):
-    actions = actions_column("row_links")
+    actions = ActionsColumn("links")
     patient = PatientColumn("episode__recurrence__patient__")
     nhs_number = NhsNumberColumn("episode__recurrence__patient__")
     named_nurse = NurseColumn("episode__recurrence__patient__")
@@ -216,7 +364,7 @@ class DistantNotRecordedTable(WorklistTable):
 
 
 class RestagingTable(WorklistTable):
-    actions = actions_column("row_links")
+    actions = ActionsColumn("links")
     patient = PatientColumn("recurrence__patient__")
     nhs_number = NhsNumberColumn("recurrence__patient__")
     named_nurse = NurseColumn("recurrence__patient__")
@@ -255,7 +403,7 @@ class RestagingTable(WorklistTable):
 
 
 class SymptomTable(WorklistTable):
-    actions = actions_column("row_triage")
+    actions = ActionsColumn("triage")
     patient = PatientColumn()
     nhs_number = NhsNumberColumn()
     named_nurse = NurseColumn()
@@ -282,7 +430,7 @@ class SymptomTable(WorklistTable):
 
 
 class NoNextFollowUpTable(WorklistTable):
-    actions = actions_column("row_links")
+    actions = ActionsColumn("links")
     patient = PatientColumn("")
     nhs_number = NhsNumberColumn("")
     named_nurse = NurseColumn("")
@@ -297,7 +445,7 @@ class NoNextFollowUpTable(WorklistTable):
 
 
 class DataQualityTable(WorklistTable):
-    actions = actions_column("row_links")
+    actions = ActionsColumn("links")
     patient = PatientColumn("")
     nhs_number = NhsNumberColumn("")
     named_nurse = NurseColumn("")

@@ -164,3 +164,80 @@ def test_data_quality_flags_are_the_same_for_the_list_and_for_one_patient(nurse)
     assert listed[twin_b.pk].missing_primary and not listed[twin_b.pk].missing_receptors
     assert listed[no_number.pk].missing_nhs_number and listed[no_number.pk].missing_laterality
     assert listed[siteless.pk].recurrence_without_site and listed[siteless.pk].missing_primary
+
+
+# Rendering shortcuts taken for speed (docs/performance.md): same answers as the slow way.
+
+
+def test_url_for_is_reverse():
+    from django.urls import reverse
+
+    from followup.tables import url_for
+
+    for name in ["followup:patient_detail", "followup:item_done", "followup:symptom_triage"]:
+        for pk in [1, 7, 2147483646, 123456]:
+            assert url_for(name, pk) == reverse(name, args=[pk])
+
+
+def test_cached_signature_answers_like_inspect():
+    import django_tables2 as tables
+    from django_tables2.utils import inspect
+
+    from followup.tables import _cached_signature
+
+    def plain(record, value):
+        return value
+
+    class Base:
+        def render(self, value):
+            return value
+
+    class Child(Base):
+        def render(self, record, table, **kwargs):
+            return record
+
+    def reference(fn):
+        parameters = inspect.signature(fn).parameters.values()
+        args = tuple(p.name for p in parameters if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+        keywords = next((p.name for p in parameters if p.kind == p.VAR_KEYWORD), None)
+        return args, keywords
+
+    cached = _cached_signature(reference)
+    for _ in range(2):  # the second round answers from the cache
+        assert cached(plain) == (("record", "value"), None)
+        assert cached(Base().render) == (("value",), None)
+        assert cached(Child().render) == (("record", "table"), "kwargs")
+        assert cached(Base.render) == (("self", "value"), None)
+    assert tables.utils.signature.__qualname__ == "_cached_signature.<locals>.signature"  # the table code uses it
+
+
+@pytest.mark.django_db
+def test_row_actions_carry_what_the_forms_need(client, nurse, team):
+    """The action cells are written in Python now: links come back to the filtered page,
+    forms carry the CSRF token and the row's version; read-only roles get none."""
+    from followup.tables import url_for
+
+    from .factories import UserFactory
+
+    patient = PatientFactory(team=team, named_nurse=nurse)
+    item = FollowUpItemFactory(patient=patient, due_on=TODAY - timedelta(days=90))
+    done = FollowUpItemFactory(
+        patient=patient, status=c.FollowUpStatus.DONE, done_on=TODAY, due_on=TODAY, result=c.ImagingOutcome.NORMAL
+    )
+    client.force_login(nurse)
+    overdue = client.get("/worklists/overdue/?nurse=all&kind=mammogram").content.decode()
+    expected = (
+        f'href="{url_for("followup:item_done", item.pk)}?next=/worklists/overdue/%3Fnurse%3Dall%26kind%3Dmammogram"'
+    )
+    assert expected in overdue
+    assert f"for {patient.family_name.upper()}, {patient.given_name}</span>" in overdue
+    results = client.get("/worklists/results/").content.decode()
+    form = results[results.index('<form class="app-row-form"') :]
+    form = form[: form.index("</form>")]
+    assert f'action="{url_for("followup:item_acknowledge", done.pk)}"' in form
+    assert 'name="csrfmiddlewaretoken" value="' in form
+    assert f'name="version" value="{done.version}"' in form
+
+    client.force_login(UserFactory(username="sam", team=team, role=c.Role.CLINICIAN))
+    assert "app-row-form" not in client.get("/worklists/results/").content.decode()
+    assert "app-inline-links" not in client.get("/worklists/overdue/?nurse=all").content.decode()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from ..models import Patient, RestagingEpisode, StagingTest
+from ..models import Patient, patient_of
 from ..permissions import can_act, can_administer
 from ..services import ConflictError
 
@@ -18,16 +18,6 @@ from ..services import ConflictError
 def get_patient_for(user, pk) -> Patient:
     """The patient, if this user may see them; otherwise 404 (never a hint that they exist)."""
     return get_object_or_404(Patient.objects.visible_to(user), pk=pk)
-
-
-def patient_of(record) -> Patient:
-    if isinstance(record, Patient):
-        return record
-    if isinstance(record, StagingTest):
-        return record.episode.recurrence.patient
-    if isinstance(record, RestagingEpisode):
-        return record.recurrence.patient
-    return record.patient
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
