@@ -45,8 +45,16 @@ from followup.worklists import WORKLISTS  # noqa: E402
 SKIP_EXPLAIN = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT", "SET ")
 
 
-def sql_time_ms(queries: list[dict], show_slowest: bool = False) -> float:
-    """PostgreSQL's planning + execution time for these statements, measured by itself."""
+def explain_ms(cursor, sql: str) -> float:
+    cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}")
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Planning Time"] + plan[0]["Execution Time"]
+
+
+def sql_time_ms(queries: list[dict], show_slowest: bool = False, repeat: int = 1) -> float:
+    """PostgreSQL's planning + execution time for these statements, measured by itself
+    (each statement's best of ``repeat``), in a transaction that is rolled back."""
     total = 0.0
     slowest = (0.0, "")
     with transaction.atomic():
@@ -55,10 +63,7 @@ def sql_time_ms(queries: list[dict], show_slowest: bool = False) -> float:
                 sql = query["sql"]
                 if sql.lstrip().upper().startswith(SKIP_EXPLAIN):
                     continue
-                cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}")
-                plan = cursor.fetchone()[0]
-                plan = json.loads(plan) if isinstance(plan, str) else plan
-                took = plan[0]["Planning Time"] + plan[0]["Execution Time"]
+                took = min(explain_ms(cursor, sql) for _ in range(repeat))
                 total += took
                 if show_slowest:
                     print(f"  {took:8.1f} ms  {sql[:150]}")
@@ -70,6 +75,41 @@ def sql_time_ms(queries: list[dict], show_slowest: bool = False) -> float:
                 print(f"\n--- slowest statement ({slowest[0]:.1f} ms):\n{slowest[1]}\n{plan}\n")
         transaction.set_rollback(True)
     return total
+
+
+# Each index or statistics object of issue 8, and the pages it is for. --indexes
+# measures those pages' SQL with it and without it (dropped inside a transaction
+# that is rolled back, so the database is left as it was).
+ABLATIONS = [
+    ("followup_item_open_due", "DROP INDEX followup_item_open_due", ["overdue", "due-soon", "dashboard"]),
+    ("followup_item_open_patient", "DROP INDEX followup_item_open_patient", ["no-follow-up", "dashboard"]),
+    ("followup_item_unacknowledged", "DROP INDEX followup_item_unacknowledged", ["worklist: results", "dashboard"]),
+    (
+        "followup_patient_family_trgm + given_trgm",
+        "DROP INDEX followup_patient_family_trgm; DROP INDEX followup_patient_given_trgm",
+        ["search: name"],
+    ),
+    ("followup_patient_hospital_no", "DROP INDEX followup_patient_hospital_no", ["search"]),
+    ("followup_patient_dup_probe", "DROP INDEX followup_patient_dup_probe", ["patient page"]),
+]
+
+
+def ablate(captured: dict[str, list[dict]]) -> list[dict]:
+    print(f"\n{'index (dropped in a rolled-back transaction)':44} {'page':30} {'with':>8} {'without':>9}")
+    rows = []
+    for name, ddl, page_keys in ABLATIONS:
+        pages = [page for page in captured if any(key in page for key in page_keys)]
+        before = {page: sql_time_ms(captured[page], repeat=3) for page in pages}
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                for statement in ddl.split(";"):
+                    cursor.execute(statement)
+            after = {page: sql_time_ms(captured[page], repeat=3) for page in pages}
+            transaction.set_rollback(True)
+        for page in pages:
+            rows.append({"index": name, "page": page, "with_ms": before[page], "without_ms": after[page]})
+            print(f"{name:44} {page:30} {before[page]:8.1f} {after[page]:9.1f}")
+    return rows
 
 
 def measure(client: Client, url: str, repeat: int, explain: bool = False) -> dict:
@@ -92,6 +132,7 @@ def measure(client: Client, url: str, repeat: int, explain: bool = False) -> dic
         "sql_ms": sql,
         "ratio": server / sql if sql else None,
         "queries": len(queries),
+        "captured": queries,
     }
 
 
@@ -114,6 +155,7 @@ def pages_for(user) -> list[tuple[str, str]]:
     pages += [
         ("patient search: name", reverse("followup:patient_list") + f"?q={surname}"),
         ("patient search: NHS number", reverse("followup:patient_list") + f"?q={patient.nhs_number}"),
+        ("patient search: hospital no.", reverse("followup:patient_list") + f"?q={patient.hospital_number}"),
         ("patient page", reverse("followup:patient_detail", args=[patient.pk])),
     ]
     return pages
@@ -126,6 +168,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only pages whose name contains this")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--explain", action="store_true", help="print each page's slowest statement and its plan")
+    parser.add_argument("--indexes", action="store_true", help="also measure each page's SQL without each index")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("The page benchmark needs PostgreSQL: set DATABASE_URL.")
@@ -133,6 +176,7 @@ def main() -> None:
     patients = Patient.objects.count()
     print(f"Database: {patients:,} patients. Median of {args.repeat} warm requests per page.")
     results = []
+    captured = {}
     for username in args.users.split(","):
         user = User.objects.get(username=username)
         client = Client()
@@ -143,12 +187,15 @@ def main() -> None:
             if args.only and args.only not in name:
                 continue
             row = measure(client, url, args.repeat, explain=args.explain)
+            captured.setdefault(name, row.pop("captured"))  # the first user's SQL, for --indexes
             row.update(page=name, user=username)
             results.append(row)
             ratio = f"{row['ratio']:.1f}" if row["ratio"] else "-"
             print(f"{name:34} {row['server_ms']:10.1f} {row['sql_ms']:9.1f} {ratio:>6} {row['queries']:8d}")
+    ablations = ablate(captured) if args.indexes else []
     if args.json:
-        Path(args.json).write_text(json.dumps({"patients": patients, "pages": results}, indent=2))
+        figures = {"patients": patients, "pages": results, "indexes": ablations}
+        Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -108,14 +108,6 @@ def test_the_list_can_use_its_indexes(name, queryset, indexes):
         assert index in text, f"{name}: {index} is not usable by the query:\n{text}"
 
 
-@postgres_only
-@pytest.mark.django_db
-def test_the_overdue_statistics_exist():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT stxkind FROM pg_statistic_ext WHERE stxname = 'followup_item_status_due'")
-        assert cursor.fetchone() == (["m"],)
-
-
 @pytest.mark.django_db
 def test_open_item_index_covers_exactly_the_open_items(nurse):
     """The partial indexes are built on the same conditions the lists filter with."""

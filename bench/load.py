@@ -1,0 +1,168 @@
+"""Load benchmark: gunicorn (2 workers) on 127.0.0.1, 8 concurrent clients (wrk),
+requests/s and p50/p95/p99 latency for the worklist and patient pages.
+
+    DATABASE_URL=postgres://... python bench/load.py [--seconds 10] [--json out.json]
+
+Starts gunicorn as docs/deployment.md runs it (gthread, 2 workers x 4 threads,
+DEBUG off, static files collected), signs in a nurse once (sign-in is slow by
+design and is kept out of the figures), then points wrk at one page at a time,
+and finally at all of them mixed, each for a fixed time. Every request carries
+the nurse's session cookie; a non-200 answer is counted and reported. Prints
+figures; it is not a pass/fail test.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from followup.models import Patient, User  # noqa: E402
+from followup.worklists import WORKLISTS  # noqa: E402
+
+# wrk: each connection walks the list of paths; done() prints the figures as JSON.
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter % #paths) + 1], {["Cookie"] = os.getenv("BENCH_COOKIE")})
+end
+done = function(summary, latency, requests)
+  local p = function(q) return latency:percentile(q) / 1000 end
+  io.write(string.format(
+    'WRK {"requests": %d, "seconds": %.3f, "non_2xx": %d, "errors": %d, '
+    .. '"p50": %.1f, "p90": %.1f, "p95": %.1f, "p99": %.1f, "max": %.1f}\\n',
+    summary.requests, summary.duration / 1e6, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    p(50), p(90), p(95), p(99), latency.max / 1000))
+end
+"""
+
+
+def session_cookie(username: str) -> str:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def page_groups(username: str, patients: int) -> list[tuple[str, list[str]]]:
+    user = User.objects.get(username=username)
+    groups = [(f"worklist: {slug}", [reverse("followup:worklist", args=[slug])]) for slug in WORKLISTS]
+    # Different patients, so no page is served from a warm cache of one record.
+    ids = Patient.objects.visible_to(user).filter(named_nurse=user).order_by("?").values_list("pk", flat=True)
+    groups.append(("patient page", [reverse("followup:patient_detail", args=[pk]) for pk in ids[:patients]]))
+    mixed = [path for _, paths in groups[:-1] for path in paths] + groups[-1][1][:9]
+    groups.append(("mixed: 9 worklists + 9 patient pages", mixed))
+    return groups
+
+
+def wait_until_up(base: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2) as response:  # noqa: S310 (our own server)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not answer /health")
+
+
+def run_wrk(base: str, paths: list[str], cookie: str, *, seconds: int, connections: int, workdir: Path) -> dict:
+    path_file = workdir / "paths.txt"
+    path_file.write_text("\n".join(paths) + "\n")
+    script = workdir / "bench.lua"
+    script.write_text(WRK_SCRIPT)
+    env = {**os.environ, "BENCH_PATHS": str(path_file), "BENCH_COOKIE": cookie}
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(script)]
+    out = subprocess.run([*command, base], env=env, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    figures = json.loads(next(line[4:] for line in out.splitlines() if line.startswith("WRK ")))
+    figures["rps"] = figures["requests"] / figures["seconds"]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="per page group")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--user", default="nurse")
+    parser.add_argument("--port", type=int, default=8077)
+    parser.add_argument("--only", default="", help="run only page groups whose name contains this")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("The load benchmark needs PostgreSQL: set DATABASE_URL.")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, check=True)  # noqa: S603
+    cookie = session_cookie(args.user)
+    groups = [g for g in page_groups(args.user, 200) if args.only in g[0]]
+    connection.close()  # the benchmark process itself holds no connection while gunicorn runs
+
+    base = f"http://127.0.0.1:{args.port}"
+    gunicorn = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "clinic.wsgi",
+        "--workers", str(args.workers),
+        "--threads", str(args.threads),
+        "--worker-class", "gthread",
+        "--bind", f"127.0.0.1:{args.port}",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(gunicorn, cwd=ROOT, start_new_session=True)  # noqa: S603
+    results = []
+    try:
+        wait_until_up(base)
+        print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread); wrk: {args.connections} clients, ")
+        print(f"{args.seconds} s per line, signed in as {args.user}; latencies in ms.")
+        print(f"{'pages':40} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} {'non-200':>8}")
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, paths in groups:
+                options = {"connections": args.connections, "workdir": Path(tmp)}
+                run_wrk(base, paths, cookie, seconds=2, **options)  # warm-up
+                row = run_wrk(base, paths, cookie, seconds=args.seconds, **options)
+                row["pages"] = name
+                results.append(row)
+                bad = row["non_2xx"] + row["errors"]
+                print(
+                    f"{name:40} {row['rps']:7.1f} {row['p50']:7.1f} {row['p95']:7.1f} {row['p99']:7.1f} "
+                    f"{row['max']:7.1f} {bad:8d}"
+                )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"load": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
