@@ -148,7 +148,7 @@ class DataQualityFilter(WorklistFilter):
     )
 
     def filter_problem(self, queryset, name, value):
-        return queryset.filter(**{value: True}) if value else queryset
+        return queryset.having_problem(value) if value else queryset
 
 
 class PatientFilter(WorklistFilter):

@@ -161,16 +161,15 @@ class PatientQuerySet(TeamScopedQuerySet):
         """For a person to review: see _duplicate_exists()."""
         return self._with_name_keys().filter(self._duplicate_exists())
 
-    def with_data_quality_flags(self, *, per_row: bool = False):
-        """Each data-quality problem of DOMAIN.md as a boolean annotation (one query, no per-row checks).
+    def _data_quality_flags(self, *, per_row: bool) -> dict:
+        """Each data-quality problem of DOMAIN.md as a boolean expression over a patient row.
 
-        For a list, the flags over other tables are "id IN (subquery)": PostgreSQL
-        computes each subquery once into a hash (a correlated EXISTS ran once a row:
-        seconds at 100,000 patients). For one patient (``per_row``) a correlated
-        EXISTS is the cheap form: it probes that patient's rows only.
+        ``per_row``: correlated EXISTS probes, cheap for a few rows (one patient, or the
+        25 rows of a page). Otherwise "id IN (subquery)": PostgreSQL computes each
+        subquery once into a hash, cheap for a whole list (correlated probes of every
+        patient took seconds at 100,000 patients; docs/performance.md).
         """
         primaries = _model("PrimaryDiagnosis").objects
-        duplicates = self.model.objects.possible_duplicates()
         recurrences = _model("Recurrence").objects.without_site()
 
         def among(queryset, field="patient_id"):
@@ -178,26 +177,48 @@ class PatientQuerySet(TeamScopedQuerySet):
                 return Exists(queryset.filter(**{field: OuterRef("pk")}))
             return _flag(Q(pk__in=queryset.values(field)))
 
+        return {
+            "missing_nhs_number": _flag(Q(nhs_number="")),
+            "invalid_nhs_number": _flag(NHS_NUMBER_INVALID),
+            "possible_duplicate": (
+                self._duplicate_exists() if per_row else among(self.model.objects.possible_duplicates(), "pk")
+            ),
+            "recurrence_without_site": among(recurrences),
+            "missing_laterality": among(primaries.missing_laterality()),
+            "missing_receptors": among(primaries.missing_receptors()),
+            "missing_primary": ~among(primaries.all()),
+        }
+
+    def with_data_quality_flags(self):
+        """The flags as annotations, for the rows shown: evaluated for those rows only."""
+        return self._with_nhs_digits()._with_name_keys().annotate(**self._data_quality_flags(per_row=True))
+
+    def data_quality_problems(self, *, per_row: bool = False):
+        """Failsafe 8: patients with any data-quality problem, flags annotated for the table.
+
+        The list is chosen with the whole-list form of each flag (aliases named
+        ``<flag>_in_list``, see having_problem()); the flags shown are annotated in the
+        per-row form, which PostgreSQL evaluates only for the page's rows, after the
+        sort. ``per_row`` chooses with the per-row form too: for one patient's page.
+        """
+        chosen = {
+            f"{flag}_in_list": expression for flag, expression in self._data_quality_flags(per_row=per_row).items()
+        }
+        any_problem = Q()
+        for name in chosen:
+            any_problem |= Q(**{name: True})
         return (
             self._with_nhs_digits()
             ._with_name_keys()
-            .annotate(
-                missing_nhs_number=_flag(Q(nhs_number="")),
-                invalid_nhs_number=_flag(NHS_NUMBER_INVALID),
-                possible_duplicate=self._duplicate_exists() if per_row else among(duplicates, "pk"),
-                recurrence_without_site=among(recurrences),
-                missing_laterality=among(primaries.missing_laterality()),
-                missing_receptors=among(primaries.missing_receptors()),
-                missing_primary=~among(primaries.all()),
-            )
+            .alias(**chosen)
+            .filter(any_problem)
+            .annotate(**self._data_quality_flags(per_row=True))
+            .for_worklist()
         )
 
-    def data_quality_problems(self, *, per_row: bool = False):
-        """Failsafe 8: patients with any data-quality problem, flags annotated for the table."""
-        any_problem = Q()
-        for flag in DATA_QUALITY_FLAGS:
-            any_problem |= Q(**{flag: True})
-        return self.with_data_quality_flags(per_row=per_row).filter(any_problem).for_worklist()
+    def having_problem(self, flag: str):
+        """Narrow data_quality_problems() to one problem."""
+        return self.filter(**{f"{flag}_in_list": True})
 
     def with_last_follow_up(self):
         """The latest due date among the patient's follow-up items (None if there were none)."""
