@@ -1,14 +1,22 @@
 """CSV and XLSX files from rows: streamed, formula-safe, logged.
 
 Rows arrive as tuples of Python values (str, int, float, Decimal, date, datetime,
-None). CSV is written row by row into a streaming response, so memory stays flat
-however many rows; XLSX uses openpyxl's write-only mode into a temporary file.
+None), or as `ColumnBatches`. CSV is written a batch of rows at a time into a streaming
+response, so memory stays flat however many rows; XLSX uses openpyxl's write-only mode
+into a temporary file.
+
+A CSV cell is always what `as_text()` makes of its value. For speed a batch is
+worked a column at a time, and a column whose values `csv.writer` already writes
+exactly that way (numbers, dates, None, text that is no formula) is left to it.
 """
 
 import csv
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from itertools import islice, repeat
+from operator import itemgetter
 
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
@@ -36,13 +44,16 @@ def neutralise(value):
     return value
 
 
-def as_text(value) -> str:
-    """One cell for CSV: ISO dates and times, plain numbers, empty for None."""
+def as_text(value, zone: tzinfo | None = None) -> str:
+    """One cell for CSV: ISO dates and times, plain numbers, empty for None.
+
+    ``zone`` is the current time zone, if the caller has looked it up already.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
         # Local (Europe/London) time, like the XLSX cell: the two files must agree.
-        local = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+        local = timezone.localtime(value, zone).replace(tzinfo=None) if timezone.is_aware(value) else value
         return local.isoformat(timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
@@ -51,32 +62,98 @@ def as_text(value) -> str:
     return str(neutralise(value))
 
 
-class _Echo:
-    def write(self, value):
-        return value
+# Types whose values csv.writer writes exactly as as_text() does (an empty cell for None,
+# str() for a number or a date), so a column holding only these needs no work in Python.
+# Exact types: a bool is an int and a datetime a date, but as_text() writes both its own way.
+WRITTEN_AS_IS = frozenset({type(None), int, float, Decimal, date})
+_TRIGGER_CHARACTERS = frozenset(FORMULA_TRIGGERS)  # each trigger is one character
+
+BATCH_ROWS = 1000  # rows per piece of a streamed CSV: one write and one yield per batch
 
 
-def csv_lines(headers: list[str], rows: Iterable[tuple]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # byte-order mark: Excel then reads UTF-8 names correctly
-    yield writer.writerow(headers)
-    for row in rows:
-        yield writer.writerow([as_text(value) for value in row])
+class ColumnBatches:
+    """Rows that come a batch at a time as columns: one sequence of values per header, all of one length.
+
+    Iterating gives the rows as tuples, like any rows; csv_lines() takes the columns
+    as they are, which saves turning rows into columns and back.
+    """
+
+    def __init__(self, batches: Iterable[list[Sequence]]):
+        self.batches = batches
+
+    def __iter__(self) -> Iterator[tuple]:
+        for columns in self.batches:
+            yield from zip(*columns, strict=True)
+
+
+def _needs_as_text(column: Sequence) -> bool:
+    """Would as_text() write any value of this column differently from csv.writer?"""
+    kinds = set(map(type, column))
+    if kinds <= WRITTEN_AS_IS:
+        return False
+    if kinds == {str}:  # text: only if a value starts with a formula trigger
+        return not _TRIGGER_CHARACTERS.isdisjoint(map(itemgetter(0), filter(None, column)))
+    return True
+
+
+def _columns_as_text(columns: list[Sequence], zone: tzinfo) -> tuple[int, Iterable[Sequence]]:
+    """A batch given as columns: its number of rows, and its rows with as_text() applied where it changes something."""
+    columns = [list(map(as_text, column, repeat(zone))) if _needs_as_text(column) else column for column in columns]
+    return (len(columns[0]) if columns else 0), zip(*columns, strict=True)
+
+
+def _batches_as_text(rows: Iterable[tuple], batch_size: int) -> Iterator[tuple[int, Iterable[Sequence]]]:
+    """Each batch's number of rows and its rows as the CSV writes them, worked a column at a time."""
+    zone = timezone.get_current_timezone()  # looked up once, not once a cell
+    if isinstance(rows, ColumnBatches):
+        for columns in rows.batches:
+            yield _columns_as_text(columns, zone)
+        return
+    rows = iter(rows)
+    while batch := list(islice(rows, batch_size)):
+        widths = set(map(len, batch))
+        if len(widths) == 1 and 0 not in widths:
+            yield _columns_as_text(list(zip(*batch, strict=True)), zone)
+        else:  # ragged or empty rows: cell by cell
+            yield len(batch), [[as_text(value, zone) for value in row] for row in batch]
+
+
+class _Pieces(list):
+    """A file for csv.writer that keeps each line it is given, to be joined into one piece."""
+
+    write = list.append
+
+    def taken(self) -> str:
+        text = "".join(self)
+        self.clear()
+        return text
+
+
+def csv_lines(headers: list[str], rows: Iterable[tuple], *, batch_size: int = BATCH_ROWS) -> Generator[str, None, int]:
+    """The CSV's text in pieces: byte-order mark and header, then one piece per batch of rows.
+
+    The generator's return value (``count = yield from csv_lines(...)``) is the number of data rows.
+    """
+    pieces = _Pieces()
+    writer = csv.writer(pieces)
+    writer.writerow(headers)
+    yield "\ufeff" + pieces.taken()  # byte-order mark: Excel then reads UTF-8 names correctly
+    written = 0
+    for count, lines in _batches_as_text(rows, batch_size):
+        writer.writerows(lines)
+        written += count
+        yield pieces.taken()
+    return written
 
 
 def write_csv(file, headers: list[str], rows: Iterable[tuple]) -> int:
     """Write to an open text file; returns the number of data rows."""
-    written = 0
-
-    def counting():
-        nonlocal written
-        for row in rows:
-            written += 1
-            yield row
-
-    for line in csv_lines(headers, counting()):
-        file.write(line)
-    return written
+    pieces = csv_lines(headers, rows)
+    while True:
+        try:
+            file.write(next(pieces))
+        except StopIteration as end:
+            return end.value
 
 
 def _xlsx_cell(sheet, value, text_columns: set[int], index: int):
@@ -106,14 +183,18 @@ def write_xlsx(
     return count
 
 
+def _finish(log: ExportLog, count: int) -> None:
+    log.rows = count
+    log.finished_at = timezone.now()
+    log.save(update_fields=["rows", "finished_at"])
+
+
 def _counted(rows: Iterable[tuple], log: ExportLog) -> Iterator[tuple]:
     count = 0
     for row in rows:
         count += 1
         yield row
-    log.rows = count
-    log.finished_at = timezone.now()
-    log.save(update_fields=["rows", "finished_at"])
+    _finish(log, count)
 
 
 def csv_response(
@@ -130,7 +211,8 @@ def csv_response(
 
     def stream():
         with reporting(reporting_now), transaction.atomic(using=report_db()):
-            yield from csv_lines(headers, _counted(rows(), log))
+            count = yield from csv_lines(headers, rows())
+            _finish(log, count)
 
     response = StreamingHttpResponse(stream(), content_type=CSV_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

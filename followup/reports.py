@@ -2,15 +2,18 @@
 
 A line list's rows come from ``values()`` over its QuerySet and are formatted
 in Python column by column, so an export of a million rows streams from a
-server-side cursor without building model objects.
+server-side cursor without building model objects. For an export a chunk of
+rows is formatted a column at a time (``Col.values``, the same as ``Col.value``)
+and handed on as columns (``ColumnBatches``).
 """
 
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +22,7 @@ from django.db.models.functions import TruncMonth
 
 from . import choices as c
 from .charts import Chart
+from .exports import ColumnBatches
 from .models import (
     FollowUpItem,
     Patient,
@@ -44,9 +48,15 @@ class GroupConcat(Aggregate):
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
 
 
+class _Labels(dict):
+    """A choice's label by its value; a value that is not a choice as it is, or "" for none."""
+
+    def __missing__(self, value):
+        return value or ""
+
+
 def _label(choices) -> Callable[[Any], str]:
-    labels = dict(choices.choices)
-    return lambda value: labels.get(value, value or "")
+    return _Labels(choices.choices).__getitem__
 
 
 def _sites_label(value: str | None) -> str:
@@ -57,8 +67,8 @@ def _nhs(value: str) -> str:
     return value or ""
 
 
-def _person(user_name: tuple[str, str]) -> str:
-    return " ".join(part for part in user_name if part)
+def _person(*names: str) -> str:
+    return " ".join(filter(None, names))
 
 
 @dataclass(frozen=True)
@@ -66,15 +76,23 @@ class Col:
     header: str
     key: str  # a key of the values() row
     fmt: Callable[[Any], Any] | None = None  # applied to row[key]
-    derive: Callable[[dict], Any] | None = None  # or computed from the whole row
+    derive: Callable[..., Any] | None = None  # or computed from the values of the keys in `uses`
     text: bool = False  # an identifier: a text cell in XLSX
     orderable: bool = True
+    uses: tuple[str, ...] = ()  # keys of the values() row, in derive's order
 
     def value(self, row: dict):
         if self.derive:
-            return self.derive(row)
+            return self.derive(*(row[key] for key in self.uses))
         value = row[self.key]
         return self.fmt(value) if self.fmt else value
+
+    def values(self, fields: dict[str, Sequence]) -> Sequence:
+        """value() of each row of a chunk, given as each key's values (no Python call for a plain cell)."""
+        if self.derive:
+            return list(map(self.derive, *(fields[key] for key in self.uses)))
+        values = fields[self.key]
+        return list(map(self.fmt, values)) if self.fmt else values
 
 
 def _patient_cols(prefix: str) -> list[Col]:
@@ -87,9 +105,8 @@ def _patient_cols(prefix: str) -> list[Col]:
         Col(
             "Named nurse",
             f"{prefix}named_nurse__last_name",
-            derive=lambda row: _person(
-                (row[f"{prefix}named_nurse__first_name"], row[f"{prefix}named_nurse__last_name"])
-            ),
+            derive=_person,
+            uses=(f"{prefix}named_nurse__first_name", f"{prefix}named_nurse__last_name"),
         ),
         Col("Team", f"{prefix}team__name"),
     ]
@@ -120,30 +137,48 @@ class LineList:
     def text_columns(self) -> set[int]:
         return {i for i, col in enumerate(self.columns) if col.text}
 
+    @property
+    def keys(self) -> list[str]:
+        """The fields of a values() row."""
+        keys = dict.fromkeys(
+            [
+                *(col.key for col in self.columns),
+                *self.extra_keys,
+                *_extra_keys(self.patient_prefix),
+                *(key for col in self.columns for key in col.uses),
+            ]
+        )
+        return ["pk", *keys]
+
     def values(self, queryset: QuerySet) -> QuerySet:
-        keys = dict.fromkeys([*(col.key for col in self.columns), *self.extra_keys, *_extra_keys(self.patient_prefix)])
-        return queryset.values("pk", *keys)
+        return queryset.values(*self.keys)
 
-    def rows(self, values: QuerySet, *, chunk_size: int = 2000) -> Iterator[tuple]:
-        for row in values.iterator(chunk_size=chunk_size):
-            yield tuple(col.value(row) for col in self.columns)
+    def rows(self, values: QuerySet, *, chunk_size: int = 2000) -> ColumnBatches:
+        """Each row's cells (Col.value), worked out a column at a time over chunks of the server-side cursor.
 
+        The same query as values(), read as tuples rather than dicts.
+        """
+        return ColumnBatches(self._column_batches(values, chunk_size))
 
-def _days_between(start_key: str, end_key: str) -> Callable[[dict], int | None]:
-    def days(row):
-        start, end = row[start_key], row[end_key]
-        if start is None or end is None:
-            return None
-        end = end.date() if hasattr(end, "date") else end
-        return (end - start).days
-
-    return days
+    def _column_batches(self, values: QuerySet, chunk_size: int) -> Iterator[list[Sequence]]:
+        keys = self.keys
+        tuples = values.values_list(*keys).iterator(chunk_size=chunk_size)
+        while chunk := list(islice(tuples, chunk_size)):
+            fields = dict(zip(keys, zip(*chunk, strict=True), strict=True))
+            yield [col.values(fields) for col in self.columns]
 
 
-def _target_met(row: dict) -> str:
-    if row["closed_on"] is None:
+def _days_between(start, end) -> int | None:
+    if start is None or end is None:
+        return None
+    end = end.date() if hasattr(end, "date") else end
+    return (end - start).days
+
+
+def _target_met(closed_on, target_on) -> str:
+    if closed_on is None:
         return "Open"
-    return "Yes" if row["closed_on"] <= row["target_on"] else "No"
+    return "Yes" if closed_on <= target_on else "No"
 
 
 def _staging_sites() -> Subquery:
@@ -217,8 +252,14 @@ LINE_LISTS: dict[str, LineList] = {
                 Col("Target", "target_on"),
                 Col("Outcome", "outcome", _label(c.RestagingOutcome)),
                 Col("Completed", "closed_on"),
-                Col("Days to completion", "closed_on", derive=_days_between("opened_on", "closed_on"), orderable=False),
-                Col("Target met", "closed_on", derive=_target_met, orderable=False),
+                Col(
+                    "Days to completion",
+                    "closed_on",
+                    derive=_days_between,
+                    uses=("opened_on", "closed_on"),
+                    orderable=False,
+                ),
+                Col("Target met", "closed_on", derive=_target_met, uses=("closed_on", "target_on"), orderable=False),
             ],
             "opened_on",
             "Opened between",
@@ -257,7 +298,13 @@ LINE_LISTS: dict[str, LineList] = {
                 Col("Red flag", "red_flag", _label(c.RedFlag)),
                 Col("Triage outcome", "triage_outcome", _label(c.TriageOutcome)),
                 Col("Triaged", "triaged_at"),
-                Col("Days to triage", "triaged_at", derive=_days_between("reported_on", "triaged_at"), orderable=False),
+                Col(
+                    "Days to triage",
+                    "triaged_at",
+                    derive=_days_between,
+                    uses=("reported_on", "triaged_at"),
+                    orderable=False,
+                ),
             ],
             "reported_on",
             "Reported between",

@@ -2,7 +2,8 @@
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -12,12 +13,27 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup import choices as c
-from followup.exports import neutralise
-from followup.models import ExportLog, FollowUpItem
+from followup.exports import (
+    FORMULA_TRIGGERS,
+    WRITTEN_AS_IS,
+    ColumnBatches,
+    as_text,
+    csv_lines,
+    neutralise,
+    write_csv,
+)
+from followup.models import ExportLog, FollowUpItem, StagingTestSite
 from followup.reports import LINE_LISTS, SUMMARIES
 from followup.worklists import WORKLISTS
 
-from .factories import FollowUpItemFactory, PatientFactory, RecurrenceSiteFactory, SymptomReportFactory
+from .factories import (
+    FollowUpItemFactory,
+    PatientFactory,
+    RecurrenceSiteFactory,
+    RestagingEpisodeFactory,
+    StagingTestFactory,
+    SymptomReportFactory,
+)
 
 TODAY = timezone.localdate()
 
@@ -226,3 +242,188 @@ def test_export_of_50000_rows_runs_the_same_queries_as_of_3(client, nurse):
     assert large == small
     assert content.count(b"\n") == 50_001
     assert ExportLog.objects.order_by("-pk").first().rows == 50_000
+
+
+# Batches: the same file as writing each cell with as_text(), row by row ------------------
+
+
+def cell_by_cell(headers, rows) -> str:
+    """The CSV as it was written before batching: as_text() on every cell, one writerow() per row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([as_text(value) for value in row])
+    return "\ufeff" + buffer.getvalue()
+
+
+def joined(headers, rows, **kwargs) -> str:
+    return "".join(csv_lines(headers, rows, **kwargs))
+
+
+MIXED_HEADERS = ["Text", "Date", "When", "Amount", "Flag", "Number", "Note"]
+# Columns that are clean in one batch of two and not in the next: formulas, dates and
+# datetimes (summer and winter, aware and naive), None, booleans, numbers, empty text.
+MIXED = [
+    ("plain", date(2026, 1, 2), None, None, True, 7, "Smith"),
+    ("a=b", date(2026, 1, 3), None, None, False, -2, ""),
+    ("=1+1", date(2026, 1, 4), datetime(2026, 6, 1, 23, 30, tzinfo=UTC), Decimal("1.50"), None, 3.5, "-moved"),
+    ("Smith, Jr", None, datetime(2026, 1, 1, 9, 5, tzinfo=UTC), Decimal("-2"), True, 0, 'say "hi"'),
+    ("@SUM(A1)", date(2026, 1, 6), datetime(2026, 1, 1, 9, 5), None, False, 10**12, "\tcmd"),
+    ("line\nbreak", date(2026, 1, 7), None, Decimal("0.1"), None, 1e20, "+44 7700"),
+    ("", None, None, None, None, None, None),
+]
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 1000])
+def test_batched_csv_is_the_cell_by_cell_csv(batch_size):
+    expected = cell_by_cell(MIXED_HEADERS, MIXED)
+    assert joined(MIXED_HEADERS, MIXED, batch_size=batch_size) == expected
+    assert joined(MIXED_HEADERS, iter(MIXED), batch_size=batch_size) == expected
+    as_columns = ColumnBatches(
+        [list(column) for column in zip(*MIXED[i : i + batch_size], strict=True)]
+        for i in range(0, len(MIXED), batch_size)
+    )
+    assert joined(MIXED_HEADERS, as_columns) == expected
+
+
+def test_batched_csv_cells_are_as_before():
+    rows = list(csv.reader(io.StringIO(joined(MIXED_HEADERS, MIXED, batch_size=2).removeprefix("\ufeff"))))
+    assert rows[0] == MIXED_HEADERS
+    assert rows[1] == ["plain", "2026-01-02", "", "", "Yes", "7", "Smith"]
+    # Local time: 23:30 UTC in June is 00:30 the next day in London; a naive time is left as it is.
+    assert rows[3] == ["'=1+1", "2026-01-04", "2026-06-02T00:30", "1.50", "", "3.5", "'-moved"]
+    assert rows[4] == ["Smith, Jr", "", "2026-01-01T09:05", "-2", "Yes", "0", 'say "hi"']
+    assert rows[5] == ["'@SUM(A1)", "2026-01-06", "2026-01-01T09:05", "", "No", "1000000000000", "'\tcmd"]
+    assert rows[6] == ["line\nbreak", "2026-01-07", "", "0.1", "", "1e+20", "'+44 7700"]
+    assert rows[7] == [""] * 7
+
+
+@pytest.mark.parametrize(
+    "value", [None, 0, -2, 10**20, 3.5, -0.25, 1e20, float("nan"), Decimal("-1.50"), date(2026, 1, 2)]
+)
+def test_csv_writer_writes_the_types_left_to_it_as_as_text_would(value):
+    assert type(value) in WRITTEN_AS_IS
+
+    def line(cell):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([cell, "x"])
+        return buffer.getvalue()
+
+    assert line(value) == line(as_text(value))
+
+
+def test_booleans_and_datetimes_are_not_left_to_the_csv_writer():
+    # A bool is an int and a datetime a date, but as_text() writes them its own way.
+    assert not {bool, datetime} & WRITTEN_AS_IS
+
+
+def test_ragged_rows_are_written_cell_by_cell():
+    rows = [(1, "=a"), (2,), (), (3, "b", date(2026, 1, 2))]
+    assert joined(["A", "B"], rows, batch_size=2) == cell_by_cell(["A", "B"], rows)
+
+
+def test_row_count_is_returned_across_batches(tmp_path):
+    pieces = csv_lines(MIXED_HEADERS, MIXED, batch_size=3)
+    assert [next(pieces) for _ in range(4)][0].startswith("\ufeffText,Date")  # header, then 3 + 3 + 1 rows
+    with pytest.raises(StopIteration) as end:
+        next(pieces)
+    assert end.value.value == len(MIXED)
+    with open(tmp_path / "mixed.csv", "w", newline="", encoding="utf-8") as handle:
+        assert write_csv(handle, MIXED_HEADERS, MIXED) == len(MIXED)
+    with open(tmp_path / "mixed.csv", newline="", encoding="utf-8") as handle:
+        assert handle.read() == cell_by_cell(MIXED_HEADERS, MIXED)
+
+
+@pytest.fixture
+def every_line_list(nurse, risky):
+    """At least two rows in each line list, with empty and filled values, across more than one chunk."""
+    FollowUpItemFactory(
+        patient=risky,
+        due_on=days(-5),
+        status=c.FollowUpStatus.DONE,
+        done_on=days(-4),
+        result=c.ImagingOutcome.ABNORMAL,
+        result_acknowledged_by=nurse,
+        result_acknowledged_at=timezone.now(),
+    )
+    RecurrenceSiteFactory(recurrence__patient=risky, recurrence__diagnosed_on=days(-40))
+    RecurrenceSiteFactory(
+        recurrence__patient=risky,
+        recurrence__diagnosed_on=days(-20),
+        recurrence__metastatic_type=c.MetastaticType.DISTANT,
+        site=c.Site.OTHER,
+        other_site_text="=odd",
+    )
+    closed = RestagingEpisodeFactory(
+        recurrence__patient=risky,
+        recurrence__diagnosed_on=days(-60),
+        outcome=c.RestagingOutcome.DISTANT,
+        closed_on=days(-30),
+    )
+    RestagingEpisodeFactory(recurrence__patient=risky, recurrence__diagnosed_on=days(-3))
+    test = StagingTestFactory(
+        episode=closed, performed_on=days(-50), reported_on=days(-45), result=c.StagingResult.DISTANT
+    )
+    StagingTestSite.objects.create(test=test, site=c.Site.LIVER)
+    StagingTestSite.objects.create(test=test, site=c.Site.BONE)
+    StagingTestFactory(episode=closed)
+    SymptomReportFactory(patient=risky, reported_on=days(-2), onset_on=days(-9))
+    SymptomReportFactory(
+        patient=risky,
+        reported_on=days(-1),
+        red_flag=c.RedFlag.CORD_COMPRESSION,
+        triage_outcome=c.TriageOutcome.URGENT,
+        triaged_by=nurse,
+        triaged_at=timezone.now(),
+    )
+
+
+@pytest.mark.parametrize("slug", list(LINE_LISTS))
+def test_line_list_rows_are_each_columns_value(every_line_list, slug):
+    """rows() works a chunk a column at a time: the same cells as Col.value() on each values() row."""
+    report = LINE_LISTS[slug]
+    values = report.values(report.base())
+    expected = [tuple(col.value(row) for col in report.columns) for row in values]
+    assert len(expected) >= 2
+    rows = report.rows(values, chunk_size=1)
+    assert isinstance(rows, ColumnBatches)
+    assert list(rows) == expected
+    assert joined(report.headers, report.rows(values, chunk_size=1)) == cell_by_cell(report.headers, expected)
+
+
+def test_a_download_of_several_chunks_is_the_cell_by_cell_file_and_logged(client, nurse):
+    """4,500 rows: three chunks of the server-side cursor, each one piece of the stream."""
+    patients = [
+        PatientFactory(team=nurse.team, named_nurse=nurse, family_name=name, given_name=given)
+        for name, given in [('=HYPERLINK("x")', "+Jane"), ("O'Brien", "Ann"), ("Smith, Jr", "-")]
+    ]
+    acknowledged = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
+
+    def item(i):
+        fields = {"patient": patients[i % 3], "kind": c.FollowUpKind.MAMMOGRAM, "due_on": days(-(i % 900))}
+        if i % 7 == 0:
+            fields.update(status=c.FollowUpStatus.CANCELLED, cancel_reason=["=cmd", "moved", "-x"][i % 3])
+        elif i % 5 == 0:
+            fields.update(status=c.FollowUpStatus.DONE, done_on=days(-(i % 900)), result=c.ImagingOutcome.NORMAL)
+            if i % 10 == 0:
+                fields.update(result_acknowledged_by=nurse, result_acknowledged_at=acknowledged + timedelta(hours=i))
+        return FollowUpItem(created_by=nurse, updated_by=nurse, **fields)
+
+    FollowUpItem.objects.bulk_create([item(i) for i in range(4500)], batch_size=1000)
+    report = LINE_LISTS["follow-up-items"]
+    values = report.values(report.base().visible_to(nurse))
+    expected = cell_by_cell(report.headers, [tuple(col.value(row) for col in report.columns) for row in values])
+
+    client.force_login(nurse)
+    pieces = list(line_list(client, "follow-up-items", "csv", nurse="all").streaming_content)
+
+    assert len(pieces) == 1 + 3  # the header, then one piece a chunk of 2,000 rows
+    assert b"".join(pieces).decode("utf-8") == expected
+    log = ExportLog.objects.get()
+    assert (log.rows, log.format) == (4500, "csv")
+
+
+def test_formula_triggers_are_single_characters():
+    # The CSV writer's check of a text column looks at each value's first character only.
+    assert all(len(trigger) == 1 for trigger in FORMULA_TRIGGERS)
