@@ -46,7 +46,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
@@ -175,7 +175,9 @@ def run_export(args) -> dict:
 
 def run_copy(sql: str, params: tuple) -> dict:
     size = lines = 0
-    with connection.cursor() as cursor:
+    # The same session settings as the export's transaction (followup.exports.export_session).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
         raw = cursor.cursor  # psycopg's own cursor: copy() binds the parameters client-side
         start = time.perf_counter()
         with raw.copy(f"COPY ({sql}) TO STDOUT WITH CSV", params) as copy:

@@ -427,3 +427,27 @@ def test_a_download_of_several_chunks_is_the_cell_by_cell_file_and_logged(client
 def test_formula_triggers_are_single_characters():
     # The CSV writer's check of a text column looks at each value's first character only.
     assert all(len(trigger) == 1 for trigger in FORMULA_TRIGGERS)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL session settings")
+@pytest.mark.django_db
+def test_export_session_reads_without_jit_and_with_the_c_timestamp_loader(nurse):
+    """Inside an export's transaction: no JIT, timestamps read by psycopg's C loader; outside, as Django has them."""
+    from django.db import transaction
+
+    from followup.exports import export_session
+
+    def reading():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            jit = cursor.fetchone()[0]
+            cursor.execute("SELECT now()")
+            loader = type(cursor.cursor._tx.get_loader(1184, 0))  # timestamptz, text format
+        return jit, loader
+
+    _, django_loader = reading()
+    with transaction.atomic(), export_session("default"):
+        jit, loader = reading()
+    assert jit == "off"
+    assert loader is not django_loader and loader.__module__.startswith("psycopg_binary")
+    assert reading()[1] is django_loader
