@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
 
-.PHONY: demo test install install-dev lint check security screenshots clean
+.PHONY: demo test install install-dev lint check security screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,22 @@ screenshots: install-dev
 	trap "kill $$server" EXIT; \
 	for i in $$(seq 1 30); do curl -fs -o /dev/null http://127.0.0.1:8765/accounts/login/ && break; sleep 1; done; \
 	$(BIN)/python scripts/screenshots.py http://127.0.0.1:8765
+
+## make bench: the scale benchmark on PostgreSQL (docs/performance.md): 100,000 patients,
+## pages against EXPLAIN ANALYZE, 8 clients with wrk, a 1,000,000-row CSV against COPY
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/followup_bench
+BENCH_PATIENTS ?= 100000
+BENCH_RESULTS ?= bench/results
+bench: export DATABASE_URL = $(BENCH_DATABASE_URL)
+bench: export DEBUG = 0
+bench: export SECRET_KEY ?= bench-only-not-secret
+bench: install-dev
+	@command -v wrk > /dev/null || apt-get install -y wrk || { echo "Install wrk (apt-get install wrk)"; exit 1; }
+	mkdir -p $(BENCH_RESULTS)
+	$(BIN)/python bench/prepare.py --patients $(BENCH_PATIENTS)
+	$(BIN)/python bench/pages.py --indexes --json $(BENCH_RESULTS)/pages.json
+	$(BIN)/python bench/load.py --json $(BENCH_RESULTS)/load.json
+	$(BIN)/python bench/export.py --json $(BENCH_RESULTS)/export.json
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

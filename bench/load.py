@@ -3,7 +3,7 @@ requests/s and p50/p95/p99 latency for the worklist and patient pages.
 
     DATABASE_URL=postgres://... python bench/load.py [--seconds 10] [--json out.json]
 
-Starts gunicorn as docs/deployment.md runs it (gthread, 2 workers x 4 threads,
+Starts gunicorn as docs/deployment.md runs it (gthread, 2 workers x 2 threads,
 DEBUG off, static files collected), signs in a nurse once (sign-in is slow by
 design and is kept out of the figures), then points wrk at one page at a time,
 and finally at all of them mixed, each for a fixed time. Every request carries
@@ -51,7 +51,10 @@ for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
 local counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter % #paths) + 1], {["Cookie"] = os.getenv("BENCH_COOKIE")})
+  -- A new connection a request: a kept-alive connection stays with the gunicorn worker
+  -- that accepted it, and 8 of them can land on one worker while the other idles.
+  return wrk.format("GET", paths[(counter % #paths) + 1], {
+    ["Cookie"] = os.getenv("BENCH_COOKIE"), ["Connection"] = "close"})
 end
 done = function(summary, latency, requests)
   local p = function(q) return latency:percentile(q) / 1000 end
@@ -112,7 +115,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per page group")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--user", default="nurse")
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--only", default="", help="run only page groups whose name contains this")
