@@ -74,8 +74,9 @@ bench: install-dev
 	mkdir -p $(BENCH_RESULTS)
 	$(BIN)/python bench/prepare.py --patients $(BENCH_PATIENTS)
 	$(BIN)/python bench/pages.py --indexes --json $(BENCH_RESULTS)/pages.json
-	$(BIN)/python bench/load.py --json $(BENCH_RESULTS)/load.json
-	$(BIN)/python bench/export.py --json $(BENCH_RESULTS)/export.json
+	$(BIN)/python bench/load.py --parallel-workers 0 --json $(BENCH_RESULTS)/load.json
+	$(BIN)/python bench/load.py --parallel-workers "" --json $(BENCH_RESULTS)/load-parallel.json
+	$(BIN)/python bench/export.py --repeat 3 --json $(BENCH_RESULTS)/export.json
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

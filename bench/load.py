@@ -119,6 +119,11 @@ def main() -> None:
     parser.add_argument("--user", default="nurse")
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--only", default="", help="run only page groups whose name contains this")
+    parser.add_argument(
+        "--parallel-workers",
+        default=os.environ.get("DATABASE_PARALLEL_WORKERS", ""),
+        help="DATABASE_PARALLEL_WORKERS for gunicorn (default: as set here; empty: the server's own)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -141,12 +146,14 @@ def main() -> None:
         "--bind", f"127.0.0.1:{args.port}",
         "--log-level", "warning",
     ]  # fmt: skip
-    server = subprocess.Popen(gunicorn, cwd=ROOT, start_new_session=True)  # noqa: S603
+    env = {**os.environ, "DATABASE_PARALLEL_WORKERS": args.parallel_workers}
+    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
     results = []
     try:
         wait_until_up(base)
-        print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread); wrk: {args.connections} clients, ")
-        print(f"{args.seconds} s per line, signed in as {args.user}; latencies in ms.")
+        parallel = args.parallel_workers or "the server's setting"
+        print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), parallel workers: {parallel};")
+        print(f"wrk: {args.connections} clients, {args.seconds} s per line, signed in as {args.user}; latencies in ms.")
         print(f"{'pages':40} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} {'non-200':>8}")
         with tempfile.TemporaryDirectory() as tmp:
             for name, paths in groups:
@@ -164,7 +171,8 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     if args.json:
-        Path(args.json).write_text(json.dumps({"load": results}, indent=2))
+        settings = {"workers": args.workers, "threads": args.threads, "parallel_workers": args.parallel_workers}
+        Path(args.json).write_text(json.dumps({"settings": settings, "load": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -119,6 +119,14 @@ database_options = {
 DATABASES = {
     "default": dj_database_url.config(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", **database_options),
 }
+# PostgreSQL's parallel workers for the pages' queries (its max_parallel_workers_per_gather).
+# A parallel query is quicker alone and dearer in all: on a database server with few
+# cores and many users, 0 served 50% more worklist pages a second (docs/performance.md).
+# Unset: the server's own setting. Reports on a replica keep the replica's.
+DATABASE_PARALLEL_WORKERS = os.environ.get("DATABASE_PARALLEL_WORKERS", "").strip()
+if DATABASE_PARALLEL_WORKERS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    workers = env_int("DATABASE_PARALLEL_WORKERS", 0)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c max_parallel_workers_per_gather={workers}"
 # A streaming read replica: reports and exports read from it (followup/db.py);
 # everything else, and every write, stays on "default". No alias without the URL.
 # Tests mirror it onto "default" rather than creating a second test database.

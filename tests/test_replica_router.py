@@ -236,7 +236,14 @@ def test_writes_and_migrations_go_to_the_primary_only():
 
 def database_settings(**env) -> dict:
     """DATABASES and DATABASE_ROUTERS as a fresh interpreter loads them from this environment."""
-    ours = {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DATABASE_REPLICA_URL", "DISABLE_SERVER_SIDE_CURSORS"}
+    ours = {
+        "SECRET_KEY",
+        "DEBUG",
+        "DATABASE_URL",
+        "DATABASE_REPLICA_URL",
+        "DISABLE_SERVER_SIDE_CURSORS",
+        "DATABASE_PARALLEL_WORKERS",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update({"SECRET_KEY": "x" * 50, **env})
     code = "import json, clinic.settings as s; print(json.dumps([s.DATABASES, s.DATABASE_ROUTERS], default=str))"
@@ -283,3 +290,33 @@ def test_disable_server_side_cursors_from_the_environment(value, expected):
     )
     flags = [db["DISABLE_SERVER_SIDE_CURSORS"] for db in loaded["databases"].values()]
     assert flags == [expected, expected]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("0", "-c max_parallel_workers_per_gather=0"),
+        ("2", "-c max_parallel_workers_per_gather=2"),
+    ],
+)
+def test_parallel_workers_for_the_pages_from_the_environment(value, expected):
+    """DATABASE_PARALLEL_WORKERS sets the primary's connections only; a replica keeps its server's setting."""
+    env = {} if value is None else {"DATABASE_PARALLEL_WORKERS": value}
+    loaded = database_settings(
+        DATABASE_URL="postgres://followup@primary.example:5432/followup",
+        DATABASE_REPLICA_URL="postgres://reader@replica.example:5432/followup",
+        **env,
+    )
+    assert loaded["databases"][DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("options") == expected
+    assert "options" not in loaded["databases"][REPLICA].get("OPTIONS", {})
+
+
+def test_parallel_workers_must_be_a_number():
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DATABASE_PARALLEL_WORKERS"}}
+    clean.update(SECRET_KEY="x" * 50, DATABASE_URL="postgres://f@h/f", DATABASE_PARALLEL_WORKERS="none")
+    result = subprocess.run(
+        [sys.executable, "-c", "import clinic.settings"], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert "DATABASE_PARALLEL_WORKERS must be a whole number" in result.stderr
