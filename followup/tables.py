@@ -13,6 +13,7 @@ from django.conf import settings
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from . import choices as c
@@ -138,10 +139,22 @@ class NurseColumn(tables.Column):
         return value.get_full_name() or value.username
 
 
-class DateColumn(tables.DateColumn):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("format", "j M Y")
+class DateColumn(tables.Column):
+    """A date as the date filter writes it ("7 Mar 2026"); ISO in a download.
+
+    Not django-tables2's DateColumn: that compiles its template once a cell
+    (a quarter of a worklist table's time).
+    """
+
+    def __init__(self, *, format: str = "j M Y", **kwargs):
+        self.format = format
         super().__init__(**kwargs)
+
+    def render(self, value):
+        return date_format(value, self.format)
+
+    def value(self, value):
+        return value.isoformat() if isinstance(value, date) else value
 
 
 class ActionsColumn(tables.Column):
