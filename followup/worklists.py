@@ -1,6 +1,7 @@
 """The failsafe worklists: one definition each, used by the worklist pages, the
 dashboard counts and the patient page, so the three can never disagree."""
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,11 @@ class Worklist:
     describe: Callable[[Any], str] = str  # one row, as the patient page lists it
     # The same list in the form that is cheap for one patient, where that differs.
     patient_rows: Callable[[date], QuerySet] | None = None
+
+    @functools.cached_property
+    def model(self) -> type:
+        """The kind of row on the list."""
+        return self.rows(date.today()).model
 
     @property
     def patient_prefix(self) -> str:

@@ -482,6 +482,24 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
 
 
+def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
+    nurse_client, nurse, patient, django_assert_num_queries
+):
+    """No recurrence and no symptom report: the four lists of those rows cannot hold the patient,
+    so their queries are not run; the open actions are still found."""
+    PrimaryDiagnosisFactory(patient=patient)
+    overdue = FollowUpItemFactory(patient=patient, due_on=days(-60))
+    skipped = [
+        w for w in WORKLISTS.values() if w.slug in {"staging-results", "restaging", "distant-not-recorded", "symptoms"}
+    ]
+    # 4 prefetches: with no recurrence, Django has no sites, tests or test sites to fetch.
+    with django_assert_num_queries(5 + 4 + len(WORKLISTS) - len(skipped)):
+        response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    actions = dict(response.context["actions"])
+    assert [w.slug for w in actions] == ["overdue"]
+    assert actions[WORKLISTS["overdue"]] == [str(overdue)]
+
+
 def test_date_range_filter_keeps_what_was_typed(nurse_client, patient):
     early = FollowUpItemFactory(patient=patient, due_on=days(-90))
     FollowUpItemFactory(patient=patient, due_on=days(-30))

@@ -14,7 +14,7 @@ from .. import charts
 from ..choices import AccessAction, TriageOutcome
 from ..filters import ANYONE, PatientFilter
 from ..history import patient_history
-from ..models import AccessLog, Patient
+from ..models import AccessLog, FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
 from ..tables import PatientTable
 from ..timeline import patient_timeline
 from ..worklists import WORKLISTS
@@ -114,6 +114,27 @@ def patient_history_view(request, pk):
     return render(request, "followup/patient_history.html", context)
 
 
+def _may_hold(worklist, page: Patient) -> bool:
+    """Could this list hold a row of this patient? Not if the patient has no row of
+    the list's kind at all (the record loaded for the page tells): the patient page
+    then skips that list's query (most patients have no recurrence and no symptom
+    report: four of the nine lists)."""
+    model = worklist.model
+    if model is SymptomReport:
+        return bool(page.symptom_reports.all())
+    if model is RestagingEpisode:
+        return any(hasattr(recurrence, "restaging") for recurrence in page.recurrences.all())
+    if model is StagingTest:
+        return any(
+            recurrence.restaging.tests.all()
+            for recurrence in page.recurrences.all()
+            if hasattr(recurrence, "restaging")
+        )
+    if model is FollowUpItem:
+        return bool(page.followup_items.all())
+    return True
+
+
 @require_GET
 def patient_detail(request, pk):
     patient = get_patient_for(request.user, pk)
@@ -122,6 +143,8 @@ def patient_detail(request, pk):
     page = Patient.objects.for_patient_page().get(pk=patient.pk)
     actions = []
     for worklist in WORKLISTS.values():
+        if not _may_hold(worklist, page):
+            continue
         rows = [worklist.describe(row) for row in worklist.for_patient(page, today=today)]
         if rows:
             actions.append((worklist, rows))
