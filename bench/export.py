@@ -25,7 +25,6 @@ With ``--repeat`` the medians are shown. Prints figures; it is not a pass/fail t
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -34,18 +33,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-
-import django  # noqa: E402
-
-django.setup()
-
+from _django import ROOT  # noqa: E402  (sets Django up)
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.http import QueryDict  # noqa: E402

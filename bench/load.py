@@ -24,18 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-
-import django  # noqa: E402
-
-django.setup()
-
+from _django import ROOT  # noqa: E402  (sets Django up)
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -95,6 +84,25 @@ def wait_until_up(base: str, seconds: float = 30) -> None:
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.3)
     raise SystemExit("gunicorn did not answer /health")
+
+
+def wait_for_quiet_database(seconds: float = 180) -> None:
+    """Until no other query runs on the database: when wrk stops, gunicorn finishes the
+    requests it holds (a data-quality page takes seconds under load), and their
+    queries must not run into the next line's figures."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'active' AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0] == 0:
+                    return
+            time.sleep(0.5)
+    finally:
+        connection.close()
 
 
 def run_wrk(base: str, paths: list[str], cookie: str, *, seconds: int, connections: int, workdir: Path) -> dict:
@@ -158,7 +166,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for name, paths in groups:
                 options = {"connections": args.connections, "workdir": Path(tmp)}
+                wait_for_quiet_database()
                 run_wrk(base, paths, cookie, seconds=2, **options)  # warm-up
+                wait_for_quiet_database()
                 row = run_wrk(base, paths, cookie, seconds=args.seconds, **options)
                 row["pages"] = name
                 results.append(row)
