@@ -121,7 +121,7 @@ DATABASES = {
 }
 # PostgreSQL's parallel workers for the pages' queries (its max_parallel_workers_per_gather).
 # A parallel query is quicker alone and dearer in all: on a database server with few
-# cores and many users, 0 served 50% more worklist pages a second (docs/performance.md).
+# cores and many users, 0 served up to 60% more worklist pages a second (docs/performance.md).
 # Unset: the server's own setting. Reports on a replica keep the replica's.
 DATABASE_PARALLEL_WORKERS = os.environ.get("DATABASE_PARALLEL_WORKERS", "").strip()
 if DATABASE_PARALLEL_WORKERS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
