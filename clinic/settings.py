@@ -126,7 +126,11 @@ DATABASES = {
 DATABASE_PARALLEL_WORKERS = os.environ.get("DATABASE_PARALLEL_WORKERS", "").strip()
 if DATABASE_PARALLEL_WORKERS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     workers = env_int("DATABASE_PARALLEL_WORKERS", 0)
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c max_parallel_workers_per_gather={workers}"
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Added to any options the URL gave (?options=-c statement_timeout=...), not instead.
+    options["options"] = " ".join(
+        filter(None, [options.get("options", ""), f"-c max_parallel_workers_per_gather={workers}"])
+    )
 # A streaming read replica: reports and exports read from it (followup/db.py);
 # everything else, and every write, stays on "default". No alias without the URL.
 # Tests mirror it onto "default" rather than creating a second test database.

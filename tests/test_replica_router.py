@@ -320,3 +320,12 @@ def test_parallel_workers_must_be_a_number():
         [sys.executable, "-c", "import clinic.settings"], cwd=ROOT, env=clean, capture_output=True, text=True
     )
     assert "DATABASE_PARALLEL_WORKERS must be a whole number" in result.stderr
+
+
+def test_parallel_workers_keep_the_options_the_url_gave():
+    loaded = database_settings(
+        DATABASE_URL="postgres://followup@primary.example:5432/followup?options=-c%20statement_timeout%3D30000",
+        DATABASE_PARALLEL_WORKERS="0",
+    )
+    options = loaded["databases"][DEFAULT_DB_ALIAS]["OPTIONS"]["options"]
+    assert options == "-c statement_timeout=30000 -c max_parallel_workers_per_gather=0"
