@@ -40,6 +40,7 @@ from django.http import QueryDict  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.urls import resolve, reverse  # noqa: E402
 
+from followup.exports import EXPORT_SESSION  # noqa: E402
 from followup.models import ExportLog, Team, User  # noqa: E402
 from followup.reports import LINE_LISTS  # noqa: E402
 from followup.views.reports import LineListView  # noqa: E402
@@ -165,7 +166,8 @@ def run_copy(sql: str, params: tuple) -> dict:
     size = lines = 0
     # The same session settings as the export's transaction (followup.exports.export_session).
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+        for statement in EXPORT_SESSION:
+            cursor.execute(statement)
         raw = cursor.cursor  # psycopg's own cursor: copy() binds the parameters client-side
         start = time.perf_counter()
         with raw.copy(f"COPY ({sql}) TO STDOUT WITH CSV", params) as copy:

@@ -225,6 +225,10 @@ def _fast_timestamps(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
+# PostgreSQL settings for the export's transaction (bench/export.py gives COPY the same).
+EXPORT_SESSION = ("SET LOCAL jit = off",)
+
+
 @contextmanager
 def export_session(alias: str):
     """Inside the export's transaction on ``alias``: settings for one long streamed read.
@@ -239,7 +243,8 @@ def export_session(alias: str):
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+        for statement in EXPORT_SESSION:
+            cursor.execute(statement)
     with connection.execute_wrapper(_fast_timestamps) if _C_TIMESTAMPTZ else nullcontext():
         yield
 
