@@ -189,8 +189,21 @@ class SymptomReportAdmin(ClinicalRecordAdmin):
     raw_id_fields = ["patient"]
 
 
+class AuditLogAdmin(admin.ModelAdmin):
+    """Audit rows: to read, never to add, change or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(m.ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
+class ExportLogAdmin(AuditLogAdmin):
     """Read only: the record of who exported what."""
 
     list_display = ["started_at", "user", "report", "format", "rows", "via"]
@@ -199,18 +212,9 @@ class ExportLogAdmin(admin.ModelAdmin):
     search_fields = ["report", "user__username"]
     date_hierarchy = "started_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(m.AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(AuditLogAdmin):
     """Read only: who opened which patient's record, and when."""
 
     list_display = ["at", "user", "patient", "action"]
@@ -218,12 +222,3 @@ class AccessLogAdmin(admin.ModelAdmin):
     list_select_related = ["user", "patient"]
     search_fields = ["=patient__nhs_number", "user__username"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

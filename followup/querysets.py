@@ -210,14 +210,7 @@ class PatientQuerySet(TeamScopedQuerySet):
         any_problem = Q()
         for name in chosen:
             any_problem |= Q(**{name: True})
-        return (
-            self._with_nhs_digits()
-            ._with_name_keys()
-            .alias(**chosen)
-            .filter(any_problem)
-            .annotate(**self._data_quality_flags(per_row=True))
-            .for_worklist()
-        )
+        return self.with_data_quality_flags().alias(**chosen).filter(any_problem).for_worklist()
 
     def having_problem(self, flag: str):
         """Narrow data_quality_problems() to one problem."""
