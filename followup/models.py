@@ -222,7 +222,7 @@ class Patient(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_name} ({self.nhs_number_display or 'no NHS number'})"
+        return f"{self.display_name} ({self.nhs_number_display or 'no NHS number'})"
 
     def clean(self) -> None:
         errors = {}
@@ -239,6 +239,11 @@ class Patient(ClinicalRecord):
                 errors["named_nurse"] = ["The named nurse must belong to the patient's team."]
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def display_name(self) -> str:
+        """The name as the NHS shows it: family name in capitals first."""
+        return f"{self.family_name.upper()}, {self.given_name}"
 
     @property
     def nhs_number_display(self) -> str:

@@ -53,8 +53,7 @@ tables.utils.signature = _cached_signature(tables.utils.signature)
 
 
 def row_patient_name(record) -> str:
-    patient = patient_of(record)
-    return f"{patient.family_name.upper()}, {patient.given_name}"
+    return patient_of(record).display_name
 
 
 def row_links(record) -> list[tuple[str, str]]:
@@ -109,10 +108,9 @@ class PatientColumn(tables.Column):
     def render(self, record):
         patient = self.patient(record)
         return format_html(
-            '<a class="nhsuk-link" href="{}">{}, {}</a>',
+            '<a class="nhsuk-link" href="{}">{}</a>',
             url_for("followup:patient_detail", patient.pk),
-            patient.family_name.upper(),
-            patient.given_name,
+            patient.display_name,
         )
 
 
