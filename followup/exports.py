@@ -45,12 +45,17 @@ def neutralise(value):
     return value
 
 
+def local_time(value: datetime, zone: tzinfo | None = None) -> datetime:
+    """A stored instant in local (Europe/London) time, as both files show it; a naive
+    value is taken as local already."""
+    if value.utcoffset() is None:
+        return value
+    return value.astimezone(zone or timezone.get_current_timezone())
+
+
 def _local_minutes(value: datetime, zone: tzinfo) -> str:
-    """A date and time as the CSV writes it: local (Europe/London) time to the minute, like
-    the XLSX cell, so the two files agree."""
-    if value.utcoffset() is not None:
-        value = value.astimezone(zone)
-    return value.isoformat(timespec="minutes")[:16]  # YYYY-MM-DDTHH:MM, without the offset
+    """A date and time as the CSV writes it: local time to the minute."""
+    return local_time(value, zone).isoformat(timespec="minutes")[:16]  # YYYY-MM-DDTHH:MM, no offset
 
 
 def _datetimes_as_text(column: Sequence, zone: tzinfo) -> list[str]:
@@ -66,7 +71,7 @@ def as_text(value, zone: tzinfo | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return _local_minutes(value, zone or timezone.get_current_timezone())
+        return _local_minutes(value, zone)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -175,7 +180,7 @@ def write_csv(file, headers: list[str], rows: Iterable[tuple]) -> int:
 
 def _xlsx_cell(sheet, value, text_columns: set[int], index: int):
     if isinstance(value, datetime):
-        value = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+        value = local_time(value).replace(tzinfo=None)  # a spreadsheet cell holds no time zone
     cell = WriteOnlyCell(sheet, value=neutralise(value) if not isinstance(value, bool) else ("Yes" if value else "No"))
     if isinstance(value, datetime):
         cell.number_format = "yyyy-mm-dd hh:mm"
