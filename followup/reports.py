@@ -12,7 +12,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
 from typing import Any
@@ -115,10 +115,6 @@ def _patient_cols(prefix: str) -> list[Col]:
     ]
 
 
-def _extra_keys(prefix: str) -> list[str]:
-    return [f"{prefix}named_nurse__first_name"]
-
-
 @dataclass(frozen=True)
 class LineList:
     slug: str
@@ -130,7 +126,6 @@ class LineList:
     date_label: str
     patient_prefix: str
     kind: str = "line-list"
-    extra_keys: list[str] = field(default_factory=list)
 
     @property
     def headers(self) -> list[str]:
@@ -143,14 +138,7 @@ class LineList:
     @property
     def keys(self) -> list[str]:
         """The fields of a values() row."""
-        keys = dict.fromkeys(
-            [
-                *(col.key for col in self.columns),
-                *self.extra_keys,
-                *_extra_keys(self.patient_prefix),
-                *(key for col in self.columns for key in col.uses),
-            ]
-        )
+        keys = dict.fromkeys([*(col.key for col in self.columns), *(key for col in self.columns for key in col.uses)])
         return ["pk", *keys]
 
     def values(self, queryset: QuerySet) -> QuerySet:
