@@ -33,17 +33,17 @@ import time
 from functools import partial
 from pathlib import Path
 
-from _django import ROOT  # noqa: E402  (sets Django up)
-from django.db import connection, transaction  # noqa: E402
-from django.db.models import Max  # noqa: E402
-from django.http import QueryDict  # noqa: E402
-from django.test import Client, RequestFactory  # noqa: E402
-from django.urls import resolve, reverse  # noqa: E402
+from _django import ROOT  # sets Django up
+from django.db import connection, transaction
+from django.db.models import Max
+from django.http import QueryDict
+from django.test import Client, RequestFactory
+from django.urls import resolve, reverse
 
-from followup.exports import EXPORT_SESSION  # noqa: E402
-from followup.models import ExportLog, Team, User  # noqa: E402
-from followup.reports import LINE_LISTS  # noqa: E402
-from followup.views.reports import LineListView  # noqa: E402
+from followup.exports import EXPORT_SESSION
+from followup.models import ExportLog, Team, User
+from followup.reports import LINE_LISTS
+from followup.views.reports import LineListView
 
 TARGET_RATIO = 0.25
 TARGET_PEAK_MB = 200

@@ -24,14 +24,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from _django import ROOT  # noqa: E402  (sets Django up)
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.urls import reverse  # noqa: E402
+from _django import ROOT  # sets Django up
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
-from followup.models import Patient, User  # noqa: E402
-from followup.worklists import WORKLISTS  # noqa: E402
+from followup.models import Patient, User
+from followup.worklists import WORKLISTS
 
 # wrk: each connection walks the list of paths; done() prints the figures as JSON.
 WRK_SCRIPT = """

@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 
 import _django  # noqa: F401  (sets Django up)
-from django.db import connection, transaction  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
+from django.db import connection, transaction
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from followup.models import Patient, User  # noqa: E402
-from followup.worklists import WORKLISTS  # noqa: E402
+from followup.models import Patient, User
+from followup.worklists import WORKLISTS
 
 SKIP_EXPLAIN = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT", "SET ")
 
