@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Value
+from django.db.models import Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Cast, Lower, Mod, NullIf, Substr
 
 from . import choices as c
@@ -310,16 +310,22 @@ class RestagingEpisodeQuerySet(TeamScopedQuerySet):
             .order_by("opened_on", "pk")
         )
 
+    def completed(self):
+        """Episodes whose restaging was completed (no distant disease, or distant disease found);
+        those closed because their recurrence was refuted were not: turnaround leaves them out."""
+        return self.live().filter(closed_on__isnull=False).exclude(outcome=c.RestagingOutcome.REFUTED)
+
+    def with_tests(self):
+        """Episodes with their recurrence and all their tests, cancelled ones too: what
+        services.restaging_needs() reads to say what an episode still needs."""
+        return self.select_related("recurrence").prefetch_related("tests")
+
     def for_worklist(self):
-        """Episodes with recurrence, patient, nurse, the recurrence's sites, and test counts."""
-        live_tests = Q(tests__entered_in_error=False, tests__cancelled_on__isnull=True)
+        """Episodes with recurrence, patient, nurse, the recurrence's sites, and their tests."""
         return (
-            self.select_related("recurrence", "recurrence__patient", "recurrence__patient__named_nurse")
+            self.with_tests()
+            .select_related("recurrence__patient", "recurrence__patient__named_nurse")
             .prefetch_related("recurrence__sites")
-            .annotate(
-                tests_requested=Count("tests", filter=live_tests),
-                tests_reported=Count("tests", filter=live_tests & ~Q(tests__result="")),
-            )
         )
 
 
@@ -335,6 +341,10 @@ class StagingTestQuerySet(TeamScopedQuerySet):
 
     def not_cancelled(self):
         return self.live().filter(cancelled_on__isnull=True)
+
+    def outstanding(self):
+        """Requested and still waiting for a result (neither resulted nor cancelled)."""
+        return self.filter(cancelled_on__isnull=True, result="")
 
     def awaiting_acknowledgement(self):
         """Failsafe 3 (staging half): results recorded and not yet acknowledged."""

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from . import choices as c
+from . import services
 from .filters import DATA_QUALITY_PROBLEMS
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, patient_of
 from .nhs import format_nhs_number
@@ -374,6 +375,30 @@ class DistantNotRecordedTable(WorklistTable):
         return (_today() - value).days
 
 
+# What an incomplete episode still needs, most pressing first: tagged when a nurse must act on it.
+NEED_COLOURS = {
+    c.RestagingNeed.IMAGING: "red",
+    c.RestagingNeed.FURTHER_TEST: "yellow",
+    c.RestagingNeed.ACKNOWLEDGE: "orange",
+}
+
+
+def needs(episode) -> list[tuple[str, str]]:
+    """(need, its words) of an episode loaded with its tests (RestagingEpisodeQuerySet.with_tests()).
+
+    An episode still marked open that needs nothing says so in its outcome's words (its
+    outcome is brought up to date by the next change to its tests)."""
+    found = services.restaging_needs(episode.tests.all())
+    if not found:
+        return [(episode.outcome, episode.get_outcome_display())]
+    return [(need, c.RestagingNeed(need).label) for need in found]
+
+
+def restaging_status(episode) -> str:
+    """The status of an incomplete restaging in words, as the list, its download and the patient page say it."""
+    return "; ".join(label for _, label in needs(episode))
+
+
 class RestagingTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("recurrence__patient__")
@@ -383,7 +408,7 @@ class RestagingTable(WorklistTable):
     opened_on = DateColumn(verbose_name="Recurrence date")
     days_open = tables.Column(verbose_name="Days open", accessor="opened_on", order_by=("-opened_on",))
     target_on = DateColumn(verbose_name="Target")
-    tests = tables.Column(verbose_name="Tests reported", accessor="tests_reported", orderable=False)
+    tests = tables.Column(verbose_name="Tests reported", accessor="pk", orderable=False)
     outcome = tables.Column(verbose_name="Status", orderable=False)
 
     class Meta(WorklistTable.Meta):
@@ -405,12 +430,19 @@ class RestagingTable(WorklistTable):
         return label
 
     def render_tests(self, record):
-        return f"{record.tests_reported} of {record.tests_requested}"
+        tests = [test for test in record.tests.all() if test.cancelled_on is None]
+        return f"{sum(1 for test in tests if test.result)} of {len(tests)}"
 
     def render_outcome(self, record):
-        if record.outcome == c.RestagingOutcome.EQUIVOCAL:
-            return tag("Equivocal", "yellow")
-        return "Tests outstanding" if record.tests_reported < record.tests_requested else "Results to review"
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            ((tag(label, NEED_COLOURS[need]) if NEED_COLOURS.get(need) else label,) for need, label in needs(record)),
+        )
+        return format_html('<ul class="nhsuk-list nhsuk-u-margin-bottom-0">{}</ul>', items)
+
+    def value_outcome(self, record):
+        return restaging_status(record)
 
 
 class SymptomTable(WorklistTable):

@@ -19,6 +19,14 @@ def _result(row) -> str:
     return f"{name}, {when:%-d %b %Y}: {row.get_result_display()}"
 
 
+def _restaging(episode) -> str:
+    recurrence = episode.recurrence
+    return (
+        f"{recurrence.get_metastatic_type_display()} recurrence of {episode.opened_on:%-d %b %Y}, "
+        f"target {episode.target_on:%-d %b %Y}: {tables.restaging_status(episode)}"
+    )
+
+
 @dataclass(frozen=True)
 class Worklist:
     slug: str
@@ -102,6 +110,8 @@ WORKLISTS: dict[str, Worklist] = {
             tables.RestagingTable,
             filters.RestagingFilter,
             noun="recurrences",
+            describe=_restaging,
+            patient_rows=lambda today: RestagingEpisode.objects.incomplete().with_tests(),
         ),
         Worklist(
             "distant-not-recorded",
