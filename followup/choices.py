@@ -128,6 +128,8 @@ class FollowUpStatus(models.TextChoices):
 
 
 OPEN_FOLLOWUP_STATUSES = (FollowUpStatus.DUE, FollowUpStatus.BOOKED)
+# Items that happened: the patient was seen (or tested), or did not attend.
+HAPPENED_FOLLOWUP_STATUSES = (FollowUpStatus.DONE, FollowUpStatus.DID_NOT_ATTEND)
 
 
 class ImagingOutcome(models.TextChoices):

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Value
-from django.db.models.functions import Cast, Lower, Mod, NullIf, Substr
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Lower, Mod, NullIf, Substr
 
 from . import choices as c
 
@@ -69,6 +69,10 @@ UNACKNOWLEDGED_RESULT = Q(
     status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True, entered_in_error=False
 ) & ~Q(result="")
 
+# The day a follow-up item that happened (c.HAPPENED_FOLLOWUP_STATUSES) happened: the date done;
+# for a did-not-attend, the appointment it was booked for, else the date it was due.
+HAPPENED_ON = Coalesce("done_on", "booked_for", "due_on")
+
 # The data-quality problems of DOMAIN.md, as annotated by with_data_quality_flags().
 DATA_QUALITY_FLAGS = (
     "missing_nhs_number",
@@ -83,6 +87,13 @@ DATA_QUALITY_FLAGS = (
 
 def _flag(condition) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=models.BooleanField())
+
+
+def urgent_first(queryset: models.QuerySet, *, flagged: Q, waiting_since: str) -> models.QuerySet:
+    """The order of the results lists (failsafe 3), written once: flagged results
+    (abnormal, distant disease) first, then the longest waiting, so that those waiting
+    past RESULT_ESCALATE_DAYS (escalated) come before the newer ones."""
+    return queryset.alias(routine=_flag(~flagged)).order_by("routine", waiting_since, "pk")
 
 
 class PatientQuerySet(TeamScopedQuerySet):
@@ -217,9 +228,23 @@ class PatientQuerySet(TeamScopedQuerySet):
         return self.filter(**{f"{flag}_in_list": True})
 
     def with_last_follow_up(self):
-        """The latest due date among the patient's follow-up items (None if there were none)."""
+        """The last follow-up item that happened (done, or did not attend; a cancelled or open one did not):
+        ``last_follow_up`` its date (HAPPENED_ON), ``last_follow_up_kind`` and ``last_follow_up_status``;
+        None when nothing has happened yet.
+
+        Correlated subqueries on the item's patient index: the list sorts on the date, and
+        PostgreSQL works out the kind and status only for the rows of the page.
+        """
+        happened = (
+            _model("FollowUpItem")
+            .objects.filter(patient=OuterRef("pk"), status__in=c.HAPPENED_FOLLOWUP_STATUSES)
+            .annotate(happened_on=HAPPENED_ON)
+            .order_by("-happened_on", "-pk")
+        )
         return self.annotate(
-            last_follow_up=Max("followup_items__due_on", filter=Q(followup_items__entered_in_error=False))
+            last_follow_up=Subquery(happened.values("happened_on")[:1]),
+            last_follow_up_kind=Subquery(happened.values("kind")[:1]),
+            last_follow_up_status=Subquery(happened.values("status")[:1]),
         )
 
 
@@ -266,8 +291,12 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         return self.open().for_active_patients().filter(due_on__gte=start, due_on__lte=end)
 
     def awaiting_acknowledgement(self):
-        """Failsafe 3 (follow-up half): results recorded and not yet acknowledged."""
-        return self.live().filter(UNACKNOWLEDGED_RESULT)
+        """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""
+        return urgent_first(
+            self.live().filter(UNACKNOWLEDGED_RESULT),
+            flagged=Q(result=c.ImagingOutcome.ABNORMAL),
+            waiting_since="done_on",
+        )
 
     def for_worklist(self):
         """Item rows with the patient and named nurse the tables show."""
@@ -347,8 +376,12 @@ class StagingTestQuerySet(TeamScopedQuerySet):
         return self.filter(cancelled_on__isnull=True, result="")
 
     def awaiting_acknowledgement(self):
-        """Failsafe 3 (staging half): results recorded and not yet acknowledged."""
-        return self.not_cancelled().exclude(result="").filter(acknowledged_at__isnull=True)
+        """Failsafe 3 (staging half): results recorded and not yet acknowledged, distant disease first."""
+        return urgent_first(
+            self.not_cancelled().exclude(result="").filter(acknowledged_at__isnull=True),
+            flagged=Q(result=c.StagingResult.DISTANT),
+            waiting_since="reported_on",
+        )
 
     def distant_not_recorded(self):
         """Failsafe 5: a result showing distant disease with no distant recurrence recorded from it."""

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import django_tables2 as tables
 from django.conf import settings
+from django.db.models import F
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
@@ -307,7 +308,55 @@ class DueSoonTable(FollowUpTable):
         return label
 
 
-class ResultTable(WorklistTable):
+def result_escalated(waiting_since: date) -> bool:
+    """A result unacknowledged for longer than RESULT_ESCALATE_DAYS is escalated."""
+    return (_today() - waiting_since).days > settings.RESULT_ESCALATE_DAYS
+
+
+class ResultsTable(WorklistTable):
+    """A list of results to acknowledge, with their urgency: days waiting since the result came,
+    and escalation in words. The rows come flagged first, then the longest waiting
+    (querysets.urgent_first()); a subclass says which date starts the wait and what is flagged."""
+
+    waiting_since = ""  # the field the wait is counted from
+    flagged_result = ""  # the result that puts a row first
+
+    class Meta(WorklistTable.Meta):
+        sequence = ("...", "days_waiting", "escalation", "actions")
+        row_attrs = {"class": lambda record, table: table.row_class(record)}
+
+    def waited(self, record) -> date:
+        return getattr(record, self.waiting_since)
+
+    def row_class(self, record) -> str:
+        if result_escalated(self.waited(record)):
+            return "app-row--escalated"
+        return "app-row--flagged" if record.result == self.flagged_result else ""
+
+    def render_days_waiting(self, value):
+        return (_today() - value).days
+
+    def render_escalation(self, value):
+        if result_escalated(value):
+            return format_html(
+                '{}<span class="nhsuk-u-visually-hidden">:</span> waiting over {} days',
+                tag("Escalated", "red"),
+                settings.RESULT_ESCALATE_DAYS,
+            )
+        return ""
+
+
+def _days_waiting(field: str) -> tables.Column:
+    return tables.Column(verbose_name="Days waiting", accessor=field, order_by=(f"-{field}",))
+
+
+def _escalation(field: str) -> tables.Column:
+    return tables.Column(verbose_name="Escalation", accessor=field, orderable=False, empty_values=())
+
+
+class ResultTable(ResultsTable):
+    waiting_since = "done_on"
+    flagged_result = c.ImagingOutcome.ABNORMAL
     actions = ActionsColumn("acknowledge")
     patient = PatientColumn()
     nhs_number = NhsNumberColumn()
@@ -315,11 +364,11 @@ class ResultTable(WorklistTable):
     kind = tables.Column(verbose_name="Test")
     done_on = DateColumn(verbose_name="Done")
     result = tables.Column(verbose_name="Result")
+    days_waiting = _days_waiting("done_on")
+    escalation = _escalation("done_on")
 
-    class Meta(WorklistTable.Meta):
-        sequence = ("...", "actions")
-        order_by = ("done_on",)
-        row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.ImagingOutcome.ABNORMAL else ""}
+    class Meta(ResultsTable.Meta):
+        pass
 
     def render_result(self, record):
         if record.result == c.ImagingOutcome.ABNORMAL:
@@ -331,7 +380,9 @@ def _sites(sites) -> str:
     return format_html_join(", ", "{}", ((str(site),) for site in sites)) or "Not recorded"
 
 
-class StagingResultTable(WorklistTable):
+class StagingResultTable(ResultsTable):
+    waiting_since = "reported_on"
+    flagged_result = c.StagingResult.DISTANT
     actions = ActionsColumn("acknowledge")
     patient = PatientColumn("episode__recurrence__patient__")
     nhs_number = NhsNumberColumn("episode__recurrence__patient__")
@@ -339,11 +390,11 @@ class StagingResultTable(WorklistTable):
     modality = tables.Column(verbose_name="Test")
     reported_on = DateColumn(verbose_name="Reported")
     result = tables.Column(verbose_name="Result")
+    days_waiting = _days_waiting("reported_on")
+    escalation = _escalation("reported_on")
 
-    class Meta(WorklistTable.Meta):
-        sequence = ("...", "actions")
-        order_by = ("reported_on",)
-        row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.StagingResult.DISTANT else ""}
+    class Meta(ResultsTable.Meta):
+        pass
 
     def render_result(self, record):
         if record.result == c.StagingResult.DISTANT:
@@ -472,6 +523,29 @@ class SymptomTable(WorklistTable):
         return value if len(value) <= 80 else value[:77] + "..."
 
 
+class LastFollowUpColumn(DateColumn):
+    """The last follow-up item that happened (PatientQuerySet.with_last_follow_up()), in words:
+    "Mammogram done 3 Mar 2026", "Clinic review: did not attend 15 Sep 2026", "None yet"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(verbose_name="Last follow-up item", accessor="last_follow_up", empty_values=(), **kwargs)
+
+    @staticmethod
+    def words(record, day: str) -> str:
+        if record.last_follow_up is None:
+            return "None yet"
+        kind = c.FollowUpKind(record.last_follow_up_kind).label
+        if record.last_follow_up_status == c.FollowUpStatus.DID_NOT_ATTEND:
+            return f"{kind}: did not attend {day}"
+        return f"{kind} done {day}"
+
+    def render(self, record, value):
+        return self.words(record, super().render(value) if value else "")
+
+    def value(self, record, value):
+        return self.words(record, super().value(value) if value else "")
+
+
 class NoNextFollowUpTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("")
@@ -479,12 +553,19 @@ class NoNextFollowUpTable(WorklistTable):
     named_nurse = NurseColumn("")
     status = tables.Column(verbose_name="Status")
     follow_up_model = tables.Column(verbose_name="Follow-up model")
-    last_follow_up = DateColumn(verbose_name="Last follow-up item", empty_values=(None,))
+    last_follow_up = LastFollowUpColumn()
 
     class Meta(WorklistTable.Meta):
         sequence = ("...", "actions")
         order_by = ("last_follow_up",)
         row_attrs = {"class": "app-row--overdue"}
+
+    def order_last_follow_up(self, queryset, is_descending):
+        # Never followed up first (the most at risk), then the longest since anything happened; the same on
+        # PostgreSQL and SQLite, which put NULLs at opposite ends by default.
+        day = F("last_follow_up")
+        order = day.desc(nulls_last=True) if is_descending else day.asc(nulls_first=True)
+        return queryset.order_by(order, "pk"), True
 
 
 class DataQualityTable(WorklistTable):
