@@ -490,7 +490,7 @@ class RestagingTable(WorklistTable):
             "<li>{}</li>",
             ((tag(label, NEED_COLOURS[need]) if NEED_COLOURS.get(need) else label,) for need, label in needs(record)),
         )
-        return format_html('<ul class="nhsuk-list nhsuk-u-margin-bottom-0">{}</ul>', items)
+        return format_html('<ul class="nhsuk-list nhsuk-u-margin-bottom-0 app-restaging-needs">{}</ul>', items)
 
     def value_outcome(self, record):
         return restaging_status(record)
