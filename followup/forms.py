@@ -371,7 +371,7 @@ class RecurrenceStatusForm(VersionedForm):
             choices=[("cancel", "Cancel them"), ("keep", "Keep them")],
             widget=RADIO,
             required=False,
-            label="If you refute it: what should happen to the restaging tests?",
+            label="Outstanding restaging tests, if you refute it",
             help_text=f"{count} restaging test{pluralize(count, ' is,s are')} still outstanding: {names}.",
         )
         self.fields["cancel_reason"] = forms.CharField(

@@ -12,6 +12,7 @@ import django_tables2 as tables
 from django.conf import settings
 from django.db.models import F
 from django.middleware.csrf import get_token
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -314,24 +315,30 @@ def result_escalated(waiting_since: date) -> bool:
 
 
 class ResultsTable(WorklistTable):
-    """A list of results to acknowledge, with their urgency: days waiting since the result came,
-    and escalation in words. The rows come flagged first, then the longest waiting
-    (querysets.urgent_first()); a subclass says which date starts the wait and what is flagged."""
+    """A list of results to acknowledge, with their urgency: how long each has waited since
+    the result came, and escalation in words. The rows come flagged first, then the longest
+    waiting (querysets.urgent_first()); a subclass says which date starts the wait and which
+    result is flagged. On screen one "Waiting" column; a download has the days and the
+    escalation as two columns."""
 
     waiting_since = ""  # the field the wait is counted from
     flagged_result = ""  # the result that puts a row first
 
     class Meta(WorklistTable.Meta):
-        sequence = ("...", "days_waiting", "escalation", "actions")
+        sequence = ("...", "waiting", "actions", "days_waiting", "escalation")
         row_attrs = {"class": lambda record, table: table.row_class(record)}
 
-    def waited(self, record) -> date:
-        return getattr(record, self.waiting_since)
-
     def row_class(self, record) -> str:
-        if result_escalated(self.waited(record)):
+        if result_escalated(getattr(record, self.waiting_since)):
             return "app-row--escalated"
         return "app-row--flagged" if record.result == self.flagged_result else ""
+
+    def render_waiting(self, value):
+        days = (_today() - value).days
+        waited = f"{days} day{pluralize(days)}"
+        if result_escalated(value):
+            return format_html("{} <br>{}", waited, self.render_escalation(value))
+        return waited
 
     def render_days_waiting(self, value):
         return (_today() - value).days
@@ -339,19 +346,26 @@ class ResultsTable(WorklistTable):
     def render_escalation(self, value):
         if result_escalated(value):
             return format_html(
-                '{}<span class="nhsuk-u-visually-hidden">:</span> waiting over {} days',
+                '{}<span class="nhsuk-u-visually-hidden">: waiting over {} days</span>',
                 tag("Escalated", "red"),
                 settings.RESULT_ESCALATE_DAYS,
             )
         return ""
 
+    def value_escalation(self, value):
+        return f"Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days" if result_escalated(value) else ""
+
+
+def _waiting(field: str) -> tables.Column:
+    return tables.Column(verbose_name="Waiting", accessor=field, order_by=(f"-{field}",), exclude_from_export=True)
+
 
 def _days_waiting(field: str) -> tables.Column:
-    return tables.Column(verbose_name="Days waiting", accessor=field, order_by=(f"-{field}",))
+    return tables.Column(verbose_name="Days waiting", accessor=field, visible=False)
 
 
 def _escalation(field: str) -> tables.Column:
-    return tables.Column(verbose_name="Escalation", accessor=field, orderable=False, empty_values=())
+    return tables.Column(verbose_name="Escalation", accessor=field, visible=False, empty_values=())
 
 
 class ResultTable(ResultsTable):
@@ -364,6 +378,7 @@ class ResultTable(ResultsTable):
     kind = tables.Column(verbose_name="Test")
     done_on = DateColumn(verbose_name="Done")
     result = tables.Column(verbose_name="Result")
+    waiting = _waiting("done_on")
     days_waiting = _days_waiting("done_on")
     escalation = _escalation("done_on")
 
@@ -390,6 +405,7 @@ class StagingResultTable(ResultsTable):
     modality = tables.Column(verbose_name="Test")
     reported_on = DateColumn(verbose_name="Reported")
     result = tables.Column(verbose_name="Result")
+    waiting = _waiting("reported_on")
     days_waiting = _days_waiting("reported_on")
     escalation = _escalation("reported_on")
 
@@ -463,7 +479,11 @@ class RestagingTable(WorklistTable):
     outcome = tables.Column(verbose_name="Status", orderable=False)
 
     class Meta(WorklistTable.Meta):
-        sequence = ("...", "actions")
+        # What each episode still needs beside the patient: visible without scrolling a wide table.
+        sequence = (
+            *("patient", "nhs_number", "outcome", "tests"),
+            *("recurrence", "opened_on", "days_open", "target_on", "..."),
+        )
         order_by = ("opened_on",)
         row_attrs = {"class": lambda record: "app-row--overdue" if record.target_on < _today() else ""}
 

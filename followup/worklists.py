@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from . import filters, tables
@@ -85,7 +86,8 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "results",
             "Results to acknowledge",
-            "Follow-up results recorded but not yet read and acknowledged by a clinician.",
+            "Follow-up results recorded but not yet read and acknowledged by a clinician: abnormal first, then "
+            f"the longest waiting. Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days.",
             lambda today: FollowUpItem.objects.awaiting_acknowledgement(),
             tables.ResultTable,
             filters.FollowUpResultFilter,
@@ -95,7 +97,8 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "staging-results",
             "Staging results to acknowledge",
-            "Restaging test results recorded but not yet read and acknowledged.",
+            "Restaging test results recorded but not yet read and acknowledged: distant disease first, then "
+            f"the longest waiting. Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days.",
             lambda today: StagingTest.objects.awaiting_acknowledgement(),
             tables.StagingResultTable,
             filters.StagingTestFilter,

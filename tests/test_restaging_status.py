@@ -1,6 +1,7 @@
 """What a restaging episode still needs, said in words wherever its status shows (issue 12, item 4),
 and what refuting (or confirming again) a recurrence does to its restaging."""
 
+import csv
 import html
 import re
 from datetime import timedelta
@@ -167,8 +168,9 @@ def test_restaging_list_status_names_what_is_missing(nurse_client, nurse):
 def test_restaging_list_download_has_the_status_in_words(nurse_client, nurse):
     build("CT cancelled, bone scan clear not read", PatientFactory(team=nurse.team, named_nurse=nurse), nurse)
     response = nurse_client.get(url("worklist", "restaging"), {"export": "csv"})
-    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[1].endswith(f",1 of 1,{IMAGING}; {TO_ACKNOWLEDGE}")
+    header, row = csv.reader(b"".join(response.streaming_content).decode("utf-8-sig").splitlines())
+    found = dict(zip(header, row, strict=True))
+    assert (found["Status"], found["Tests reported"]) == (f"{IMAGING}; {TO_ACKNOWLEDGE}", "1 of 1")
 
 
 def test_patient_page_open_actions_say_what_restaging_needs(nurse_client, nurse, patient):

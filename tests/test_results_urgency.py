@@ -69,12 +69,12 @@ def test_results_list_puts_abnormal_first_then_the_longest_waiting_and_marks_esc
 
     response = nurse_client.get(url("worklist", "results"))
 
-    assert cells(response, "result", "days_waiting", "escalation") == [
-        ("Abnormal", "30", "Escalated: waiting over 14 days"),
-        ("Abnormal", "1", ""),
-        ("Normal", "20", "Escalated: waiting over 14 days"),
-        ("Normal", "14", ""),
-        ("Normal", "3", ""),
+    assert cells(response, "result", "waiting") == [
+        ("Abnormal", "30 days Escalated: waiting over 14 days"),
+        ("Abnormal", "1 day"),
+        ("Normal", "20 days Escalated: waiting over 14 days"),
+        ("Normal", "14 days"),
+        ("Normal", "3 days"),
     ]
     rows = response.context["table"].paginated_rows
     classes = [" ".join(k for k in row.attrs["class"].split() if k not in ("even", "odd")) for row in rows]
@@ -103,11 +103,11 @@ def test_staging_results_list_puts_distant_first_then_the_longest_waiting(nurse_
 
     response = nurse_client.get(url("worklist", "staging-results"))
 
-    assert cells(response, "result", "days_waiting", "escalation") == [
-        ("Distant disease Liver", "2", ""),
-        ("No evidence of distant disease", "20", "Escalated: waiting over 7 days"),
-        ("Equivocal", "5", ""),
-        ("No evidence of distant disease", "1", ""),
+    assert cells(response, "result", "waiting") == [
+        ("Distant disease Liver", "2 days"),
+        ("No evidence of distant disease", "20 days Escalated: waiting over 7 days"),
+        ("Equivocal", "5 days"),
+        ("No evidence of distant disease", "1 day"),
     ]
 
 
@@ -115,8 +115,8 @@ def test_results_list_download_has_days_waiting_and_escalation(nurse_client, pat
     done(patient, ago=20, result=c.ImagingOutcome.NORMAL)
     response = nurse_client.get(url("worklist", "results"), {"export": "csv"})
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0].endswith(",Result,Days waiting,Escalation")
-    assert lines[1].endswith(",Normal,20,Escalated: waiting over 14 days")
+    assert lines[0].endswith(",Done,Result,Days waiting,Escalation")
+    assert lines[1].endswith(f",{days(-20).isoformat()},Normal,20,Escalated: waiting over 14 days")
 
 
 def test_result_escalate_days_comes_from_the_environment():
@@ -217,6 +217,14 @@ def test_item_acknowledge_page_shows_the_kind_dates_result_and_notes(nurse_clien
         "Result": "Abnormal",
         "Notes": "New cluster of microcalcification, left upper outer quadrant.",
     }
+
+
+def test_acknowledge_page_of_a_result_already_acknowledged_says_by_whom(nurse_client, nurse, patient):
+    item = done(patient, ago=3, result=c.ImagingOutcome.NORMAL)
+    item = services.result_acknowledge(item=item, by=nurse)
+    when = timezone.localtime(item.result_acknowledged_at)
+    shown = summary(nurse_client.get(url("item_acknowledge", item.pk)))
+    assert shown["Acknowledged"] == f"By {nurse.get_full_name()} on {when:%-d %b %Y at %H:%M}"
 
 
 # session, user with team, the record through the team scope, its patient, the patient's

@@ -275,6 +275,13 @@ def _day(value) -> str:
     return f"{value:%-d %b %Y}" if value else "Not recorded"
 
 
+def _acknowledged(by, at) -> list[tuple[str, str]]:
+    """A result already acknowledged says so: acknowledging again changes nothing."""
+    if at is None:
+        return []
+    return [("Acknowledged", f"By {by.get_full_name() or by.username} on {timezone.localtime(at):%-d %b %Y at %H:%M}")]
+
+
 class ItemAcknowledgeView(ItemActionView):
     form_class = f.ConfirmForm  # carries the version of the result the user read
     title = "Acknowledge the result"
@@ -288,6 +295,7 @@ class ItemAcknowledgeView(ItemActionView):
             ("Done", _day(item.done_on)),
             ("Result", item.get_result_display() or "Not recorded"),
             ("Notes", item.notes or "None recorded"),
+            *_acknowledged(item.result_acknowledged_by, item.result_acknowledged_at),
         ]
 
     def perform(self, form):
@@ -458,7 +466,11 @@ class StagingAcknowledgeView(StagingTestView):
         sites = sorted(str(site) for site in test.sites.all())
         if sites:
             rows.append(("Distant disease found in", ", ".join(sites)))
-        return [*rows, ("Report", test.result_notes or "None recorded")]
+        return [
+            *rows,
+            ("Report", test.result_notes or "None recorded"),
+            *_acknowledged(test.acknowledged_by, test.acknowledged_at),
+        ]
 
     def perform(self, form):
         test = services.staging_test_acknowledge(
