@@ -68,6 +68,8 @@ OPEN_ITEM = Q(status__in=c.OPEN_FOLLOWUP_STATUSES, entered_in_error=False)
 UNACKNOWLEDGED_RESULT = Q(
     status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True, entered_in_error=False
 ) & ~Q(result="")
+# A follow-up result the results list puts first.
+ABNORMAL_RESULT = Q(result=c.ImagingOutcome.ABNORMAL)
 
 # The day a follow-up item that happened (c.HAPPENED_FOLLOWUP_STATUSES) happened: the date done;
 # for a did-not-attend, the appointment it was booked for, else the date it was due.
@@ -89,11 +91,16 @@ def _flag(condition) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=models.BooleanField())
 
 
+def routine_result(flagged: Q) -> ExpressionWrapper:
+    """False for a flagged result (abnormal, distant disease): what urgent_first() sorts on first."""
+    return _flag(~flagged)
+
+
 def urgent_first(queryset: models.QuerySet, *, flagged: Q, waiting_since: str) -> models.QuerySet:
     """The order of the results lists (failsafe 3), written once: flagged results
     (abnormal, distant disease) first, then the longest waiting, so that those waiting
     past RESULT_ESCALATE_DAYS (escalated) come before the newer ones."""
-    return queryset.alias(routine=_flag(~flagged)).order_by("routine", waiting_since, "pk")
+    return queryset.alias(routine=routine_result(flagged)).order_by("routine", waiting_since, "pk")
 
 
 class PatientQuerySet(TeamScopedQuerySet):
@@ -294,7 +301,7 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""
         return urgent_first(
             self.live().filter(UNACKNOWLEDGED_RESULT),
-            flagged=Q(result=c.ImagingOutcome.ABNORMAL),
+            flagged=ABNORMAL_RESULT,
             waiting_since="done_on",
         )
 

@@ -1,4 +1,5 @@
-"""A refuted recurrence closes its restaging: the outcome "Closed: recurrence refuted".
+"""A refuted recurrence closes its restaging: the outcome "Closed: recurrence refuted";
+and an index for the results list's order (abnormal first, then the longest waiting).
 
 Episodes of recurrences refuted before this change were left "open" (issue 12):
 they are closed here, on the day their recurrence was last changed (its
@@ -92,4 +93,8 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('outcome__in', ['open', 'equivocal', 'no_distant', 'distant', 'refuted'])), name='followup_restagingepisode_outcome_valid', violation_error_message='Choose a valid outcome.'),
         ),
         migrations.RunPython(close_refuted_restaging, reopen_refuted_restaging),
+        migrations.AddIndex(
+            model_name='followupitem',
+            index=models.Index(models.ExpressionWrapper(models.Q(('result', '01'), _negated=True), output_field=models.BooleanField()), models.F('done_on'), models.F('id'), condition=models.Q(('entered_in_error', False), ('result_acknowledged_at__isnull', True), ('status', 'done'), models.Q(('result', ''), _negated=True)), name='followup_item_unack_urgent'),
+        ),
     ]
