@@ -71,6 +71,7 @@ ABLATIONS = [
     ("followup_item_open_due", "DROP INDEX followup_item_open_due", ["overdue", "due-soon", "dashboard"]),
     ("followup_item_open_patient", "DROP INDEX followup_item_open_patient", ["no-follow-up", "dashboard"]),
     ("followup_item_unacknowledged", "DROP INDEX followup_item_unacknowledged", ["worklist: results", "dashboard"]),
+    ("followup_item_unack_urgent", "DROP INDEX followup_item_unack_urgent", ["worklist: results"]),
     (
         "followup_patient_family_trgm + given_trgm",
         "DROP INDEX followup_patient_family_trgm; DROP INDEX followup_patient_given_trgm",

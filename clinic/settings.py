@@ -242,6 +242,8 @@ FOLLOWUP_GRACE_DAYS = env_int("FOLLOWUP_GRACE_DAYS", 14)
 FOLLOWUP_ESCALATE_DAYS = env_int("FOLLOWUP_ESCALATE_DAYS", 42)
 # "Due soon" looks this many days ahead.
 FOLLOWUP_DUE_SOON_DAYS = env_int("FOLLOWUP_DUE_SOON_DAYS", 28)
+# A result waiting to be acknowledged for more than this many days: escalated.
+RESULT_ESCALATE_DAYS = env_int("RESULT_ESCALATE_DAYS", 14)
 
 # Uploaded caseload files wait here between the dry run and the import. With
 # several app servers it must be a shared directory. Empty: the system temp dir.

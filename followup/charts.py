@@ -94,7 +94,7 @@ def restaging_turnaround(user, *, today: date, months: int = 12) -> Chart:
     target = settings.RESTAGING_TARGET_DAYS
     since = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
     episodes = (
-        RestagingEpisode.objects.live()
+        RestagingEpisode.objects.completed()
         .visible_to(user)
         .filter(closed_on__gte=since)
         .values_list("opened_on", "closed_on")

@@ -128,6 +128,8 @@ class FollowUpStatus(models.TextChoices):
 
 
 OPEN_FOLLOWUP_STATUSES = (FollowUpStatus.DUE, FollowUpStatus.BOOKED)
+# Items that happened: the patient was seen (or tested), or did not attend.
+HAPPENED_FOLLOWUP_STATUSES = (FollowUpStatus.DONE, FollowUpStatus.DID_NOT_ATTEND)
 
 
 class ImagingOutcome(models.TextChoices):
@@ -265,10 +267,21 @@ class RestagingOutcome(models.TextChoices):
     EQUIVOCAL = "equivocal", "Equivocal: further tests needed"
     NO_DISTANT = "no_distant", "No distant disease"
     DISTANT = "distant", "Distant disease found"
+    # The recurrence was refuted before restaging was complete: nothing more to look for.
+    REFUTED = "refuted", "Closed: recurrence refuted"
 
 
 # Outcomes that leave the episode on the "restaging incomplete" list.
 OPEN_RESTAGING_OUTCOMES = (RestagingOutcome.OPEN, RestagingOutcome.EQUIVOCAL)
+
+
+class RestagingNeed(models.TextChoices):
+    """What an open restaging episode still needs before it can close (services.restaging_needs)."""
+
+    IMAGING = "imaging", "CT or PET-CT needed"
+    FURTHER_TEST = "further_test", "Equivocal: further test needed"
+    ACKNOWLEDGE = "acknowledge", "Results to acknowledge"
+    RESULTS = "results", "Results awaited"
 
 
 class StagingModality(models.TextChoices):

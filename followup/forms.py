@@ -1,6 +1,7 @@
 """Forms for the clinical actions. Each feeds one service; the service has the last word."""
 
 from django import forms
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -357,6 +358,41 @@ class RecurrenceStatusForm(VersionedForm):
         choices=[(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.REFUTED)],
         widget=RADIO,
     )
+
+    def __init__(self, *args, recurrence: Recurrence, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Refuting offers to cancel the restaging tests still waiting for a result: one reason for all.
+        self.outstanding = list(StagingTest.objects.outstanding().filter(episode__recurrence=recurrence))
+        if not self.outstanding:
+            return
+        count = len(self.outstanding)
+        names = "; ".join(test.get_modality_display() for test in self.outstanding)
+        self.fields["outstanding_tests"] = forms.ChoiceField(
+            choices=[("cancel", "Cancel them"), ("keep", "Keep them")],
+            widget=RADIO,
+            required=False,
+            label="Outstanding restaging tests, if you refute it",
+            help_text=f"{count} restaging test{pluralize(count, ' is,s are')} still outstanding: {names}.",
+        )
+        self.fields["cancel_reason"] = forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 2}),
+            required=False,
+            label="Reason for cancelling them",
+            help_text="One reason for all of them, for example: biopsy benign, not a recurrence.",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        refuting = cleaned.get("status") == c.RecurrenceStatus.REFUTED
+        choice = cleaned.get("outstanding_tests")
+        if refuting and self.outstanding:
+            if not choice:
+                self.add_error("outstanding_tests", "Choose whether to cancel the outstanding tests or keep them.")
+            elif choice == "cancel" and not cleaned.get("cancel_reason", "").strip():
+                self.add_error("cancel_reason", "Give a reason for cancelling the tests.")
+        cleaned["cancel_outstanding_tests"] = bool(refuting and self.outstanding and choice == "cancel")
+        cleaned["cancel_reason"] = cleaned.get("cancel_reason", "") if cleaned["cancel_outstanding_tests"] else ""
+        return cleaned
 
 
 class StagingRequestForm(ActionForm):

@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from . import choices as c
 from .nhs import format_nhs_number, validate_nhs_number
 from .querysets import (
+    ABNORMAL_RESULT,
     OPEN_ITEM,
     UNACKNOWLEDGED_RESULT,
     FollowUpItemQuerySet,
@@ -27,6 +28,7 @@ from .querysets import (
     RestagingEpisodeQuerySet,
     StagingTestQuerySet,
     SymptomReportQuerySet,
+    routine_result,
 )
 
 
@@ -395,6 +397,15 @@ class FollowUpItem(ClinicalRecord):
             models.Index(fields=["patient"], condition=OPEN_ITEM, name="followup_item_open_patient"),
             # Results to acknowledge, oldest first.
             models.Index(fields=["done_on"], condition=UNACKNOWLEDGED_RESULT, name="followup_item_unacknowledged"),
+            # ... and in the list's own order, abnormal first (querysets.urgent_first()): read in
+            # order and stopped at a page, where sorting them all chose a hash join of every patient.
+            models.Index(
+                routine_result(ABNORMAL_RESULT),
+                F("done_on"),
+                F("id"),
+                condition=UNACKNOWLEDGED_RESULT,
+                name="followup_item_unack_urgent",
+            ),
         ]
         constraints = [
             *ClinicalRecord.Meta.constraints,

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Value
-from django.db.models.functions import Cast, Lower, Mod, NullIf, Substr
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Lower, Mod, NullIf, Substr
 
 from . import choices as c
 
@@ -68,6 +68,12 @@ OPEN_ITEM = Q(status__in=c.OPEN_FOLLOWUP_STATUSES, entered_in_error=False)
 UNACKNOWLEDGED_RESULT = Q(
     status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True, entered_in_error=False
 ) & ~Q(result="")
+# A follow-up result the results list puts first.
+ABNORMAL_RESULT = Q(result=c.ImagingOutcome.ABNORMAL)
+
+# The day a follow-up item that happened (c.HAPPENED_FOLLOWUP_STATUSES) happened: the date done;
+# for a did-not-attend, the appointment it was booked for, else the date it was due.
+HAPPENED_ON = Coalesce("done_on", "booked_for", "due_on")
 
 # The data-quality problems of DOMAIN.md, as annotated by with_data_quality_flags().
 DATA_QUALITY_FLAGS = (
@@ -83,6 +89,18 @@ DATA_QUALITY_FLAGS = (
 
 def _flag(condition) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=models.BooleanField())
+
+
+def routine_result(flagged: Q) -> ExpressionWrapper:
+    """False for a flagged result (abnormal, distant disease): what urgent_first() sorts on first."""
+    return _flag(~flagged)
+
+
+def urgent_first(queryset: models.QuerySet, *, flagged: Q, waiting_since: str) -> models.QuerySet:
+    """The order of the results lists (failsafe 3), written once: flagged results
+    (abnormal, distant disease) first, then the longest waiting, so that those waiting
+    past RESULT_ESCALATE_DAYS (escalated) come before the newer ones."""
+    return queryset.alias(routine=routine_result(flagged)).order_by("routine", waiting_since, "pk")
 
 
 class PatientQuerySet(TeamScopedQuerySet):
@@ -217,9 +235,23 @@ class PatientQuerySet(TeamScopedQuerySet):
         return self.filter(**{f"{flag}_in_list": True})
 
     def with_last_follow_up(self):
-        """The latest due date among the patient's follow-up items (None if there were none)."""
+        """The last follow-up item that happened (done, or did not attend; a cancelled or open one did not):
+        ``last_follow_up`` its date (HAPPENED_ON), ``last_follow_up_kind`` and ``last_follow_up_status``;
+        None when nothing has happened yet.
+
+        Correlated subqueries on the item's patient index: the list sorts on the date, and
+        PostgreSQL works out the kind and status only for the rows of the page.
+        """
+        happened = (
+            _model("FollowUpItem")
+            .objects.filter(patient=OuterRef("pk"), status__in=c.HAPPENED_FOLLOWUP_STATUSES)
+            .annotate(happened_on=HAPPENED_ON)
+            .order_by("-happened_on", "-pk")
+        )
         return self.annotate(
-            last_follow_up=Max("followup_items__due_on", filter=Q(followup_items__entered_in_error=False))
+            last_follow_up=Subquery(happened.values("happened_on")[:1]),
+            last_follow_up_kind=Subquery(happened.values("kind")[:1]),
+            last_follow_up_status=Subquery(happened.values("status")[:1]),
         )
 
 
@@ -266,8 +298,12 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         return self.open().for_active_patients().filter(due_on__gte=start, due_on__lte=end)
 
     def awaiting_acknowledgement(self):
-        """Failsafe 3 (follow-up half): results recorded and not yet acknowledged."""
-        return self.live().filter(UNACKNOWLEDGED_RESULT)
+        """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""
+        return urgent_first(
+            self.live().filter(UNACKNOWLEDGED_RESULT),
+            flagged=ABNORMAL_RESULT,
+            waiting_since="done_on",
+        )
 
     def for_worklist(self):
         """Item rows with the patient and named nurse the tables show."""
@@ -310,16 +346,22 @@ class RestagingEpisodeQuerySet(TeamScopedQuerySet):
             .order_by("opened_on", "pk")
         )
 
+    def completed(self):
+        """Episodes whose restaging was completed (no distant disease, or distant disease found);
+        those closed because their recurrence was refuted were not: turnaround leaves them out."""
+        return self.live().filter(closed_on__isnull=False).exclude(outcome=c.RestagingOutcome.REFUTED)
+
+    def with_tests(self):
+        """Episodes with their recurrence and all their tests, cancelled ones too: what
+        services.restaging_needs() reads to say what an episode still needs."""
+        return self.select_related("recurrence").prefetch_related("tests")
+
     def for_worklist(self):
-        """Episodes with recurrence, patient, nurse, the recurrence's sites, and test counts."""
-        live_tests = Q(tests__entered_in_error=False, tests__cancelled_on__isnull=True)
+        """Episodes with recurrence, patient, nurse, the recurrence's sites, and their tests."""
         return (
-            self.select_related("recurrence", "recurrence__patient", "recurrence__patient__named_nurse")
+            self.with_tests()
+            .select_related("recurrence__patient", "recurrence__patient__named_nurse")
             .prefetch_related("recurrence__sites")
-            .annotate(
-                tests_requested=Count("tests", filter=live_tests),
-                tests_reported=Count("tests", filter=live_tests & ~Q(tests__result="")),
-            )
         )
 
 
@@ -336,9 +378,17 @@ class StagingTestQuerySet(TeamScopedQuerySet):
     def not_cancelled(self):
         return self.live().filter(cancelled_on__isnull=True)
 
+    def outstanding(self):
+        """Requested and still waiting for a result (neither resulted nor cancelled)."""
+        return self.filter(cancelled_on__isnull=True, result="")
+
     def awaiting_acknowledgement(self):
-        """Failsafe 3 (staging half): results recorded and not yet acknowledged."""
-        return self.not_cancelled().exclude(result="").filter(acknowledged_at__isnull=True)
+        """Failsafe 3 (staging half): results recorded and not yet acknowledged, distant disease first."""
+        return urgent_first(
+            self.not_cancelled().exclude(result="").filter(acknowledged_at__isnull=True),
+            flagged=Q(result=c.StagingResult.DISTANT),
+            waiting_since="reported_on",
+        )
 
     def distant_not_recorded(self):
         """Failsafe 5: a result showing distant disease with no distant recurrence recorded from it."""

@@ -184,7 +184,14 @@ def _days_between(start, end) -> int | None:
     return (end - start).days
 
 
-def _target_met(closed_on, target_on) -> str:
+def _days_to_completion(opened_on, closed_on, outcome) -> int | None:
+    # A refuted recurrence's restaging was closed, not completed.
+    return None if outcome == c.RestagingOutcome.REFUTED else _days_between(opened_on, closed_on)
+
+
+def _target_met(closed_on, target_on, outcome) -> str:
+    if outcome == c.RestagingOutcome.REFUTED:
+        return "Not applicable"
     if closed_on is None:
         return "Open"
     return "Yes" if closed_on <= target_on else "No"
@@ -264,11 +271,17 @@ LINE_LISTS: dict[str, LineList] = {
                 Col(
                     "Days to completion",
                     "closed_on",
-                    derive=_days_between,
-                    uses=("opened_on", "closed_on"),
+                    derive=_days_to_completion,
+                    uses=("opened_on", "closed_on", "outcome"),
                     orderable=False,
                 ),
-                Col("Target met", "closed_on", derive=_target_met, uses=("closed_on", "target_on"), orderable=False),
+                Col(
+                    "Target met",
+                    "closed_on",
+                    derive=_target_met,
+                    uses=("closed_on", "target_on", "outcome"),
+                    orderable=False,
+                ),
             ],
             "opened_on",
             "Opened between",
@@ -440,7 +453,7 @@ def recurrences_by_month(*, user, team=None, start: date, end: date, today: date
 
 def restaging_turnaround(*, user, team=None, start: date, end: date, today: date) -> Summary:
     """Completed episodes by month completed: median and 90th percentile days, % within target."""
-    episodes = RestagingEpisode.objects.live().visible_to(user).filter(closed_on__range=(start, end))
+    episodes = RestagingEpisode.objects.completed().visible_to(user).filter(closed_on__range=(start, end))
     if team:
         episodes = episodes.filter(recurrence__patient__team=team)
     by_month: dict[str, list[tuple[int, bool]]] = defaultdict(list)

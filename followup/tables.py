@@ -10,13 +10,16 @@ from urllib.parse import quote
 
 import django_tables2 as tables
 from django.conf import settings
+from django.db.models import F
 from django.middleware.csrf import get_token
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from . import choices as c
+from . import services
 from .filters import DATA_QUALITY_PROBLEMS
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, patient_of
 from .nhs import format_nhs_number
@@ -306,7 +309,68 @@ class DueSoonTable(FollowUpTable):
         return label
 
 
-class ResultTable(WorklistTable):
+def result_escalated(waiting_since: date) -> bool:
+    """A result unacknowledged for longer than RESULT_ESCALATE_DAYS is escalated."""
+    return (_today() - waiting_since).days > settings.RESULT_ESCALATE_DAYS
+
+
+class ResultsTable(WorklistTable):
+    """A list of results to acknowledge, with their urgency: how long each has waited since
+    the result came, and escalation in words. The rows come flagged first, then the longest
+    waiting (querysets.urgent_first()); a subclass says which date starts the wait and which
+    result is flagged. On screen one "Waiting" column; a download has the days and the
+    escalation as two columns."""
+
+    waiting_since = ""  # the field the wait is counted from
+    flagged_result = ""  # the result that puts a row first
+
+    class Meta(WorklistTable.Meta):
+        sequence = ("...", "waiting", "actions", "days_waiting", "escalation")
+        row_attrs = {"class": lambda record, table: table.row_class(record)}
+
+    def row_class(self, record) -> str:
+        if result_escalated(getattr(record, self.waiting_since)):
+            return "app-row--escalated"
+        return "app-row--flagged" if record.result == self.flagged_result else ""
+
+    def render_waiting(self, value):
+        days = (_today() - value).days
+        waited = f"{days} day{pluralize(days)}"
+        if result_escalated(value):
+            return format_html("{} <br>{}", waited, self.render_escalation(value))
+        return waited
+
+    def render_days_waiting(self, value):
+        return (_today() - value).days
+
+    def render_escalation(self, value):
+        if result_escalated(value):
+            return format_html(
+                '{}<span class="nhsuk-u-visually-hidden">: waiting over {} days</span>',
+                tag("Escalated", "red"),
+                settings.RESULT_ESCALATE_DAYS,
+            )
+        return ""
+
+    def value_escalation(self, value):
+        return f"Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days" if result_escalated(value) else ""
+
+
+def _waiting(field: str) -> tables.Column:
+    return tables.Column(verbose_name="Waiting", accessor=field, order_by=(f"-{field}",), exclude_from_export=True)
+
+
+def _days_waiting(field: str) -> tables.Column:
+    return tables.Column(verbose_name="Days waiting", accessor=field, visible=False)
+
+
+def _escalation(field: str) -> tables.Column:
+    return tables.Column(verbose_name="Escalation", accessor=field, visible=False, empty_values=())
+
+
+class ResultTable(ResultsTable):
+    waiting_since = "done_on"
+    flagged_result = c.ImagingOutcome.ABNORMAL
     actions = ActionsColumn("acknowledge")
     patient = PatientColumn()
     nhs_number = NhsNumberColumn()
@@ -314,11 +378,12 @@ class ResultTable(WorklistTable):
     kind = tables.Column(verbose_name="Test")
     done_on = DateColumn(verbose_name="Done")
     result = tables.Column(verbose_name="Result")
+    waiting = _waiting("done_on")
+    days_waiting = _days_waiting("done_on")
+    escalation = _escalation("done_on")
 
-    class Meta(WorklistTable.Meta):
-        sequence = ("...", "actions")
-        order_by = ("done_on",)
-        row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.ImagingOutcome.ABNORMAL else ""}
+    class Meta(ResultsTable.Meta):
+        pass
 
     def render_result(self, record):
         if record.result == c.ImagingOutcome.ABNORMAL:
@@ -330,7 +395,9 @@ def _sites(sites) -> str:
     return format_html_join(", ", "{}", ((str(site),) for site in sites)) or "Not recorded"
 
 
-class StagingResultTable(WorklistTable):
+class StagingResultTable(ResultsTable):
+    waiting_since = "reported_on"
+    flagged_result = c.StagingResult.DISTANT
     actions = ActionsColumn("acknowledge")
     patient = PatientColumn("episode__recurrence__patient__")
     nhs_number = NhsNumberColumn("episode__recurrence__patient__")
@@ -338,11 +405,12 @@ class StagingResultTable(WorklistTable):
     modality = tables.Column(verbose_name="Test")
     reported_on = DateColumn(verbose_name="Reported")
     result = tables.Column(verbose_name="Result")
+    waiting = _waiting("reported_on")
+    days_waiting = _days_waiting("reported_on")
+    escalation = _escalation("reported_on")
 
-    class Meta(WorklistTable.Meta):
-        sequence = ("...", "actions")
-        order_by = ("reported_on",)
-        row_attrs = {"class": lambda record: "app-row--flagged" if record.result == c.StagingResult.DISTANT else ""}
+    class Meta(ResultsTable.Meta):
+        pass
 
     def render_result(self, record):
         if record.result == c.StagingResult.DISTANT:
@@ -374,6 +442,30 @@ class DistantNotRecordedTable(WorklistTable):
         return (_today() - value).days
 
 
+# What an incomplete episode still needs, most pressing first: tagged when a nurse must act on it.
+NEED_COLOURS = {
+    c.RestagingNeed.IMAGING: "red",
+    c.RestagingNeed.FURTHER_TEST: "yellow",
+    c.RestagingNeed.ACKNOWLEDGE: "orange",
+}
+
+
+def needs(episode) -> list[tuple[str, str]]:
+    """(need, its words) of an episode loaded with its tests (RestagingEpisodeQuerySet.with_tests()).
+
+    An episode still marked open that needs nothing says so in its outcome's words (its
+    outcome is brought up to date by the next change to its tests)."""
+    found = services.restaging_needs(episode.tests.all())
+    if not found:
+        return [(episode.outcome, episode.get_outcome_display())]
+    return [(need, c.RestagingNeed(need).label) for need in found]
+
+
+def restaging_status(episode) -> str:
+    """The status of an incomplete restaging in words, as the list, its download and the patient page say it."""
+    return "; ".join(label for _, label in needs(episode))
+
+
 class RestagingTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("recurrence__patient__")
@@ -383,11 +475,15 @@ class RestagingTable(WorklistTable):
     opened_on = DateColumn(verbose_name="Recurrence date")
     days_open = tables.Column(verbose_name="Days open", accessor="opened_on", order_by=("-opened_on",))
     target_on = DateColumn(verbose_name="Target")
-    tests = tables.Column(verbose_name="Tests reported", accessor="tests_reported", orderable=False)
+    tests = tables.Column(verbose_name="Tests reported", accessor="pk", orderable=False)
     outcome = tables.Column(verbose_name="Status", orderable=False)
 
     class Meta(WorklistTable.Meta):
-        sequence = ("...", "actions")
+        # What each episode still needs beside the patient: visible without scrolling a wide table.
+        sequence = (
+            *("patient", "nhs_number", "outcome", "tests"),
+            *("recurrence", "opened_on", "days_open", "target_on", "..."),
+        )
         order_by = ("opened_on",)
         row_attrs = {"class": lambda record: "app-row--overdue" if record.target_on < _today() else ""}
 
@@ -405,12 +501,19 @@ class RestagingTable(WorklistTable):
         return label
 
     def render_tests(self, record):
-        return f"{record.tests_reported} of {record.tests_requested}"
+        tests = [test for test in record.tests.all() if test.cancelled_on is None]
+        return f"{sum(1 for test in tests if test.result)} of {len(tests)}"
 
     def render_outcome(self, record):
-        if record.outcome == c.RestagingOutcome.EQUIVOCAL:
-            return tag("Equivocal", "yellow")
-        return "Tests outstanding" if record.tests_reported < record.tests_requested else "Results to review"
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            ((tag(label, NEED_COLOURS[need]) if NEED_COLOURS.get(need) else label,) for need, label in needs(record)),
+        )
+        return format_html('<ul class="nhsuk-list nhsuk-u-margin-bottom-0 app-restaging-needs">{}</ul>', items)
+
+    def value_outcome(self, record):
+        return restaging_status(record)
 
 
 class SymptomTable(WorklistTable):
@@ -440,6 +543,29 @@ class SymptomTable(WorklistTable):
         return value if len(value) <= 80 else value[:77] + "..."
 
 
+class LastFollowUpColumn(DateColumn):
+    """The last follow-up item that happened (PatientQuerySet.with_last_follow_up()), in words:
+    "Mammogram done 3 Mar 2026", "Clinic review: did not attend 15 Sep 2026", "None yet"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(verbose_name="Last follow-up item", accessor="last_follow_up", empty_values=(), **kwargs)
+
+    @staticmethod
+    def words(record, day: str) -> str:
+        if record.last_follow_up is None:
+            return "None yet"
+        kind = c.FollowUpKind(record.last_follow_up_kind).label
+        if record.last_follow_up_status == c.FollowUpStatus.DID_NOT_ATTEND:
+            return f"{kind}: did not attend {day}"
+        return f"{kind} done {day}"
+
+    def render(self, record, value):
+        return self.words(record, super().render(value) if value else "")
+
+    def value(self, record, value):
+        return self.words(record, super().value(value) if value else "")
+
+
 class NoNextFollowUpTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("")
@@ -447,12 +573,19 @@ class NoNextFollowUpTable(WorklistTable):
     named_nurse = NurseColumn("")
     status = tables.Column(verbose_name="Status")
     follow_up_model = tables.Column(verbose_name="Follow-up model")
-    last_follow_up = DateColumn(verbose_name="Last follow-up item", empty_values=(None,))
+    last_follow_up = LastFollowUpColumn()
 
     class Meta(WorklistTable.Meta):
         sequence = ("...", "actions")
         order_by = ("last_follow_up",)
         row_attrs = {"class": "app-row--overdue"}
+
+    def order_last_follow_up(self, queryset, is_descending):
+        # Never followed up first (the most at risk), then the longest since anything happened; the same on
+        # PostgreSQL and SQLite, which put NULLs at opposite ends by default.
+        day = F("last_follow_up")
+        order = day.desc(nulls_last=True) if is_descending else day.asc(nulls_first=True)
+        return queryset.order_by(order, "pk"), True
 
 
 class DataQualityTable(WorklistTable):

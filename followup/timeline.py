@@ -48,13 +48,16 @@ def _recurrence_links(recurrence) -> list[tuple[str, str]]:
     links = []
     if recurrence.status != c.RecurrenceStatus.REFUTED:
         links.append(("Confirm or refute", _url("recurrence_status", recurrence.pk)))
+    else:
+        # Refuted in error: confirming it opens its restaging again.
+        links.append(("Confirm the recurrence", _url("recurrence_status", recurrence.pk)))
     episode = getattr(recurrence, "restaging", None)
     if episode and episode.outcome in c.OPEN_RESTAGING_OUTCOMES:
         links.append(("Request a restaging test", _url("staging_request", episode.pk)))
     return [*links, _error_link("recurrence", recurrence.pk)]
 
 
-def _test_links(test) -> list[tuple[str, str]]:
+def _test_links(test, *, refuted: bool) -> list[tuple[str, str]]:
     links = []
     if not test.cancelled_on:
         if not test.result:
@@ -66,7 +69,7 @@ def _test_links(test) -> list[tuple[str, str]]:
                 test.distant_recurrence_id is None or test.distant_recurrence.entered_in_error
             ):
                 links.append(("Record secondary breast cancer", _url("secondary_from_test", test.pk)))
-            if test.result == c.StagingResult.EQUIVOCAL:
+            if test.result == c.StagingResult.EQUIVOCAL and not refuted:
                 url = f"{_url('staging_request', test.episode_id)}?follow_up_of={test.pk}"
                 links.append(("Request a further test", url))
             links.append(("Correct the result", _url("staging_result", test.pk)))
@@ -170,9 +173,11 @@ def patient_timeline(patient: Patient) -> Timeline:
         if episode and not episode.entered_in_error:
             for test in episode.tests.all():
                 event = _test_event(test)
-                event.links = _test_links(test)
+                event.links = _test_links(test, refuted=recurrence.status == c.RecurrenceStatus.REFUTED)
                 events.append(event)
-            if episode.closed_on:
+            if episode.outcome == c.RestagingOutcome.REFUTED:
+                events.append(Event(episode.closed_on, "Restaging closed: recurrence refuted", "", [], "restaging"))
+            elif episode.closed_on:
                 events.append(
                     Event(
                         episode.closed_on, f"Restaging complete: {episode.get_outcome_display()}", "", [], "restaging"

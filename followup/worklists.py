@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from . import filters, tables
@@ -17,6 +18,14 @@ def _result(row) -> str:
     when = row.done_on if isinstance(row, FollowUpItem) else row.reported_on
     name = row.get_kind_display() if isinstance(row, FollowUpItem) else row.get_modality_display()
     return f"{name}, {when:%-d %b %Y}: {row.get_result_display()}"
+
+
+def _restaging(episode) -> str:
+    recurrence = episode.recurrence
+    return (
+        f"{recurrence.get_metastatic_type_display()} recurrence of {episode.opened_on:%-d %b %Y}, "
+        f"target {episode.target_on:%-d %b %Y}: {tables.restaging_status(episode)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,8 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "results",
             "Results to acknowledge",
-            "Follow-up results recorded but not yet read and acknowledged by a clinician.",
+            "Follow-up results recorded but not yet read and acknowledged by a clinician: abnormal first, then "
+            f"the longest waiting. Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days.",
             lambda today: FollowUpItem.objects.awaiting_acknowledgement(),
             tables.ResultTable,
             filters.FollowUpResultFilter,
@@ -87,7 +97,8 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "staging-results",
             "Staging results to acknowledge",
-            "Restaging test results recorded but not yet read and acknowledged.",
+            "Restaging test results recorded but not yet read and acknowledged: distant disease first, then "
+            f"the longest waiting. Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days.",
             lambda today: StagingTest.objects.awaiting_acknowledgement(),
             tables.StagingResultTable,
             filters.StagingTestFilter,
@@ -102,6 +113,8 @@ WORKLISTS: dict[str, Worklist] = {
             tables.RestagingTable,
             filters.RestagingFilter,
             noun="recurrences",
+            describe=_restaging,
+            patient_rows=lambda today: RestagingEpisode.objects.incomplete().with_tests(),
         ),
         Worklist(
             "distant-not-recorded",

@@ -32,5 +32,6 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "restaging never completed",
         "wrong laterality",
         "data breach",
+        "misleading restaging status",
     ):
         assert hazard in text, hazard

@@ -420,11 +420,12 @@ def _rows_for(slug, nurse):
 
 
 # session, user, nurse choices for the filter, COUNT for the total, the page of rows;
-# lists showing sites add one prefetch of them.
+# lists showing sites add one prefetch of them; restaging adds one prefetch of the
+# page's tests, which its status (what each episode still needs) is read from.
 WORKLIST_QUERIES = dict.fromkeys(WORKLISTS, 5) | {
     "staging-results": 6,
     "distant-not-recorded": 6,
-    "restaging": 6,
+    "restaging": 7,
 }
 
 
@@ -476,8 +477,9 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
         SymptomReportFactory(patient=patient)
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
     # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
-    # one query per worklist for the open actions (9).
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS)):
+    # one query per worklist for the open actions (9), and the tests of the open restaging
+    # episodes, which say what each still needs.
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
 

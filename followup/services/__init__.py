@@ -32,9 +32,11 @@ from .patients import (
 from .records import ConflictError, lock, record_stamp, save_record
 from .recurrences import (
     SiteEntry,
+    cancelling_leaves_no_imaging,
     distant_recurrence_record_from_test,
     recurrence_record,
     recurrence_set_status,
+    restaging_needs,
     restaging_outcome,
     restaging_refresh,
     staging_test_acknowledge,
@@ -53,6 +55,7 @@ __all__ = [
     "ScheduleSlot",
     "SiteEntry",
     "add_months",
+    "cancelling_leaves_no_imaging",
     "caseload_hand_over",
     "distant_recurrence_record_from_test",
     "followup_item_add",
@@ -74,6 +77,7 @@ __all__ = [
     "record_stamp",
     "recurrence_record",
     "recurrence_set_status",
+    "restaging_needs",
     "restaging_outcome",
     "restaging_refresh",
     "result_acknowledge",

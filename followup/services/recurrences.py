@@ -97,6 +97,8 @@ def recurrence_record(
     validate_sites(metastatic_type, sites)
     if restaging_tests and metastatic_type not in c.RESTAGED_TYPES:
         raise ValidationError({"restaging_tests": "Restaging tests are requested for a local or regional recurrence."})
+    if restaging_tests and status == c.RecurrenceStatus.REFUTED:
+        raise ValidationError({"restaging_tests": "A refuted recurrence needs no restaging tests."})
     recurrence = Recurrence(
         patient=patient,
         primary=primary,
@@ -130,6 +132,8 @@ def recurrence_record(
         # Requested when the recurrence was agreed: a result performed since then can be recorded.
         for modality in restaging_tests:
             save_record(StagingTest(episode=episode, modality=modality, requested_on=diagnosed_on), by)
+        if status == c.RecurrenceStatus.REFUTED:
+            restaging_refresh(episode=episode, by=by)
     elif status != c.RecurrenceStatus.REFUTED:
         sync_secondary_status(patient=patient, by=by)
 
@@ -139,15 +143,42 @@ def recurrence_record(
 
 
 @transaction.atomic
-def recurrence_set_status(*, recurrence: Recurrence, status: str, by: User, expected_version: int | None) -> Recurrence:
-    """Confirm or refute a recurrence. A refuted local/regional one needs no restaging."""
+def recurrence_set_status(
+    *,
+    recurrence: Recurrence,
+    status: str,
+    by: User,
+    expected_version: int | None,
+    cancel_outstanding_tests: bool = False,
+    cancel_reason: str = "",
+) -> Recurrence:
+    """Confirm or refute a recurrence.
+
+    Refuting a local or regional one closes its restaging if it was not complete
+    (see restaging_outcome()); with ``cancel_outstanding_tests`` the tests still
+    waiting for a result are cancelled too, all for ``cancel_reason``. Confirming a
+    refuted one opens its restaging again, as its tests now stand.
+    """
     recurrence = lock(recurrence, expected_version=expected_version)
     if status not in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.REFUTED):
         raise ValidationError({"status": "Choose confirmed or refuted."})
     if recurrence.status == status:
         raise ValidationError({"status": f"This recurrence is already {recurrence.get_status_display().lower()}."})
+    if cancel_outstanding_tests:
+        if status != c.RecurrenceStatus.REFUTED:
+            raise ValidationError(
+                {"cancel_outstanding_tests": "Tests are cancelled here only when the recurrence is refuted."}
+            )
+        if not cancel_reason.strip():
+            raise ValidationError({"cancel_reason": "Give a reason for cancelling the tests."})
     recurrence.status = status
     save_record(recurrence, by)
+    episode = RestagingEpisode.objects.filter(recurrence=recurrence).first()
+    if episode is not None:
+        if cancel_outstanding_tests:
+            for test in episode.tests.outstanding():
+                staging_test_cancel(test=test, reason=cancel_reason, by=by, expected_version=None)
+        restaging_refresh(episode=episode, by=by)
     if recurrence.metastatic_type == c.MetastaticType.DISTANT:
         sync_secondary_status(patient=recurrence.patient, by=by)
     return recurrence
@@ -199,40 +230,87 @@ def distant_recurrence_record_from_test(
     )
 
 
-def restaging_outcome(tests: Iterable[StagingTest], *, opened_on: date) -> tuple[str, date | None]:
-    """The episode's outcome and closing date, from its (not cancelled) tests. The one place this rule lives.
-
-    - distant disease in any result: DISTANT, closed on the first such report;
-    - an equivocal result not yet followed by a further test: EQUIVOCAL (open);
-    - a test without a result, or a clear result not yet acknowledged: OPEN;
-    - all clear and acknowledged, including CT chest/abdomen/pelvis or PET-CT
-      (NICE CG81 1.3.1): NO_DISTANT, closed on the last acknowledgement.
-    An equivocal result followed by a further test counts through that test.
-    """
+def _standing(tests: Iterable[StagingTest]) -> tuple[list[StagingTest], list[StagingTest]]:
+    """(the tests not cancelled, those whose results stand): an equivocal result followed by a
+    further test (not cancelled) counts through that test, not on its own."""
     tests = [t for t in tests if t.cancelled_on is None]
-    distant = [t.reported_on for t in tests if t.result == c.StagingResult.DISTANT]
-    if distant:
-        return c.RestagingOutcome.DISTANT, max(min(distant), opened_on)
     followed_up = {t.follow_up_of_id for t in tests if t.follow_up_of_id}
     standing = [t for t in tests if not (t.result == c.StagingResult.EQUIVOCAL and t.pk in followed_up)]
-    if not standing:
-        return c.RestagingOutcome.OPEN, None
+    return tests, standing
+
+
+def restaging_needs(tests: Iterable[StagingTest]) -> list[str]:
+    """What restaging still needs before it can close (c.RestagingNeed), most pressing first.
+
+    The one place this rule lives: the restaging list, the patient page and the
+    warning before a CT is cancelled say it in words, and restaging_outcome()
+    closes an episode as "no distant disease" exactly when nothing is needed.
+    Cancelled tests count for nothing.
+
+    - IMAGING: no CT chest/abdomen/pelvis or PET-CT requested or resulted (NICE CG81 1.3.1);
+    - FURTHER_TEST: an equivocal result not yet followed by a further test;
+    - ACKNOWLEDGE: a result (standing) not yet acknowledged;
+    - RESULTS: a test still waiting for its result.
+    """
+    tests, standing = _standing(tests)
+    needs = []
+    if not any(t.modality in c.RESTAGING_IMAGING for t in tests):
+        needs.append(c.RestagingNeed.IMAGING)
     if any(t.result == c.StagingResult.EQUIVOCAL for t in standing):
+        needs.append(c.RestagingNeed.FURTHER_TEST)
+    if any(t.result and t.acknowledged_at is None for t in standing):
+        needs.append(c.RestagingNeed.ACKNOWLEDGE)
+    if any(not t.result for t in standing):
+        needs.append(c.RestagingNeed.RESULTS)
+    return needs
+
+
+def restaging_outcome(
+    tests: Iterable[StagingTest], *, opened_on: date, refuted_on: date | None = None
+) -> tuple[str, date | None]:
+    """The episode's outcome and closing date, from its tests. The one place this rule lives.
+
+    - distant disease in any (not cancelled) result: DISTANT, closed on the first such report;
+    - nothing more needed (restaging_needs()): NO_DISTANT, closed on the last acknowledgement;
+    - otherwise, the recurrence refuted (``refuted_on``): REFUTED, closed that day;
+    - otherwise EQUIVOCAL while an equivocal result waits for a further test, else OPEN.
+    A finding already made (distant disease, or none) stands when the recurrence is refuted.
+    """
+    tests = list(tests)
+    distant = [t.reported_on for t in tests if t.cancelled_on is None and t.result == c.StagingResult.DISTANT]
+    if distant:
+        return c.RestagingOutcome.DISTANT, max(min(distant), opened_on)
+    needs = restaging_needs(tests)
+    if not needs:
+        _, standing = _standing(tests)
+        last_ack = max(timezone.localdate(t.acknowledged_at) for t in standing)
+        return c.RestagingOutcome.NO_DISTANT, max(last_ack, opened_on)
+    if refuted_on is not None:
+        return c.RestagingOutcome.REFUTED, max(refuted_on, opened_on)
+    if c.RestagingNeed.FURTHER_TEST in needs:
         return c.RestagingOutcome.EQUIVOCAL, None
-    if any(t.result == "" or t.acknowledged_at is None for t in standing):
-        return c.RestagingOutcome.OPEN, None
-    # CT or PET-CT done: clear itself, or equivocal and settled by a further test that is clear.
-    if not any(t.modality in c.RESTAGING_IMAGING for t in tests if t in standing or t.pk in followed_up):
-        return c.RestagingOutcome.OPEN, None
-    last_ack = max(timezone.localdate(t.acknowledged_at) for t in standing)
-    return c.RestagingOutcome.NO_DISTANT, max(last_ack, opened_on)
+    return c.RestagingOutcome.OPEN, None
+
+
+def cancelling_leaves_no_imaging(test: StagingTest) -> bool:
+    """Would cancelling this test leave its (incomplete) restaging without a CT or PET-CT?"""
+    episode = test.episode
+    if episode.outcome not in c.OPEN_RESTAGING_OUTCOMES or test.cancelled_on or test.result:
+        return False
+    tests = list(episode.tests.all())
+    others = [t for t in tests if t.pk != test.pk]
+    return c.RestagingNeed.IMAGING not in restaging_needs(tests) and c.RestagingNeed.IMAGING in restaging_needs(others)
 
 
 @transaction.atomic
 def restaging_refresh(*, episode: RestagingEpisode, by: User) -> RestagingEpisode:
-    """Recompute the episode's outcome from its tests; saves only when it changed."""
+    """Recompute the episode's outcome from its tests and its recurrence's status; saves only when it changed."""
     episode = lock(episode, expected_version=None)
-    outcome, closed_on = restaging_outcome(episode.tests.all(), opened_on=episode.opened_on)
+    refuted_on = None
+    if episode.recurrence.status == c.RecurrenceStatus.REFUTED:
+        # Closed the day it was refuted, and kept so when the episode is refreshed later.
+        refuted_on = episode.closed_on if episode.outcome == c.RestagingOutcome.REFUTED else timezone.localdate()
+    outcome, closed_on = restaging_outcome(episode.tests.all(), opened_on=episode.opened_on, refuted_on=refuted_on)
     if (outcome, closed_on) != (episode.outcome, episode.closed_on):
         episode.outcome, episode.closed_on = outcome, closed_on
         save_record(episode, by)
@@ -248,6 +326,9 @@ def staging_test_request(
     by: User,
     follow_up_of: StagingTest | None = None,
 ) -> StagingTest:
+    episode = lock(episode, expected_version=None)
+    if episode.recurrence.status == c.RecurrenceStatus.REFUTED:
+        raise ValidationError("The recurrence was refuted: it needs no restaging tests.")
     if follow_up_of is not None and follow_up_of.episode_id != episode.pk:
         raise ValidationError({"follow_up_of": "A further test follows up a test of the same episode."})
     if requested_on < episode.opened_on:

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -15,6 +16,7 @@ from .. import forms as f
 from .. import services
 from ..models import FollowUpItem, Patient, PrimaryDiagnosis, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..permissions import can_act, can_administer
+from ..tables import restaging_status
 from .base import ActionView, apply_errors
 
 
@@ -269,10 +271,32 @@ class ItemCancelView(ItemActionView):
         return self.done(f"{item.get_kind_display()} cancelled.")
 
 
+def _day(value) -> str:
+    return f"{value:%-d %b %Y}" if value else "Not recorded"
+
+
+def _acknowledged(by, at) -> list[tuple[str, str]]:
+    """A result already acknowledged says so: acknowledging again changes nothing."""
+    if at is None:
+        return []
+    return [("Acknowledged", f"By {by.get_full_name() or by.username} on {timezone.localtime(at):%-d %b %Y at %H:%M}")]
+
+
 class ItemAcknowledgeView(ItemActionView):
     form_class = f.ConfirmForm  # carries the version of the result the user read
     title = "Acknowledge the result"
     submit_label = "Acknowledge"
+
+    def record_summary(self):
+        item = self.record
+        return [
+            ("Follow-up", item.get_kind_display()),
+            ("Due", _day(item.due_on)),
+            ("Done", _day(item.done_on)),
+            ("Result", item.get_result_display() or "Not recorded"),
+            ("Notes", item.notes or "None recorded"),
+            *_acknowledged(item.result_acknowledged_by, item.result_acknowledged_at),
+        ]
 
     def perform(self, form):
         item = services.result_acknowledge(
@@ -349,14 +373,29 @@ class RecurrenceStatusView(ActionView):
     form_class = f.RecurrenceStatusForm
     title = "Confirm or refute the recurrence"
 
+    def get_form_kwargs(self):
+        return {"recurrence": self.record}
+
     def perform(self, form):
+        data = form.cleaned_data
+        was_refuted = self.record.status == c.RecurrenceStatus.REFUTED
+        cancelled = len(form.outstanding) if data["cancel_outstanding_tests"] else 0
         recurrence = services.recurrence_set_status(
             recurrence=self.record,
-            status=form.cleaned_data["status"],
+            status=data["status"],
+            cancel_outstanding_tests=data["cancel_outstanding_tests"],
+            cancel_reason=data["cancel_reason"],
             by=self.request.user,
-            expected_version=form.cleaned_data["version"],
+            expected_version=data["version"],
         )
-        return self.done(f"Recurrence {recurrence.get_status_display().lower()}.")
+        message = f"Recurrence {recurrence.get_status_display().lower()}."
+        episode = RestagingEpisode.objects.with_tests().filter(recurrence=recurrence).first()
+        if episode and episode.outcome == c.RestagingOutcome.REFUTED:
+            message += " Restaging closed"
+            message += f"; {cancelled} outstanding test{pluralize(cancelled)} cancelled." if cancelled else "."
+        elif episode and was_refuted and episode.outcome in c.OPEN_RESTAGING_OUTCOMES:
+            message += f" Restaging is open again: {restaging_status(episode)}."
+        return self.done(message)
 
 
 class StagingRequestView(ActionView):
@@ -415,6 +454,24 @@ class StagingAcknowledgeView(StagingTestView):
     title = "Acknowledge the result"
     submit_label = "Acknowledge"
 
+    def record_summary(self):
+        test = self.record
+        rows = [
+            ("Test", test.get_modality_display()),
+            ("Requested", _day(test.requested_on)),
+            ("Performed", _day(test.performed_on)),
+            ("Reported", _day(test.reported_on)),
+            ("Result", test.get_result_display() or "Not recorded"),
+        ]
+        sites = sorted(str(site) for site in test.sites.all())
+        if sites:
+            rows.append(("Distant disease found in", ", ".join(sites)))
+        return [
+            *rows,
+            ("Report", test.result_notes or "None recorded"),
+            *_acknowledged(test.acknowledged_by, test.acknowledged_at),
+        ]
+
     def perform(self, form):
         test = services.staging_test_acknowledge(
             test=self.record, by=self.request.user, expected_version=form.cleaned_data["version"]
@@ -427,6 +484,11 @@ class StagingCancelView(StagingTestView):
     title = "Cancel the test"
     submit_label = "Cancel this test"
 
+    def warning(self):
+        if services.cancelling_leaves_no_imaging(self.record):
+            return "This is the only CT or PET-CT for this restaging: restaging cannot complete without one."
+        return ""
+
     def perform(self, form):
         test = services.staging_test_cancel(
             test=self.record,
@@ -434,6 +496,15 @@ class StagingCancelView(StagingTestView):
             by=self.request.user,
             expected_version=form.cleaned_data["version"],
         )
+        episode = RestagingEpisode.objects.with_tests().get(pk=test.episode_id)
+        if episode.outcome in c.OPEN_RESTAGING_OUTCOMES and c.RestagingNeed.IMAGING in services.restaging_needs(
+            episode.tests.all()
+        ):
+            return self.done(
+                f"{test.get_modality_display()} cancelled. "
+                "Restaging cannot complete without a CT or PET-CT: request one now.",
+                reverse("followup:staging_request", args=[episode.pk]),
+            )
         return self.done(f"{test.get_modality_display()} cancelled.")
 
 

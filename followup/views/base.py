@@ -104,6 +104,14 @@ class ActionView(View):
     def perform(self, form) -> HttpResponse:
         raise NotImplementedError
 
+    def warning(self) -> str:
+        """What the user must know before confirming this action ("" for nothing)."""
+        return ""
+
+    def record_summary(self) -> list[tuple[str, str]]:
+        """(term, words) describing the record acted on, shown above the form ([] for none)."""
+        return []
+
     def render(self, form, *, conflict=None, status=200) -> HttpResponse:
         context = {
             "form": form,
@@ -116,6 +124,8 @@ class ActionView(View):
             "cancel_url": self.next_url(),
             "conflict": self.conflict_rows(conflict, form) if conflict else None,
             "conflict_record": conflict,
+            "warning": self.warning(),
+            "summary": self.record_summary(),
         }
         return render(self.request, self.template_name, context, status=status)
 

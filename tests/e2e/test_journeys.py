@@ -151,7 +151,7 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
     expect(page.locator("#worklist-total")).to_have_text("1")
     expect(row(page, "BROWN, Mary")).to_contain_text("Regional: Axillary lymph nodes")
     expect(row(page, "BROWN, Mary")).to_contain_text("0 of 4")
-    expect(row(page, "BROWN, Mary")).to_contain_text("Tests outstanding")
+    expect(row(page, "BROWN, Mary")).to_contain_text("Results awaited")
 
     # The CT result, from the patient page's timeline.
     row(page, "BROWN, Mary").get_by_role("link", name="BROWN, Mary", exact=True).click()
