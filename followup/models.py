@@ -155,7 +155,9 @@ class Patient(ClinicalRecord):
     date_of_death = models.DateField(null=True, blank=True)
     discharged_on = models.DateField(null=True, blank=True)
     discharge_reason = models.TextField(blank=True)
-    follow_up_model = models.CharField(max_length=10, choices=c.FollowUpModel.choices, default=c.FollowUpModel.CLINIC)
+    follow_up_model = models.CharField(
+        "follow-up model", max_length=10, choices=c.FollowUpModel.choices, default=c.FollowUpModel.CLINIC
+    )
     protocol = models.ForeignKey(
         "FollowUpProtocol", null=True, blank=True, on_delete=models.PROTECT, related_name="patients"
     )
@@ -373,7 +375,7 @@ class FollowUpItem(ClinicalRecord):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     result_acknowledged_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField("reason for cancelling", blank=True)
     notes = models.TextField(blank=True)
     # Set when generated from a protocol; (patient, step, sequence) makes generation idempotent.
     protocol_step = models.ForeignKey(
@@ -592,13 +594,13 @@ class StagingTest(ClinicalRecord):
     performed_on = models.DateField(null=True, blank=True)
     reported_on = models.DateField(null=True, blank=True)
     result = models.CharField(max_length=10, choices=c.StagingResult.choices, blank=True)
-    result_notes = models.TextField(blank=True)
+    result_notes = models.TextField("report summary", blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     cancelled_on = models.DateField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField("reason for cancelling", blank=True)
     # A test requested to settle an equivocal one: its result then stands for both.
     follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups")
     distant_recurrence = models.ForeignKey(

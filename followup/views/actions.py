@@ -151,6 +151,7 @@ class DischargeView(ActionView):
     title = "Discharge from follow-up"
     submit_label = "Discharge"
 
+    conflict_fields = {"reason": "discharge_reason"}
     def get_initial(self):
         return {**super().get_initial(), "discharged_on": timezone.localdate()}
 
@@ -256,6 +257,7 @@ class ItemCancelView(ItemActionView):
     title = "Cancel"
     submit_label = "Cancel this item"
 
+    conflict_fields = {"reason": "cancel_reason"}
     def perform(self, form):
         item = services.followup_item_cancel(
             item=self.record,
@@ -383,6 +385,7 @@ class StagingResultView(StagingTestView):
     form_class = f.StagingResultForm
     title = "Record the result"
 
+    conflict_fields = {"notes": "result_notes"}
     def get_initial(self):
         test = self.record
         initial = {**super().get_initial(), "performed_on": test.performed_on, "reported_on": test.reported_on}
@@ -427,6 +430,7 @@ class StagingCancelView(StagingTestView):
     title = "Cancel the test"
     submit_label = "Cancel this test"
 
+    conflict_fields = {"reason": "cancel_reason"}
     def perform(self, form):
         test = services.staging_test_cancel(
             test=self.record,
@@ -497,6 +501,7 @@ class SymptomTriageView(ActionView):
     form_class = f.TriageForm
     title = "Triage the symptom report"
 
+    conflict_fields = {"outcome": "triage_outcome", "notes": "triage_notes"}
     def get_initial(self):
         initial = super().get_initial()
         if self.record.red_flag == c.RedFlag.CORD_COMPRESSION:
@@ -531,6 +536,7 @@ class EnteredInErrorView(ActionView):
     title = "Mark as entered in error"
     submit_label = "Mark as entered in error"
 
+    conflict_fields = {"reason": "error_reason"}
     def dispatch(self, request, *args, **kwargs):
         self.model = ERROR_MODELS.get(kwargs["kind"])
         if self.model is None:
