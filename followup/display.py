@@ -1,10 +1,12 @@
-"""How every screen and message writes a date or a time: one format, written here once.
+"""How every screen and message writes a date, a time or a count: one way, written here once.
 
 A date is "1 Dec 2026" (no leading zero, the month in three letters, always the
 year); a moment is "1 Dec 2026 at 10:42", in UK local time. Pages use these through
 the ``show_date`` and ``show_datetime`` template filters (templatetags/nhsuk.py),
 Python code calls them directly. Files for machines (CSV, XLSX) write ISO dates
-instead (exports.py).
+instead (exports.py; README, "Reports and exports"). The one short form: a month in
+summaries and charts is "2026-11" and a quarter "2026 Q4", on screens and in files.
+A count goes with its noun: plural(1, "row") is "1 row" (templates: ``pluralize``).
 """
 
 from datetime import date, datetime
@@ -45,3 +47,8 @@ def show_when(value: datetime, *, today: date | None = None) -> str:
     if _local(value).date() == today:
         return f"at {show_time(value)}"
     return f"on {show_datetime(value)}"
+
+
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """ "1 row", "2 rows", "1,200 rows": a count with its noun (``nouns`` for an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"

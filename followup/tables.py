@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from . import choices as c
+from .display import DATE_FORMAT, show_date
 from .filters import DATA_QUALITY_PROBLEMS
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, patient_of
 from .nhs import format_nhs_number
@@ -144,7 +145,7 @@ class DateColumn(tables.Column):
     (a quarter of a worklist table's time).
     """
 
-    def __init__(self, *, format: str = "j M Y", **kwargs):
+    def __init__(self, *, format: str = DATE_FORMAT, **kwargs):
         self.format = format
         super().__init__(**kwargs)
 
@@ -300,7 +301,7 @@ class DueSoonTable(FollowUpTable):
         sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "status", "booked_for", "actions")
 
     def render_due_on(self, value):
-        label = value.strftime("%-d %b %Y")
+        label = show_date(value)
         if value < _today():
             return format_html("{} {}", label, tag("Past due, in grace window", "yellow"))
         return label
@@ -399,7 +400,7 @@ class RestagingTable(WorklistTable):
         return (_today() - value).days
 
     def render_target_on(self, value):
-        label = value.strftime("%-d %b %Y")
+        label = show_date(value)
         if value < _today():
             return format_html("{} {}", label, tag("Past target", "red"))
         return label

@@ -10,13 +10,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from . import filters, tables
+from .display import show_date
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
 
 
 def _result(row) -> str:
     when = row.done_on if isinstance(row, FollowUpItem) else row.reported_on
     name = row.get_kind_display() if isinstance(row, FollowUpItem) else row.get_modality_display()
-    return f"{name}, {when:%-d %b %Y}: {row.get_result_display()}"
+    return f"{name}, {show_date(when)}: {row.get_result_display()}"
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Worklist:
     rows: Callable[[date], QuerySet]  # the list itself, before access scope and filters
     table: type[tables.WorklistTable]
     filterset: type[filters.WorklistFilter]
-    noun: str = "items"
+    noun: str = "item"  # one row, in words: the page adds the plural's "s"
     describe: Callable[[Any], str] = str  # one row, as the patient page lists it
     # The same list in the form that is cheap for one patient, where that differs.
     patient_rows: Callable[[date], QuerySet] | None = None
@@ -81,7 +82,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: FollowUpItem.objects.awaiting_acknowledgement(),
             tables.ResultTable,
             filters.FollowUpResultFilter,
-            noun="results",
+            noun="result",
             describe=_result,
         ),
         Worklist(
@@ -91,7 +92,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: StagingTest.objects.awaiting_acknowledgement(),
             tables.StagingResultTable,
             filters.StagingTestFilter,
-            noun="results",
+            noun="result",
             describe=_result,
         ),
         Worklist(
@@ -101,7 +102,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: RestagingEpisode.objects.incomplete(),
             tables.RestagingTable,
             filters.RestagingFilter,
-            noun="recurrences",
+            noun="recurrence",
         ),
         Worklist(
             "distant-not-recorded",
@@ -110,7 +111,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: StagingTest.objects.distant_not_recorded(),
             tables.DistantNotRecordedTable,
             filters.StagingTestFilter,
-            noun="results",
+            noun="result",
             describe=_result,
         ),
         Worklist(
@@ -120,7 +121,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: SymptomReport.objects.awaiting_triage(),
             tables.SymptomTable,
             filters.SymptomFilter,
-            noun="reports",
+            noun="report",
         ),
         Worklist(
             "no-follow-up",
@@ -129,7 +130,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: Patient.objects.without_next_follow_up().with_last_follow_up(),
             tables.NoNextFollowUpTable,
             filters.PatientWorklistFilter,
-            noun="patients",
+            noun="patient",
             describe=lambda patient: "No follow-up item is booked or due.",
         ),
         Worklist(
@@ -140,7 +141,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: Patient.objects.data_quality_problems(),
             tables.DataQualityTable,
             filters.DataQualityFilter,
-            noun="patients",
+            noun="patient",
             describe=lambda patient: "; ".join(
                 label for flag, label in filters.DATA_QUALITY_PROBLEMS if getattr(patient, flag)
             ),

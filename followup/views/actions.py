@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from .. import choices as c
 from .. import forms as f
 from .. import services
+from ..display import plural, show_date
 from ..models import FollowUpItem, Patient, PrimaryDiagnosis, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..permissions import can_act, can_administer
 from .base import ActionView, apply_errors
@@ -101,7 +102,7 @@ class ProtocolAssignView(ActionView):
             start_on=form.cleaned_data["start_on"],
             by=self.request.user,
         )
-        return self.done(f"{len(items)} follow-up items scheduled from {form.cleaned_data['protocol']}.")
+        return self.done(f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}.")
 
 
 class ReassignNurseView(ActionView):
@@ -135,7 +136,7 @@ def caseload_hand_over(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{moved} patients handed over to {form.cleaned_data['to_nurse']}.")
+            messages.success(request, f"{plural(moved, 'patient')} handed over to {form.cleaned_data['to_nurse']}.")
             return redirect("followup:patient_list")
     context = {
         "form": form,
@@ -150,8 +151,8 @@ class DischargeView(ActionView):
     form_class = f.DischargeForm
     title = "Discharge from follow-up"
     submit_label = "Discharge"
-
     conflict_fields = {"reason": "discharge_reason"}
+
     def get_initial(self):
         return {**super().get_initial(), "discharged_on": timezone.localdate()}
 
@@ -192,7 +193,7 @@ class ItemAddView(ActionView):
 
     def perform(self, form):
         item = services.followup_item_add(patient=self.patient, by=self.request.user, **form.cleaned_data)
-        return self.done(f"{item.get_kind_display()} added, due {item.due_on:%-d %b %Y}.")
+        return self.done(f"{item.get_kind_display()} added, due {show_date(item.due_on)}.")
 
 
 class ItemActionView(ActionView):
@@ -213,7 +214,7 @@ class ItemBookView(ItemActionView):
             by=self.request.user,
             expected_version=form.cleaned_data["version"],
         )
-        return self.done(f"{self.record.get_kind_display()} booked for {form.cleaned_data['booked_for']:%-d %b %Y}.")
+        return self.done(f"{self.record.get_kind_display()} booked for {show_date(form.cleaned_data['booked_for'])}.")
 
 
 class ItemDoneView(ItemActionView):
@@ -256,8 +257,8 @@ class ItemCancelView(ItemActionView):
     form_class = f.CancelForm
     title = "Cancel"
     submit_label = "Cancel this item"
-
     conflict_fields = {"reason": "cancel_reason"}
+
     def perform(self, form):
         item = services.followup_item_cancel(
             item=self.record,
@@ -301,7 +302,7 @@ def item_next_step(request, pk):
             patient,
             kind=c.FollowUpKind.CLINIC_REVIEW,
             due_on=timezone.localdate() + timedelta(days=14),
-            notes=f"Review of abnormal {item.get_kind_display().lower()} of {item.done_on:%-d %b %Y}",
+            notes=f"Review of abnormal {item.get_kind_display().lower()} of {show_date(item.done_on)}",
         ),
         "recurrence_url": reverse("followup:recurrence_add", args=[patient.pk]),
     }
@@ -342,7 +343,7 @@ class RecurrenceAddView(ActionView):
         )
         if recurrence.metastatic_type in c.RESTAGED_TYPES:
             kind, count = recurrence.get_metastatic_type_display(), len(data["restaging_tests"])
-            return self.done(f"{kind} recurrence recorded; restaging opened with {count} tests requested.")
+            return self.done(f"{kind} recurrence recorded; restaging opened with {plural(count, 'test')} requested.")
         return self.done("Distant recurrence (secondary breast cancer) recorded.")
 
 
@@ -384,8 +385,8 @@ class StagingTestView(ActionView):
 class StagingResultView(StagingTestView):
     form_class = f.StagingResultForm
     title = "Record the result"
-
     conflict_fields = {"notes": "result_notes"}
+
     def get_initial(self):
         test = self.record
         initial = {**super().get_initial(), "performed_on": test.performed_on, "reported_on": test.reported_on}
@@ -429,8 +430,8 @@ class StagingCancelView(StagingTestView):
     form_class = f.CancelForm
     title = "Cancel the test"
     submit_label = "Cancel this test"
-
     conflict_fields = {"reason": "cancel_reason"}
+
     def perform(self, form):
         test = services.staging_test_cancel(
             test=self.record,
@@ -500,8 +501,8 @@ class SymptomTriageView(ActionView):
     model = SymptomReport
     form_class = f.TriageForm
     title = "Triage the symptom report"
-
     conflict_fields = {"outcome": "triage_outcome", "notes": "triage_notes"}
+
     def get_initial(self):
         initial = super().get_initial()
         if self.record.red_flag == c.RedFlag.CORD_COMPRESSION:
@@ -535,8 +536,8 @@ class EnteredInErrorView(ActionView):
     form_class = f.EnteredInErrorForm
     title = "Mark as entered in error"
     submit_label = "Mark as entered in error"
-
     conflict_fields = {"reason": "error_reason"}
+
     def dispatch(self, request, *args, **kwargs):
         self.model = ERROR_MODELS.get(kwargs["kind"])
         if self.model is None:
