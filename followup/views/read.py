@@ -79,6 +79,7 @@ class WorklistView(SingleTableMixin, FilterView):
                     fmt=fmt,
                     headers=headers,
                     rows=lambda: rows,
+                    text_columns=table.text_columns(exclude_columns=("actions",)),
                 )
         return super().get(request, *args, **kwargs)
 
