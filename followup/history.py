@@ -162,6 +162,9 @@ class FieldChange:
 class ChangesSince:
     steps: list[str]  # what each save since did, in words, oldest first
     fields: list[FieldChange]  # every field whose value differs from the version the user opened
+    # False: the version opened predates the record's history (loaded in bulk, e.g. demo data),
+    # so what it held is not known and ``fields`` is empty.
+    opened_known: bool = True
 
 
 def _changed(before, after, name: str) -> bool:
@@ -320,4 +323,4 @@ def changes_since(record, *, version: int) -> ChangesSince:
             sites_now = shown_now(record, "sites")
             if sites_then != sites_now:
                 fields.append(FieldChange("sites", title, sites_then, sites_now))
-    return ChangesSince(steps, fields)
+    return ChangesSince(steps, fields, opened_known=opened is not None)

@@ -209,3 +209,24 @@ def test_every_change_since_the_version_opened_is_listed_oldest_first(nurse_clie
         ("Result", "–", "Normal", ""),
         ("Reason for cancelling", "–", "–", "Duplicate"),
     ]
+
+
+def test_a_record_loaded_without_history_still_says_what_the_other_person_did(nurse_client, nurse, priya, patient):
+    """Demo data and bulk loads have no history before their first change: the page says what it knows."""
+    (item,) = FollowUpItem.objects.bulk_create(
+        [
+            FollowUpItem(
+                patient=patient, kind=c.FollowUpKind.MAMMOGRAM, due_on=days(20), created_by=nurse, updated_by=nurse
+            )
+        ]
+    )
+    services.followup_item_cancel(item=item, reason="Moved to another trust", by=priya, expected_version=1)
+
+    response = nurse_client.post(url("item_book", item.pk), {"booked_for": days(25).isoformat(), "version": 1})
+
+    assert response.status_code == 409
+    conflict = response.context["conflict"]
+    item.refresh_from_db()
+    assert conflict.steps == [f"Cancelled by Priya Shah at {at(item)}. Reason: Moved to another trust"]
+    assert (conflict.rows, conflict.opened_known) == ([("Appointment date", "–", "–", day(days(25)))], False)
+    assert "what it held when you opened it is not known" in callout(response)

@@ -76,6 +76,7 @@ class Conflict:
 
     steps: list[str]  # each save since the user opened the record, in words
     rows: list[tuple[str, str, str, str]]  # (field, when you opened it, saved now, your entry)
+    opened_known: bool = True  # False: the record's values when the user opened it were never recorded
 
 
 class ActionView(View):
@@ -186,7 +187,7 @@ class ActionView(View):
             if yours != (now or NOTHING):
                 now = now or NOTHING
                 rows.append((label(name, capfirst(name.replace("_", " "))), now, now, yours))
-        return Conflict(since.steps, rows)
+        return Conflict(since.steps, rows, since.opened_known)
 
     def next_url(self) -> str:
         target = self.request.POST.get("next") or self.request.GET.get("next")
