@@ -341,12 +341,15 @@ def test_second_nurse_saving_stale_details_sees_the_conflict_and_keeps_her_entry
     assert posted.value.status == 409
     conflict = second.locator("#conflict")
     expect(conflict.get_by_role("heading")).to_have_text("Important: Changed by someone else")
-    expect(conflict).to_contain_text("Alex Morgan saved this record after you opened it.")
+    # What Alex did, in words; then each field: when Priya opened it, saved now, her entry (issue 12).
+    expect(conflict.locator("#conflict-steps li")).to_have_text(
+        [re.compile(r"^Details changed by Alex Morgan at \d\d:\d\d$")]
+    )
     expect(conflict.locator("tbody tr").filter(has_text="First name").locator("td")).to_have_text(
-        ["First name", "Maria", "Marie"]
+        ["First name", "Mary", "Maria", "Marie"], use_inner_text=True
     )
     expect(conflict.locator("tbody tr").filter(has_text="Hospital number").locator("td")).to_have_text(
-        ["Hospital number", "H100001", "H100002"]
+        ["Hospital number", "H100001", "H100001", "H100002"], use_inner_text=True
     )
     expect(second.get_by_role("alert")).to_contain_text("Alex Morgan changed this record on")
     expect(second.get_by_role("alert")).to_contain_text("Nothing of yours was saved")
