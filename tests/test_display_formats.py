@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import services
-from followup.display import plural, show_date, show_datetime
+from followup.display import plural, show_date, show_datetime, show_when
 from followup.services import SiteEntry
 
 from .factories import (
@@ -135,6 +135,9 @@ def test_a_moment_is_written_1_mar_2027_at_09_05_in_uk_time():
     assert (show_date(date(2027, 3, 1)), show_datetime(moment)) == ("1 Mar 2027", "1 Mar 2027 at 09:05")
     summer = datetime(2027, 7, 1, 23, 30, tzinfo=UTC)  # British Summer Time: an hour ahead
     assert (show_date(summer), show_datetime(summer)) == ("2 Jul 2027", "2 Jul 2027 at 00:30")
+    # In a sentence: the time alone today, the day and time otherwise.
+    assert show_when(moment, today=date(2027, 3, 1)) == "at 09:05"
+    assert show_when(moment, today=date(2027, 3, 2)) == "on 1 Mar 2027 at 09:05"
 
 
 def test_the_booking_confirmation_writes_the_date_as_the_pages_do(nurse_client, patient):
