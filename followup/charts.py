@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncQuarter
 
 from . import choices as c
+from .display import plural
 from .models import FollowUpItem, Recurrence, RestagingEpisode
 
 
@@ -46,7 +47,7 @@ def overdue_by_nurse(user, *, today: date) -> Chart:
         [{"label": "Overdue items", "data": [n for _, n in data]}],
         ["Named nurse", "Overdue items"],
         [[name, n] for name, n in data],
-        f"{sum(n for _, n in data)} overdue items in all.",
+        f"{plural(sum(n for _, n in data), 'overdue item')} in all.",
     )
 
 
@@ -115,11 +116,11 @@ def restaging_turnaround(user, *, today: date, months: int = 12) -> Chart:
         labels,
         [
             {"label": "Median days", "data": medians},
-            {"label": f"Target ({target} days)", "data": [target] * len(labels), "type": "line"},
+            {"label": f"Target ({plural(target, 'day')})", "data": [target] * len(labels), "type": "line"},
         ],
-        ["Month completed", "Episodes", "Median days", f"Within {target} days"],
+        ["Month completed", "Episodes", "Median days", f"Within {plural(target, 'day')}"],
         [[m, len(by_month[m]), medians[i] if medians[i] is not None else "", within[i]] for i, m in enumerate(labels)],
-        f"Target: restaging complete within {target} days of the recurrence.",
+        f"Target: restaging complete within {plural(target, 'day')} of the recurrence.",
         {"scales": {"y": {"beginAtZero": True}}},
     )
 

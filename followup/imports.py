@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from . import choices as c
 from . import services
+from .display import show_date
 from .models import FollowUpItem, Patient, PrimaryDiagnosis, Team, User
 from .nhs import format_nhs_number, nhs_number_error, nhs_numbers_in_test_range, normalise_nhs_number
 
@@ -227,7 +228,7 @@ class Row:
             extras.append("primary diagnosis")
         if self.add_item:
             kind, due_on = self.next_item
-            extras.append(f"next {c.FollowUpKind(kind).label.lower()} due {due_on:%d/%m/%Y}")
+            extras.append(f"next {c.FollowUpKind(kind).label.lower()} due {show_date(due_on)}")
         if self.action == CREATE:
             return "Create" + (f", with {' and '.join(extras)}" if extras else "")
         if self.action == UPDATE:

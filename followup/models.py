@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import choices as c
+from .display import plural, show_date, show_datetime
 from .nhs import format_nhs_number, validate_nhs_number
 from .querysets import (
     ABNORMAL_RESULT,
@@ -157,7 +158,9 @@ class Patient(ClinicalRecord):
     date_of_death = models.DateField(null=True, blank=True)
     discharged_on = models.DateField(null=True, blank=True)
     discharge_reason = models.TextField(blank=True)
-    follow_up_model = models.CharField(max_length=10, choices=c.FollowUpModel.choices, default=c.FollowUpModel.CLINIC)
+    follow_up_model = models.CharField(
+        "follow-up model", max_length=10, choices=c.FollowUpModel.choices, default=c.FollowUpModel.CLINIC
+    )
     protocol = models.ForeignKey(
         "FollowUpProtocol", null=True, blank=True, on_delete=models.PROTECT, related_name="patients"
     )
@@ -303,7 +306,7 @@ class PrimaryDiagnosis(ClinicalRecord):
 
     def __str__(self) -> str:
         side = self.get_laterality_display() or "laterality not recorded"
-        return f"Primary breast cancer ({side}), diagnosed {self.diagnosed_on:%d %b %Y}"
+        return f"Primary breast cancer ({side}), diagnosed {show_date(self.diagnosed_on)}"
 
     def clean(self) -> None:
         if self.diagnosed_on and self.diagnosed_on > timezone.localdate():
@@ -356,10 +359,10 @@ class ProtocolStep(models.Model):
 
     def __str__(self) -> str:
         if self.occurrences == 1:
-            return f"{self.get_kind_display()} at {self.start_months} months"
+            return f"{self.get_kind_display()} at {plural(self.start_months, 'month')}"
         return (
-            f"{self.get_kind_display()} every {self.interval_months} months x {self.occurrences}, "
-            f"from {self.start_months} months"
+            f"{self.get_kind_display()} every {plural(self.interval_months, 'month')} x {self.occurrences}, "
+            f"from {plural(self.start_months, 'month')}"
         )
 
 
@@ -375,7 +378,7 @@ class FollowUpItem(ClinicalRecord):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     result_acknowledged_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField("reason for cancelling", blank=True)
     notes = models.TextField(blank=True)
     # Set when generated from a protocol; (patient, step, sequence) makes generation idempotent.
     protocol_step = models.ForeignKey(
@@ -453,7 +456,7 @@ class FollowUpItem(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} due {self.due_on:%d %b %Y} ({self.get_status_display()})"
+        return f"{self.get_kind_display()} due {show_date(self.due_on)} ({self.get_status_display()})"
 
     def clean(self) -> None:
         if self.done_on and self.done_on > timezone.localdate():
@@ -494,7 +497,8 @@ class Recurrence(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_metastatic_type_display()} recurrence, {self.diagnosed_on:%d %b %Y} ({self.status})"
+        kind, status = self.get_metastatic_type_display(), self.get_status_display()
+        return f"{kind} recurrence, {show_date(self.diagnosed_on)} ({status})"
 
     def clean(self) -> None:
         errors = {}
@@ -589,7 +593,7 @@ class RestagingEpisode(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"Restaging opened {self.opened_on:%d %b %Y} ({self.get_outcome_display()})"
+        return f"Restaging opened {show_date(self.opened_on)} ({self.get_outcome_display()})"
 
     def clean(self) -> None:
         if self.recurrence_id and self.recurrence.metastatic_type not in c.RESTAGED_TYPES:
@@ -603,13 +607,13 @@ class StagingTest(ClinicalRecord):
     performed_on = models.DateField(null=True, blank=True)
     reported_on = models.DateField(null=True, blank=True)
     result = models.CharField(max_length=10, choices=c.StagingResult.choices, blank=True)
-    result_notes = models.TextField(blank=True)
+    result_notes = models.TextField("report summary", blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     cancelled_on = models.DateField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField("reason for cancelling", blank=True)
     # A test requested to settle an equivocal one: its result then stands for both.
     follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups")
     distant_recurrence = models.ForeignKey(
@@ -660,7 +664,7 @@ class StagingTest(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_modality_display()} requested {self.requested_on:%d %b %Y}"
+        return f"{self.get_modality_display()} requested {show_date(self.requested_on)}"
 
     def clean(self) -> None:
         today = timezone.localdate()
@@ -750,7 +754,7 @@ class SymptomReport(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_area_display()} symptoms reported {self.reported_on:%d %b %Y}"
+        return f"{self.get_area_display()} symptoms reported {show_date(self.reported_on)}"
 
     def clean(self) -> None:
         if self.reported_on and self.reported_on > timezone.localdate():
@@ -784,7 +788,7 @@ class ExportLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.report} ({self.format}) by {self.user or 'command'} at {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.report} ({self.format}) by {self.user or 'command'} at {show_datetime(self.started_at)}"
 
 
 class AccessLog(models.Model):

@@ -139,20 +139,39 @@ class PatientQuerySet(TeamScopedQuerySet):
     def for_patient_page(self):
         """One patient's whole record for the patient page: primaries, follow-up items,
         recurrences with sites, restaging tests with sites, symptom reports, and the
-        users named on them. A fixed number of queries however long the history."""
-        followup_items = _model("FollowUpItem").objects.select_related("result_acknowledged_by")
+        users named on them. A fixed number of queries however long the history.
+
+        The clinical rows are read through ``all_objects``, so those entered in error come
+        too, in the same queries, under names that say so: ``all_primaries``,
+        ``all_followup_items``, ``all_recurrences`` (each episode's ``all_tests``) and
+        ``all_symptom_reports``. The timeline shows them struck through; anything that
+        counts must skip them (``entered_in_error``). The related managers
+        (``patient.primaries.all()``...) still mean live rows only, and are not loaded here.
+        """
+        items = _model("FollowUpItem").all_objects.select_related("result_acknowledged_by", "error_marked_by")
         tests = (
             _model("StagingTest")
-            .objects.select_related("acknowledged_by", "distant_recurrence")
+            .all_objects.select_related("acknowledged_by", "distant_recurrence", "error_marked_by")
             .prefetch_related("sites")
         )
+        recurrences = _model("Recurrence").all_objects.select_related(
+            "restaging", "restaging__error_marked_by", "error_marked_by"
+        )
         return self.select_related("named_nurse", "team", "protocol").prefetch_related(
-            "primaries",
-            Prefetch("followup_items", queryset=followup_items),
-            Prefetch("recurrences", queryset=_model("Recurrence").objects.select_related("restaging")),
-            "recurrences__sites",
-            Prefetch("recurrences__restaging__tests", queryset=tests),
-            Prefetch("symptom_reports", queryset=_model("SymptomReport").objects.select_related("triaged_by")),
+            Prefetch(
+                "primaries",
+                queryset=_model("PrimaryDiagnosis").all_objects.select_related("error_marked_by"),
+                to_attr="all_primaries",
+            ),
+            Prefetch("followup_items", queryset=items, to_attr="all_followup_items"),
+            Prefetch("recurrences", queryset=recurrences, to_attr="all_recurrences"),
+            "all_recurrences__sites",
+            Prefetch("all_recurrences__restaging__tests", queryset=tests, to_attr="all_tests"),
+            Prefetch(
+                "symptom_reports",
+                queryset=_model("SymptomReport").all_objects.select_related("triaged_by", "error_marked_by"),
+                to_attr="all_symptom_reports",
+            ),
         )
 
     def missing_nhs_number(self):

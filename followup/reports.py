@@ -24,6 +24,7 @@ from django.db.models.sql.constants import MULTI
 
 from . import choices as c
 from .charts import Chart
+from .display import plural
 from .exports import ColumnBatches
 from .models import (
     FollowUpItem,
@@ -482,7 +483,7 @@ def restaging_turnaround(*, user, team=None, start: date, end: date, today: date
             {"label": "Median days", "data": [r[2] for r in rows]},
             {"label": "90th percentile days", "data": [r[3] for r in rows]},
             {
-                "label": f"Target ({settings.RESTAGING_TARGET_DAYS} days)",
+                "label": f"Target ({plural(settings.RESTAGING_TARGET_DAYS, 'day')})",
                 "type": "line",
                 "data": [settings.RESTAGING_TARGET_DAYS] * len(rows),
             },
@@ -543,7 +544,7 @@ def follow_up_timeliness(*, user, team=None, start: date, end: date, today: date
         options={"scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}}},
     )
     note = (
-        f"On time: done within {settings.FOLLOWUP_GRACE_DAYS} days of the due date. "
+        f"On time: done within {plural(settings.FOLLOWUP_GRACE_DAYS, 'day')} of the due date. "
         "Missed: did not attend, or still open past that."
     )
     return Summary("follow-up-timeliness", "Follow-up done on time, late or missed", headers, rows, chart, note)

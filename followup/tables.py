@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 
 from . import choices as c
 from . import services
+from .display import DATE_FORMAT, show_date
 from .filters import DATA_QUALITY_PROBLEMS
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, patient_of
 from .nhs import format_nhs_number
@@ -126,6 +127,10 @@ class NhsNumberColumn(tables.Column):
             return format_html('<span class="app-missing">{}</span>', "Not recorded")
         return format_html('<span class="nhsuk-u-nowrap">{}</span>', format_nhs_number(value))
 
+    def value(self, value):
+        """In a download: the 10 digits, as the report downloads write it (README, "Reports")."""
+        return value or ""
+
 
 class NurseColumn(tables.Column):
     def __init__(self, prefix: str = "patient__", **kwargs):
@@ -141,13 +146,14 @@ class NurseColumn(tables.Column):
 
 
 class DateColumn(tables.Column):
-    """A date as the date filter writes it ("7 Mar 2026"); ISO in a download.
+    """A date as every page writes it ("7 Mar 2026"); in a download the date itself (ISO in CSV,
+    a date cell in XLSX), as the report downloads write it.
 
     Not django-tables2's DateColumn: that compiles its template once a cell
     (a quarter of a worklist table's time).
     """
 
-    def __init__(self, *, format: str = "j M Y", **kwargs):
+    def __init__(self, *, format: str = DATE_FORMAT, **kwargs):
         self.format = format
         super().__init__(**kwargs)
 
@@ -155,7 +161,7 @@ class DateColumn(tables.Column):
         return date_format(value, self.format)
 
     def value(self, value):
-        return value.isoformat() if isinstance(value, date) else value
+        return value
 
 
 class ActionsColumn(tables.Column):
@@ -260,6 +266,24 @@ class WorklistTable(tables.Table):
         attrs = {"class": "nhsuk-table app-worklist"}
         empty_text = "Nobody is on this list."
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A download writes each date and NHS number as its column's value(), also where a
+        # render_<name> below adds a tag for the screen ("Past target"): django-tables2 would
+        # otherwise export the rendered text.
+        for bound in self.columns.iterall():
+            if isinstance(bound.column, DateColumn | NhsNumberColumn):
+                bound.value = bound.column.value
+
+    def text_columns(self, *, exclude_columns=()) -> set[int]:
+        """Where as_values() puts the NHS numbers: text cells in XLSX (an identifier, not a number)."""
+        exported = [
+            bound
+            for bound in self.columns.iterall()
+            if not (bound.column.exclude_from_export or bound.name in exclude_columns)
+        ]
+        return {i for i, bound in enumerate(exported) if isinstance(bound.column, NhsNumberColumn)}
+
 
 class FollowUpTable(WorklistTable):
     patient = PatientColumn()
@@ -303,7 +327,7 @@ class DueSoonTable(FollowUpTable):
         sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "status", "booked_for", "actions")
 
     def render_due_on(self, value):
-        label = value.strftime("%-d %b %Y")
+        label = show_date(value)
         if value < _today():
             return format_html("{} {}", label, tag("Past due, in grace window", "yellow"))
         return label
@@ -495,7 +519,7 @@ class RestagingTable(WorklistTable):
         return (_today() - value).days
 
     def render_target_on(self, value):
-        label = value.strftime("%-d %b %Y")
+        label = show_date(value)
         if value < _today():
             return format_html("{} {}", label, tag("Past target", "red"))
         return label

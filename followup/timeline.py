@@ -1,12 +1,29 @@
-"""One chronological story of a patient, from the rows for_patient_page() loaded."""
+"""One chronological story of a patient, from the rows for_patient_page() loaded.
+
+Records entered in error stay in the story, struck through, with who marked them,
+when and why (DOMAIN.md: a wrong entry stays in the history); they are never
+upcoming and offer no action.
+"""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.urls import reverse
 
 from . import choices as c
+from .display import show_date
 from .models import Patient
+
+
+@dataclass(frozen=True)
+class ErrorMark:
+    """Who marked a record entered in error, when and why."""
+
+    by: str
+    at: datetime
+    reason: str
+    # Marked with its parent (a test of a recurrence entered in error): "recurrence".
+    with_parent: str = ""
 
 
 @dataclass
@@ -18,6 +35,7 @@ class Event:
     category: str = ""
     upcoming: bool = False  # an open follow-up item: due or booked
     links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) of the actions that fit
+    error: ErrorMark | None = None  # set: the record was entered in error (shown struck through)
 
 
 def _url(name: str, pk: int) -> str:
@@ -80,13 +98,26 @@ def _who(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
+def _error_mark(record, with_parent: str = "") -> ErrorMark | None:
+    if not record.entered_in_error:
+        return None
+    return ErrorMark(_who(record.error_marked_by), record.error_marked_at, record.error_reason, with_parent)
+
+
+def _with_error(event: Event, mark: ErrorMark | None) -> Event:
+    """An event of a record entered in error: in the history, without tags or actions."""
+    if mark is not None:
+        event.error, event.upcoming, event.tags, event.links = mark, False, [], []
+    return event
+
+
 def _item_event(item) -> Event:
     kind = item.get_kind_display()
     if item.status == c.FollowUpStatus.DONE:
         detail = f"Result: {item.get_result_display()}." if item.result else ""
         if item.result and item.result_acknowledged_at:
             detail += (
-                f" Acknowledged by {_who(item.result_acknowledged_by)} on {item.result_acknowledged_at:%-d %b %Y}."
+                f" Acknowledged by {_who(item.result_acknowledged_by)} on {show_date(item.result_acknowledged_at)}."
             )
         elif item.result:
             detail += " Not yet acknowledged."
@@ -96,7 +127,7 @@ def _item_event(item) -> Event:
         return Event(
             item.booked_for,
             f"{kind} booked",
-            f"Due {item.due_on:%-d %b %Y}.",
+            f"Due {show_date(item.due_on)}.",
             [("Booked", "blue")],
             "follow-up",
             upcoming=True,
@@ -139,68 +170,72 @@ class Timeline:
 
 
 def patient_timeline(patient: Patient) -> Timeline:
-    """The patient's story: what is coming (open items), then what has happened."""
+    """The patient's story: what is coming (open items), then what has happened.
+
+    ``patient`` comes from for_patient_page(): its ``all_...`` lists hold the rows
+    entered in error too.
+    """
     events = []
-    for primary in patient.primaries.all():
+    for primary in patient.all_primaries:
         side = primary.get_laterality_display() or "laterality not recorded"
-        events.append(
-            Event(
-                primary.diagnosed_on,
-                f"Primary breast cancer diagnosed ({side})",
-                primary.get_histology_display(),
-                [],
-                "primary",
-                links=[_error_link("primary", primary.pk)],
-            )
+        event = Event(
+            primary.diagnosed_on,
+            f"Primary breast cancer diagnosed ({side})",
+            primary.get_histology_display(),
+            [],
+            "primary",
+            links=[_error_link("primary", primary.pk)],
         )
-    for item in patient.followup_items.all():
+        events.append(_with_error(event, _error_mark(primary)))
+    for item in patient.all_followup_items:
         event = _item_event(item)
         event.links = _item_links(item)
-        events.append(event)
-    for recurrence in patient.recurrences.all():
+        events.append(_with_error(event, _error_mark(item)))
+    for recurrence in patient.all_recurrences:
         tags = [(recurrence.get_status_display(), "red" if recurrence.status == "confirmed" else "grey")]
-        events.append(
-            Event(
-                recurrence.diagnosed_on,
-                f"{recurrence.get_metastatic_type_display()} recurrence",
-                _sites(recurrence.sites.all()),
-                tags,
-                "recurrence",
-                links=_recurrence_links(recurrence),
-            )
+        recurrence_error = _error_mark(recurrence)
+        event = Event(
+            recurrence.diagnosed_on,
+            f"{recurrence.get_metastatic_type_display()} recurrence",
+            _sites(recurrence.sites.all()),
+            tags,
+            "recurrence",
+            links=_recurrence_links(recurrence),
         )
+        events.append(_with_error(event, recurrence_error))
         episode = getattr(recurrence, "restaging", None)
-        if episode and not episode.entered_in_error:
-            for test in episode.tests.all():
-                event = _test_event(test)
-                event.links = _test_links(test, refuted=recurrence.status == c.RecurrenceStatus.REFUTED)
-                events.append(event)
+        if episode is None:
+            continue
+        # A test under a recurrence (or episode) entered in error went with it.
+        parent_error = _error_mark(recurrence, "recurrence") or _error_mark(episode, "restaging episode")
+        refuted = recurrence.status == c.RecurrenceStatus.REFUTED
+        for test in episode.all_tests:
+            event = _test_event(test)
+            event.links = _test_links(test, refuted=refuted)
+            events.append(_with_error(event, _error_mark(test) or parent_error))
+        if episode.closed_on and parent_error is None:
             if episode.outcome == c.RestagingOutcome.REFUTED:
-                events.append(Event(episode.closed_on, "Restaging closed: recurrence refuted", "", [], "restaging"))
-            elif episode.closed_on:
-                events.append(
-                    Event(
-                        episode.closed_on, f"Restaging complete: {episode.get_outcome_display()}", "", [], "restaging"
-                    )
-                )
-    for report in patient.symptom_reports.all():
+                title = "Restaging closed: recurrence refuted"
+            else:
+                title = f"Restaging complete: {episode.get_outcome_display()}"
+            events.append(Event(episode.closed_on, title, "", [], "restaging"))
+    for report in patient.all_symptom_reports:
         tags = [("Red flag", "red")] if report.red_flag else []
         if report.triaged_at:
             detail = f"Triaged by {_who(report.triaged_by)}: {report.get_triage_outcome_display()}."
         else:
             detail = "Awaiting triage."
             tags.append(("Not triaged", "orange"))
-        events.append(
-            Event(
-                report.reported_on,
-                f"{report.get_area_display()} symptoms reported",
-                f"{report.description} {detail}",
-                tags,
-                "symptoms",
-                links=([] if report.triaged_at else [("Triage", _url("symptom_triage", report.pk))])
-                + [_error_link("symptom", report.pk)],
-            )
+        event = Event(
+            report.reported_on,
+            f"{report.get_area_display()} symptoms reported",
+            f"{report.description} {detail}",
+            tags,
+            "symptoms",
+            links=([] if report.triaged_at else [("Triage", _url("symptom_triage", report.pk))])
+            + [_error_link("symptom", report.pk)],
         )
+        events.append(_with_error(event, _error_mark(report)))
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
     history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
     return Timeline(upcoming, history)

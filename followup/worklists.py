@@ -11,13 +11,14 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from . import filters, tables
+from .display import show_date
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
 
 
 def _result(row) -> str:
     when = row.done_on if isinstance(row, FollowUpItem) else row.reported_on
     name = row.get_kind_display() if isinstance(row, FollowUpItem) else row.get_modality_display()
-    return f"{name}, {when:%-d %b %Y}: {row.get_result_display()}"
+    return f"{name}, {show_date(when)}: {row.get_result_display()}"
 
 
 def _restaging(episode) -> str:
@@ -36,7 +37,7 @@ class Worklist:
     rows: Callable[[date], QuerySet]  # the list itself, before access scope and filters
     table: type[tables.WorklistTable]
     filterset: type[filters.WorklistFilter]
-    noun: str = "items"
+    noun: str = "item"  # one row, in words: the page adds the plural's "s"
     describe: Callable[[Any], str] = str  # one row, as the patient page lists it
     # The same list in the form that is cheap for one patient, where that differs.
     patient_rows: Callable[[date], QuerySet] | None = None
@@ -91,7 +92,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: FollowUpItem.objects.awaiting_acknowledgement(),
             tables.ResultTable,
             filters.FollowUpResultFilter,
-            noun="results",
+            noun="result",
             describe=_result,
         ),
         Worklist(
@@ -102,7 +103,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: StagingTest.objects.awaiting_acknowledgement(),
             tables.StagingResultTable,
             filters.StagingTestFilter,
-            noun="results",
+            noun="result",
             describe=_result,
         ),
         Worklist(
@@ -112,7 +113,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: RestagingEpisode.objects.incomplete(),
             tables.RestagingTable,
             filters.RestagingFilter,
-            noun="recurrences",
+            noun="recurrence",
             describe=_restaging,
             patient_rows=lambda today: RestagingEpisode.objects.incomplete().with_tests(),
         ),
@@ -123,7 +124,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: StagingTest.objects.distant_not_recorded(),
             tables.DistantNotRecordedTable,
             filters.StagingTestFilter,
-            noun="results",
+            noun="result",
             describe=_result,
         ),
         Worklist(
@@ -133,7 +134,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: SymptomReport.objects.awaiting_triage(),
             tables.SymptomTable,
             filters.SymptomFilter,
-            noun="reports",
+            noun="report",
         ),
         Worklist(
             "no-follow-up",
@@ -142,7 +143,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: Patient.objects.without_next_follow_up().with_last_follow_up(),
             tables.NoNextFollowUpTable,
             filters.PatientWorklistFilter,
-            noun="patients",
+            noun="patient",
             describe=lambda patient: "No follow-up item is booked or due.",
         ),
         Worklist(
@@ -153,7 +154,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: Patient.objects.data_quality_problems(),
             tables.DataQualityTable,
             filters.DataQualityFilter,
-            noun="patients",
+            noun="patient",
             describe=lambda patient: "; ".join(
                 label for flag, label in filters.DATA_QUALITY_PROBLEMS if getattr(patient, flag)
             ),

@@ -235,10 +235,10 @@ def test_patient_edit_with_a_stale_version_is_a_conflict_and_saving_again_saves(
     assert conflict.status_code == 409
     assert "Changed by someone else" in body(conflict)
     assert 'id="conflict"' in body(conflict)
-    assert conflict.context["conflict"][:3] == [
-        ("NHS number", patient.nhs_number, patient.nhs_number),
-        ("Hospital number", "RX9999", opened["hospital_number"]),
-        ("First name", "Jane", "Janet"),
+    # What the colleague changed since version 1, then what she changed herself (issue 12).
+    assert conflict.context["conflict"].rows == [
+        ("Hospital number", opened["hospital_number"], "RX9999", opened["hospital_number"]),
+        ("First name", "Jane", "Jane", "Janet"),
     ]
     # What she typed is kept in the inputs, with the version now saved.
     assert 'name="given_name" value="Janet"' in body(conflict)

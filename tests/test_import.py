@@ -159,7 +159,7 @@ def test_import_dry_run_writes_nothing(admin_client, team, byron, caseload, uplo
             3,
             format_nhs_number(NHS[1]),
             "SOMERVILLE, Mary",
-            f"Create, with primary diagnosis and next mammogram due 01/03/{NEXT_YEAR}",
+            f"Create, with primary diagnosis and next mammogram due 1 Mar {NEXT_YEAR}",
             [],
         ),
         (4, format_nhs_number(NHS[2]), "HOPPER, Grace", "Create", []),
@@ -451,7 +451,7 @@ def test_import_adds_a_primary_or_next_item_only_when_not_already_recorded(team,
     later = same | {"diagnosed_on": "01/07/2021", "next_due_on": f"01/07/{NEXT_YEAR}"}
     plan = imports.build_plan(csv_bytes([later]), team=team)
     assert [r.summary for r in plan.rows] == [
-        f"Update: add primary diagnosis, add next mammogram due 01/07/{NEXT_YEAR}"
+        f"Update: add primary diagnosis, add next mammogram due 1 Jul {NEXT_YEAR}"
     ]
     assert imports.import_all(plan, by=admin_user) == 1
     byron.refresh_from_db()
@@ -486,7 +486,7 @@ def test_import_reads_xlsx_date_cells_numbers_and_labels(admin_client, team, nur
             2,
             format_nhs_number(NHS[0]),
             "LOVELACE, Ada",
-            f"Create, with primary diagnosis and next clinic review due 15/01/{NEXT_YEAR}",
+            f"Create, with primary diagnosis and next clinic review due 15 Jan {NEXT_YEAR}",
             [],
         ),
         (4, format_nhs_number(NHS[1]), "HOPPER, Grace", "Create", []),
@@ -548,7 +548,7 @@ def test_import_template_is_a_csv_whose_example_row_imports_cleanly(admin_client
             2,
             example[0],
             "EXAMPLE, Ada",
-            f"Create, with primary diagnosis and next mammogram due 01/03/{NEXT_YEAR}",
+            f"Create, with primary diagnosis and next mammogram due 1 Mar {NEXT_YEAR}",
             [],
         )
     ]
@@ -618,7 +618,7 @@ def test_import_command_dry_run_says_what_would_change_and_writes_nothing(caselo
     assert out.getvalue().splitlines() == [
         f"Row     2  {format_nhs_number(NHS[0])}  LOVELACE, Ada: Update: Last name",
         f"Row     3  {format_nhs_number(NHS[1])}  SOMERVILLE, Mary: Create, with primary diagnosis and next "
-        f"mammogram due 01/03/{NEXT_YEAR}",
+        f"mammogram due 1 Mar {NEXT_YEAR}",
         f"Row     4  {format_nhs_number(NHS[2])}  HOPPER, Grace: Create",
         "3 rows for North Breast Unit: 2 to create, 1 to update, 0 unchanged, 0 with errors.",
         "Dry run: nothing written.",

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ..display import show_datetime
 from ..models import ClinicalRecord, User
 
 
@@ -12,7 +13,7 @@ class ConflictError(ValidationError):
     def __init__(self, current: ClinicalRecord):
         self.current = current
         who = current.updated_by.get_full_name() or current.updated_by.username
-        when = timezone.localtime(current.updated_at).strftime("%-d %b %Y at %H:%M")
+        when = show_datetime(current.updated_at)
         super().__init__(
             f"{who} changed this record on {when}, after you opened it. Nothing of yours was saved: "
             "check their change below, then save again if yours is still right.",

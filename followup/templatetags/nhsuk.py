@@ -4,6 +4,7 @@ from datetime import date
 
 from django import forms, template
 
+from followup import display
 from followup.nhs import format_nhs_number
 
 register = template.Library()
@@ -48,6 +49,18 @@ def widget_kind(field) -> str:
 @register.filter
 def nhs_number(value: str) -> str:
     return format_nhs_number(value or "")
+
+
+@register.filter
+def show_date(value) -> str:
+    """The one date format of every page: "1 Dec 2026" (followup/display.py)."""
+    return display.show_date(value)
+
+
+@register.filter
+def show_datetime(value) -> str:
+    """ "1 Dec 2026 at 10:42", local time."""
+    return display.show_datetime(value)
 
 
 @register.simple_tag

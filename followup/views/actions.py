@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from .. import choices as c
 from .. import forms as f
 from .. import services
+from ..display import plural, show_date
 from ..models import FollowUpItem, Patient, PrimaryDiagnosis, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..permissions import can_act, can_administer
 from ..tables import restaging_status
@@ -103,7 +104,7 @@ class ProtocolAssignView(ActionView):
             start_on=form.cleaned_data["start_on"],
             by=self.request.user,
         )
-        return self.done(f"{len(items)} follow-up items scheduled from {form.cleaned_data['protocol']}.")
+        return self.done(f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}.")
 
 
 class ReassignNurseView(ActionView):
@@ -137,7 +138,7 @@ def caseload_hand_over(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{moved} patients handed over to {form.cleaned_data['to_nurse']}.")
+            messages.success(request, f"{plural(moved, 'patient')} handed over to {form.cleaned_data['to_nurse']}.")
             return redirect("followup:patient_list")
     context = {
         "form": form,
@@ -152,6 +153,7 @@ class DischargeView(ActionView):
     form_class = f.DischargeForm
     title = "Discharge from follow-up"
     submit_label = "Discharge"
+    conflict_fields = {"reason": "discharge_reason"}
 
     def get_initial(self):
         return {**super().get_initial(), "discharged_on": timezone.localdate()}
@@ -193,7 +195,7 @@ class ItemAddView(ActionView):
 
     def perform(self, form):
         item = services.followup_item_add(patient=self.patient, by=self.request.user, **form.cleaned_data)
-        return self.done(f"{item.get_kind_display()} added, due {item.due_on:%-d %b %Y}.")
+        return self.done(f"{item.get_kind_display()} added, due {show_date(item.due_on)}.")
 
 
 class ItemActionView(ActionView):
@@ -214,7 +216,7 @@ class ItemBookView(ItemActionView):
             by=self.request.user,
             expected_version=form.cleaned_data["version"],
         )
-        return self.done(f"{self.record.get_kind_display()} booked for {form.cleaned_data['booked_for']:%-d %b %Y}.")
+        return self.done(f"{self.record.get_kind_display()} booked for {show_date(form.cleaned_data['booked_for'])}.")
 
 
 class ItemDoneView(ItemActionView):
@@ -257,6 +259,7 @@ class ItemCancelView(ItemActionView):
     form_class = f.CancelForm
     title = "Cancel"
     submit_label = "Cancel this item"
+    conflict_fields = {"reason": "cancel_reason"}
 
     def perform(self, form):
         item = services.followup_item_cancel(
@@ -323,7 +326,7 @@ def item_next_step(request, pk):
             patient,
             kind=c.FollowUpKind.CLINIC_REVIEW,
             due_on=timezone.localdate() + timedelta(days=14),
-            notes=f"Review of abnormal {item.get_kind_display().lower()} of {item.done_on:%-d %b %Y}",
+            notes=f"Review of abnormal {item.get_kind_display().lower()} of {show_date(item.done_on)}",
         ),
         "recurrence_url": reverse("followup:recurrence_add", args=[patient.pk]),
     }
@@ -364,7 +367,7 @@ class RecurrenceAddView(ActionView):
         )
         if recurrence.metastatic_type in c.RESTAGED_TYPES:
             kind, count = recurrence.get_metastatic_type_display(), len(data["restaging_tests"])
-            return self.done(f"{kind} recurrence recorded; restaging opened with {count} tests requested.")
+            return self.done(f"{kind} recurrence recorded; restaging opened with {plural(count, 'test')} requested.")
         return self.done("Distant recurrence (secondary breast cancer) recorded.")
 
 
@@ -421,6 +424,7 @@ class StagingTestView(ActionView):
 class StagingResultView(StagingTestView):
     form_class = f.StagingResultForm
     title = "Record the result"
+    conflict_fields = {"notes": "result_notes"}
 
     def get_initial(self):
         test = self.record
@@ -483,6 +487,7 @@ class StagingCancelView(StagingTestView):
     form_class = f.CancelForm
     title = "Cancel the test"
     submit_label = "Cancel this test"
+    conflict_fields = {"reason": "cancel_reason"}
 
     def warning(self):
         if services.cancelling_leaves_no_imaging(self.record):
@@ -567,6 +572,7 @@ class SymptomTriageView(ActionView):
     model = SymptomReport
     form_class = f.TriageForm
     title = "Triage the symptom report"
+    conflict_fields = {"outcome": "triage_outcome", "notes": "triage_notes"}
 
     def get_initial(self):
         initial = super().get_initial()
@@ -601,6 +607,7 @@ class EnteredInErrorView(ActionView):
     form_class = f.EnteredInErrorForm
     title = "Mark as entered in error"
     submit_label = "Mark as entered in error"
+    conflict_fields = {"reason": "error_reason"}
 
     def dispatch(self, request, *args, **kwargs):
         self.model = ERROR_MODELS.get(kwargs["kind"])

@@ -1,5 +1,8 @@
 """The shape every clinical action shares: scoped fetch, role check, form, service, redirect."""
 
+from dataclasses import dataclass
+from datetime import date
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,9 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.views import View
 
-from ..models import Patient, patient_of
+from ..display import show_date
+from ..history import NOTHING, changes_since, shown_now
+from ..models import Patient, User, patient_of
 from ..permissions import can_act, can_administer
 from ..services import ConflictError
 
@@ -33,10 +39,44 @@ def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _display(record, name: str):
-    display = getattr(record, f"get_{name}_display", None)
-    value = display() if display else getattr(record, name, "")
-    return "" if value is None else value
+def _flat_choices(choices):
+    for key, value in choices:
+        if isinstance(value, list | tuple):
+            yield from value
+        else:
+            yield key, value
+
+
+def entry_shown(form: forms.Form, name: str) -> str:
+    """What the user entered in a field of a valid form, as a person reads it (labels, "1 Dec 2026")."""
+    field = form.fields[name]
+    cleaned = getattr(form, "cleaned_data", {})
+    value = cleaned[name] if name in cleaned else form.data.get(name)
+    if value is None or value == "" or value == []:
+        return NOTHING
+    if isinstance(value, User):
+        return value.get_full_name() or value.username
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, date):
+        return show_date(value)
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        return ", ".join(sorted(str(row) for row in value)) or NOTHING
+    if isinstance(field, forms.ModelChoiceField):
+        return str(value)
+    labels = dict(_flat_choices(getattr(field, "choices", ())))
+    if isinstance(value, list | tuple):
+        return ", ".join(sorted(str(labels.get(v, v)) for v in value))
+    return str(labels.get(value, value))
+
+
+@dataclass
+class Conflict:
+    """What the conflict page shows: what the others did, and the fields that differ."""
+
+    steps: list[str]  # each save since the user opened the record, in words
+    rows: list[tuple[str, str, str, str]]  # (field, when you opened it, saved now, your entry)
+    opened_known: bool = True  # False: the record's values when the user opened it were never recorded
 
 
 class ActionView(View):
@@ -52,6 +92,8 @@ class ActionView(View):
     submit_label = "Save"
     admin_only = False
     template_name = "followup/action.html"
+    # Form fields saved on the record under another name (form field: record field), for the conflict page.
+    conflict_fields: dict[str, str] = {}
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
@@ -83,13 +125,13 @@ class ActionView(View):
 
     def post(self, request, *args, **kwargs):
         form = self.get_form(request.POST)
-        conflict = None
+        conflict = opened_version = None
         if form.is_valid():
             try:
                 return self.perform(form)
             except ConflictError as exc:
                 # Keep what the user typed; the next save is made against what is saved now.
-                conflict = exc.current
+                conflict, opened_version = exc.current, form.cleaned_data["version"]
                 form.data = form.data.copy()
                 form.data["version"] = conflict.version
                 form.add_error(None, exc.messages)
@@ -99,7 +141,7 @@ class ActionView(View):
             # A worklist row asked: answer with a row, not a page.
             errors = [error for errors in form.errors.values() for error in errors]
             return render(request, "followup/includes/row_error.html", {"errors": errors, "url": request.path})
-        return self.render(form, conflict=conflict, status=409 if conflict else 200)
+        return self.render(form, conflict=conflict, opened_version=opened_version, status=409 if conflict else 200)
 
     def perform(self, form) -> HttpResponse:
         raise NotImplementedError
@@ -112,7 +154,7 @@ class ActionView(View):
         """(term, words) describing the record acted on, shown above the form ([] for none)."""
         return []
 
-    def render(self, form, *, conflict=None, status=200) -> HttpResponse:
+    def render(self, form, *, conflict=None, opened_version=None, status=200) -> HttpResponse:
         context = {
             "form": form,
             "view": self,
@@ -122,24 +164,40 @@ class ActionView(View):
             "record": self.record,
             "today": timezone.localdate(),
             "cancel_url": self.next_url(),
-            "conflict": self.conflict_rows(conflict, form) if conflict else None,
+            "conflict": self.conflict_rows(conflict, form, opened_version=opened_version) if conflict else None,
             "conflict_record": conflict,
             "warning": self.warning(),
             "summary": self.record_summary(),
         }
         return render(self.request, self.template_name, context, status=status)
 
-    @staticmethod
-    def conflict_rows(current, form) -> list[tuple[str, object, object]]:
-        """(field, saved now, your entry) for the fields of the form the record has."""
+    def conflict_rows(self, current, form, *, opened_version: int) -> Conflict:
+        """Every field someone else changed since the version the user opened (with the user's
+        entry where the form has it), then the user's own changes to fields they left alone."""
+        since = changes_since(current, version=opened_version)
+        names = [name for name, field in form.fields.items() if name != "version" and not field.widget.is_hidden]
+        on_record = {name: self.conflict_fields.get(name, name) for name in names}
+        in_form = {record_name: name for name, record_name in on_record.items()}
+
+        def label(name: str, fallback: str) -> str:
+            return form.fields[name].label or fallback
+
         rows = []
-        for name, field in form.fields.items():
-            if name == "version" or not hasattr(current, name):
+        for change in since.fields:
+            name = in_form.get(change.name)
+            if name is None:
+                rows.append((change.label, change.before, change.now, ""))
+            else:
+                rows.append((label(name, change.label), change.before, change.now, entry_shown(form, name)))
+        changed = {change.name for change in since.fields}
+        for name in names:
+            if on_record[name] in changed:
                 continue
-            rows.append(
-                (field.label or name.replace("_", " ").capitalize(), _display(current, name), form.data.get(name, ""))
-            )
-        return rows
+            yours, now = entry_shown(form, name), shown_now(current, on_record[name])
+            if yours != (now or NOTHING):
+                now = now or NOTHING
+                rows.append((label(name, capfirst(name.replace("_", " "))), now, now, yours))
+        return Conflict(since.steps, rows, since.opened_known)
 
     def next_url(self) -> str:
         target = self.request.POST.get("next") or self.request.GET.get("next")

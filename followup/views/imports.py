@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import imports
+from ..display import plural
 from ..models import Team
 from ..permissions import can_administer
 
@@ -195,7 +196,7 @@ def _stream_import(request, plan: imports.Plan, *, filename: str) -> StreamingHt
         try:
             for done in writes:
                 if done % step == 0 or done == todo:
-                    yield f"<li>{done:,} of {todo:,} rows processed</li>\n"
+                    yield f"<li>{done:,} of {plural(todo, 'row')} processed</li>\n"
         except ValidationError as exc:
             errors = exc.messages
         except DatabaseError:

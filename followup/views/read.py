@@ -79,6 +79,7 @@ class WorklistView(SingleTableMixin, FilterView):
                     fmt=fmt,
                     headers=headers,
                     rows=lambda: rows,
+                    text_columns=table.text_columns(exclude_columns=("actions",)),
                 )
         return super().get(request, *args, **kwargs)
 
@@ -114,24 +115,28 @@ def patient_history_view(request, pk):
     return render(request, "followup/patient_history.html", context)
 
 
+def _live(rows) -> list:
+    """The rows not entered in error, of a list for_patient_page() loaded."""
+    return [row for row in rows if not row.entered_in_error]
+
+
 def _may_hold(worklist, page: Patient) -> bool:
-    """Could this list hold a row of this patient? Not if the patient has no row of
+    """Could this list hold a row of this patient? Not if the patient has no live row of
     the list's kind at all (the record loaded for the page tells): the patient page
     then skips that list's query (most patients have no recurrence and no symptom
     report: four of the nine lists)."""
     model = worklist.model
     if model is SymptomReport:
-        return bool(page.symptom_reports.all())
+        return bool(_live(page.all_symptom_reports))
+    recurrences = _live(page.all_recurrences)
     if model is RestagingEpisode:
-        return any(hasattr(recurrence, "restaging") for recurrence in page.recurrences.all())
+        return any(hasattr(recurrence, "restaging") for recurrence in recurrences)
     if model is StagingTest:
         return any(
-            recurrence.restaging.tests.all()
-            for recurrence in page.recurrences.all()
-            if hasattr(recurrence, "restaging")
+            _live(recurrence.restaging.all_tests) for recurrence in recurrences if hasattr(recurrence, "restaging")
         )
     if model is FollowUpItem:
-        return bool(page.followup_items.all())
+        return bool(_live(page.all_followup_items))
     return True
 
 
@@ -150,7 +155,7 @@ def patient_detail(request, pk):
             actions.append((worklist, rows))
     context = {
         "patient": page,
-        "primaries": page.primaries.all(),
+        "primaries": _live(page.all_primaries),
         "actions": actions,
         "timeline": patient_timeline(page),
         "today": today,

@@ -12,6 +12,7 @@ from django_filters.views import FilterView
 
 from .. import choices as c
 from ..db import reporting
+from ..display import show_date, show_datetime
 from ..exports import csv_response, start_log, xlsx_response
 from ..filters import SummaryFilterForm, report_filter_for
 from ..models import ExportLog
@@ -56,9 +57,9 @@ def export(request, *, report: str, title: str, fmt: str, headers, rows, text_co
 
 def _display(value):
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%-d %b %Y %H:%M") if timezone.is_aware(value) else value
+        return show_datetime(value)
     if isinstance(value, date):
-        return value.strftime("%-d %b %Y")
+        return show_date(value)
     return "" if value is None else value
 
 

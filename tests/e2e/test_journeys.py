@@ -77,7 +77,7 @@ def test_nurse_records_an_overdue_item_done_from_the_overdue_list(page, alex, pr
 
     row(page, "BROWN, Mary").get_by_role("link", name="Record done for BROWN, Mary").click()
     expect(page.get_by_role("heading", name="Record as done")).to_be_visible()
-    expect(page.locator("#action-record")).to_have_text(f"Mammogram due {mammogram.due_on:%d %b %Y} (Due)")
+    expect(page.locator("#action-record")).to_have_text(f"Mammogram due {_day(mammogram.due_on)} (Due)")
     expect(page.get_by_label("Date done")).to_have_value(today.isoformat())
     page.get_by_label("Normal", exact=True).check()
     page.get_by_label("Notes").fill("Seen at the screening unit.")
@@ -341,12 +341,15 @@ def test_second_nurse_saving_stale_details_sees_the_conflict_and_keeps_her_entry
     assert posted.value.status == 409
     conflict = second.locator("#conflict")
     expect(conflict.get_by_role("heading")).to_have_text("Important: Changed by someone else")
-    expect(conflict).to_contain_text("Alex Morgan saved this record after you opened it.")
+    # What Alex did, in words; then each field: when Priya opened it, saved now, her entry (issue 12).
+    expect(conflict.locator("#conflict-steps li")).to_have_text(
+        [re.compile(r"^Details changed by Alex Morgan at \d\d:\d\d$")]
+    )
     expect(conflict.locator("tbody tr").filter(has_text="First name").locator("td")).to_have_text(
-        ["First name", "Maria", "Marie"]
+        ["First name", "Mary", "Maria", "Marie"], use_inner_text=True
     )
     expect(conflict.locator("tbody tr").filter(has_text="Hospital number").locator("td")).to_have_text(
-        ["Hospital number", "H100001", "H100002"]
+        ["Hospital number", "H100001", "H100001", "H100002"], use_inner_text=True
     )
     expect(second.get_by_role("alert")).to_contain_text("Alex Morgan changed this record on")
     expect(second.get_by_role("alert")).to_contain_text("Nothing of yours was saved")

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup.db import report_db, reporting
+from followup.display import plural
 from followup.exports import start_log, write_csv, write_xlsx
 from followup.models import Team
 from followup.reports import LINE_LISTS, SUMMARIES
@@ -99,4 +100,4 @@ class Command(BaseCommand):
         log.rows, log.finished_at = count, timezone.now()
         log.save(update_fields=["rows", "finished_at"])
         if verbosity >= 1:
-            self.stdout.write(self.style.SUCCESS(f"Wrote {count:,} rows of {name} to {output}."))
+            self.stdout.write(self.style.SUCCESS(f"Wrote {plural(count, 'row')} of {name} to {output}."))

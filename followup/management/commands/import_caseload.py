@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from followup import imports
+from followup.display import plural
 from followup.models import Team, User
 from followup.permissions import can_administer
 
@@ -50,8 +51,8 @@ class Command(BaseCommand):
         counts = plan.counts
         if verbosity >= 1:
             self.stdout.write(
-                f"{len(plan.rows):,} rows for {team_obj}: {counts['create']:,} to create, {counts['update']:,} to "
-                f"update, {counts['unchanged']:,} unchanged, {counts['errors']:,} with errors."
+                f"{plural(len(plan.rows), 'row')} for {team_obj}: {counts['create']:,} to create, "
+                f"{counts['update']:,} to update, {counts['unchanged']:,} unchanged, {counts['errors']:,} with errors."
             )
         if plan.error_rows:
             raise CommandError(f"{imports.rows_have_errors(len(plan.error_rows))}: nothing imported.")
@@ -65,7 +66,7 @@ class Command(BaseCommand):
         try:
             for done in imports.apply_plan(plan, by=user):
                 if verbosity >= 1 and (done % step == 0 or done == todo):
-                    self.stdout.write(f"  {done:,}/{todo:,} rows processed")
+                    self.stdout.write(f"  {done:,}/{plural(todo, 'row')} processed")
         except ValidationError as exc:
             raise CommandError(f"Nothing imported: {' '.join(exc.messages)}") from exc
         if verbosity >= 1:
