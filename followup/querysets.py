@@ -13,8 +13,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Cast, Lower, Mod, NullIf, Substr
+from django.utils import timezone
 
 from . import choices as c
+from . import dates
 
 
 def _model(name: str):
@@ -68,6 +70,8 @@ OPEN_ITEM = Q(status__in=c.OPEN_FOLLOWUP_STATUSES, entered_in_error=False)
 UNACKNOWLEDGED_RESULT = Q(
     status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True, entered_in_error=False
 ) & ~Q(result="")
+# Done with the result not yet available (the database holds that such an item has no result).
+RESULT_AWAITED = Q(status=c.FollowUpStatus.DONE, result_awaited=True, entered_in_error=False)
 
 # The data-quality problems of DOMAIN.md, as annotated by with_data_quality_flags().
 DATA_QUALITY_FLAGS = (
@@ -78,6 +82,7 @@ DATA_QUALITY_FLAGS = (
     "missing_laterality",
     "missing_receptors",
     "missing_primary",
+    "implausible_date",
 )
 
 
@@ -190,7 +195,48 @@ class PatientQuerySet(TeamScopedQuerySet):
             "missing_laterality": among(primaries.missing_laterality()),
             "missing_receptors": among(primaries.missing_receptors()),
             "missing_primary": ~among(primaries.all()),
+            "implausible_date": self._implausible_date(among),
         }
+
+    def _implausible_date(self, among) -> ExpressionWrapper:
+        """Any date of the patient's that the rules of followup/dates.py refuse, as stored."""
+        today = timezone.localdate()
+        born = "patient__date_of_birth"
+        implausible = [
+            (_model("PrimaryDiagnosis").objects.filter(dates.implausible("primarydiagnosis", born=born, today=today))),
+            (_model("FollowUpItem").objects.filter(dates.implausible("followupitem", born=born, today=today))),
+            (
+                _model("Recurrence").objects.filter(
+                    dates.implausible("recurrence", born=born, today=today) | dates.implausible_recurrence()
+                )
+            ),
+            (_model("SymptomReport").objects.filter(dates.implausible("symptomreport", born=born, today=today))),
+        ]
+        episodes = _model("RestagingEpisode").objects.live()
+        tests = _model("StagingTest").objects.live()
+        own = dates.implausible_birth(today=today) | dates.implausible("patient", born="date_of_birth", today=today)
+        return _flag(
+            Q(own)
+            | Q(*(Q(among(rows)) for rows in implausible), _connector=Q.OR)
+            | Q(
+                among(
+                    episodes.filter(
+                        dates.implausible("restagingepisode", born="recurrence__patient__date_of_birth", today=today)
+                    ),
+                    "recurrence__patient_id",
+                )
+            )
+            | Q(
+                among(
+                    tests.filter(
+                        dates.implausible(
+                            "stagingtest", born="episode__recurrence__patient__date_of_birth", today=today
+                        )
+                    ),
+                    "episode__recurrence__patient_id",
+                )
+            )
+        )
 
     def with_data_quality_flags(self):
         """The flags as annotations, for the rows shown: evaluated for those rows only."""
@@ -268,6 +314,10 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
     def awaiting_acknowledgement(self):
         """Failsafe 3 (follow-up half): results recorded and not yet acknowledged."""
         return self.live().filter(UNACKNOWLEDGED_RESULT)
+
+    def results_awaited(self):
+        """Failsafe 3 before the result: done with "Result not yet available", oldest first."""
+        return self.live().filter(RESULT_AWAITED).order_by("done_on", "pk")
 
     def for_worklist(self):
         """Item rows with the patient and named nurse the tables show."""

@@ -19,6 +19,10 @@ def _result(row) -> str:
     return f"{name}, {when:%-d %b %Y}: {row.get_result_display()}"
 
 
+def _result_awaited(item: FollowUpItem) -> str:
+    return f"{item.get_kind_display()}, done {item.done_on:%-d %b %Y}: result not yet available"
+
+
 @dataclass(frozen=True)
 class Worklist:
     slug: str
@@ -85,6 +89,17 @@ WORKLISTS: dict[str, Worklist] = {
             describe=_result,
         ),
         Worklist(
+            "results-awaited",
+            "Results awaited",
+            "Mammograms, bloods and other tests recorded as done with the result not yet available, "
+            "oldest first: record each result when it comes.",
+            lambda today: FollowUpItem.objects.results_awaited(),
+            tables.ResultAwaitedTable,
+            filters.FollowUpResultFilter,
+            noun="tests",
+            describe=_result_awaited,
+        ),
+        Worklist(
             "staging-results",
             "Staging results to acknowledge",
             "Restaging test results recorded but not yet read and acknowledged.",
@@ -136,7 +151,8 @@ WORKLISTS: dict[str, Worklist] = {
             "data-quality",
             "Data quality",
             "Missing or invalid NHS numbers, possible duplicate patients, recurrences without a site, "
-            "primaries without laterality or receptor status.",
+            "primaries without laterality or receptor status, implausible dates (before 1900 or the date of "
+            "birth, an age over 120, a recurrence before its primary, a test reported in the future).",
             lambda today: Patient.objects.data_quality_problems(),
             tables.DataQualityTable,
             filters.DataQualityFilter,

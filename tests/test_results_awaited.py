@@ -122,7 +122,7 @@ def test_action_forms_open_with_every_date_empty(nurse_client, nurse, patient, m
         "item_add": {"due_on": ""},
         "patient_discharge": {"discharged_on": ""},
         "patient_death": {"date_of_death": ""},
-        "protocol_assign": {"start_on": ""},
+        "protocol_assign": {"protocol_start_on": ""},
         "recurrence_add": {"diagnosed_on": ""},
         "staging_request": {"requested_on": ""},
         "staging_result": {"performed_on": "", "reported_on": ""},
@@ -134,7 +134,9 @@ def test_action_forms_open_with_every_date_empty(nurse_client, nurse, patient, m
 def test_dates_that_are_data_still_open_filled_in(nurse_client, nurse, patient):
     """A schedule's own start and a rebooking's suggested due date are data, not today."""
     services.protocol_assign(patient=patient, protocol=FollowUpProtocolFactory(), start_on=days(-100), by=nurse)
-    assert date_inputs(nurse_client.get(url("protocol_assign", patient.pk))) == {"start_on": days(-100).isoformat()}
+    assert date_inputs(nurse_client.get(url("protocol_assign", patient.pk))) == {
+        "protocol_start_on": days(-100).isoformat()
+    }
     rebook = f"{url('item_add', patient.pk)}?kind=mammogram&due_on={days(14).isoformat()}"
     assert date_inputs(nurse_client.get(rebook)) == {"due_on": days(14).isoformat()}
 
