@@ -7,10 +7,12 @@ yet available", which keeps it on "Results awaited" until the result is recorded
 
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -365,3 +367,58 @@ def test_results_awaited_counts_for_my_caseload_and_team(nurse, awaited):
         item=theirs, done_on=days(-1), result_awaited=True, by=colleague, expected_version=theirs.version
     )
     assert WORKLISTS["results-awaited"].counts(nurse, today=TODAY) == {"team": 2, "mine": 1}
+
+
+# The migration: done result-kind items saved before the rule ---------------------------------
+
+MIGRATION = ("followup", "0008_results_awaited_and_dates")
+BEFORE = ("followup", "0007_postgres_name_search")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_marks_done_tests_with_no_result_as_awaited_and_records_why():
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate([BEFORE])
+    old = executor.loader.project_state([BEFORE]).apps
+    Team, User = old.get_model("followup", "Team"), old.get_model("followup", "User")
+    Patient, Item = old.get_model("followup", "Patient"), old.get_model("followup", "FollowUpItem")
+    team = Team.objects.create(name="North", code="north")
+    nurse = User.objects.create(username="alex", team=team, role="nurse")
+    patient = Patient.objects.create(
+        given_name="Ann",
+        family_name="Green",
+        date_of_birth=date(1950, 1, 1),
+        sex="F",
+        team=team,
+        named_nurse=nurse,
+        created_by=nurse,
+        updated_by=nurse,
+    )
+    common = {"patient": patient, "due_on": days(-30), "created_by": nurse, "updated_by": nurse}
+    done = {"status": "done", "done_on": days(-20)}
+    no_result = Item.objects.create(kind="mammogram", **done, **common)
+    with_result = Item.objects.create(kind="bloods", result="02", **done, **common)
+    review = Item.objects.create(kind="clinic_review", **done, **common)
+    due = Item.objects.create(kind="mammogram", **common)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(leaves)
+
+    rows = {
+        item.pk: (item.result, item.result_awaited, item.version)
+        for item in FollowUpItem.all_objects.filter(pk__in=[no_result.pk, with_result.pk, review.pk, due.pk])
+    }
+    assert rows == {
+        no_result.pk: ("", True, 2),
+        with_result.pk: ("02", False, 1),
+        review.pk: ("", False, 1),
+        due.pk: ("", False, 1),
+    }
+    assert list(FollowUpItem.objects.results_awaited().values_list("pk", flat=True)) == [no_result.pk]
+    history = FollowUpItem.history.filter(id=no_result.pk).values_list(
+        "history_type", "history_change_reason", "result_awaited"
+    )
+    assert list(history) == [
+        ("~", "Done with no result recorded: marked 'Result not yet available' (migration 0008)", True)
+    ]
