@@ -323,7 +323,7 @@ def test_a_recurrence_before_its_primary_is_refused_beside_the_field_of_the_form
     assert Recurrence.all_objects.count() == 0
 
 
-def test_staging_dates_before_birth_or_in_the_future_are_refused(nurse, patient):
+def test_staging_dates_in_the_future_are_refused(nurse, patient):
     test = _staging_test(patient, nurse)
 
     def record(performed, reported):
