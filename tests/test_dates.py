@@ -455,3 +455,15 @@ def test_line_list_with_an_item_due_in_year_27_downloads_as_csv_and_xlsx(client,
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(client.get(url, {"export": "xlsx"}).streaming_content))).active
     cell = list(sheet.iter_rows(min_row=2))[0][due]
     assert (cell.value, cell.data_type) == ("0027-03-15", "s")
+
+
+def test_the_caseload_import_refuses_an_implausible_date_through_the_same_model_rules(nurse):
+    from followup import imports
+
+    from .test_import import NHS, csv_bytes, row
+
+    lines = [row(NHS[0], date_of_birth="15/03/0027", named_nurse=nurse.username)]
+    plan = imports.build_plan(csv_bytes(lines), team=nurse.team)
+    assert [r.errors for r in plan.rows] == [
+        ["Date of birth: The date of birth cannot be before 1 Jan 1900: check the year."]
+    ]

@@ -32,5 +32,7 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "restaging never completed",
         "wrong laterality",
         "data breach",
+        "completed by default",
+        "implausible date",
     ):
         assert hazard in text, hazard
