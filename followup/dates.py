@@ -30,8 +30,8 @@ MAX_YEARS_AHEAD = 10
 
 
 def day(value: date) -> str:
-    """A date as the pages show it ("1 Jan 1900"), whatever its year."""
-    return f"{value.day} {value:%b} {value.year}"
+    """A date as the pages show it ("1 Jan 1900"); the year always in four digits ("15 Mar 0027")."""
+    return f"{value.day} {value:%b} {value.year:04d}"
 
 
 def add_years(value: date, years: int) -> date:
@@ -53,14 +53,15 @@ class DateRule:
     label: str  # as a message begins: "The date done"
     happened: bool  # a date something happened: not in the future; else a plan, not too far ahead
 
-    def error(self, value: date, *, born: date | None, today: date) -> str | None:
+    def error(self, value: date, *, born: date | None, today: date, typed: bool = True) -> str | None:
+        """What is wrong with the date, if anything. ``typed``: being entered now (see broken())."""
         if value < EARLIEST:
             return f"{self.label} cannot be before {day(EARLIEST)}: check the year."
         if born is not None and value < born:
             return f"{self.label} cannot be before the date of birth ({day(born)})."
         if self.happened and value > today:
             return f"{self.label} cannot be in the future."
-        if not self.happened and value > latest_planned(today):
+        if typed and not self.happened and value > latest_planned(today):
             return f"{self.label} is more than {MAX_YEARS_AHEAD} years ahead: check the year."
         return None
 
@@ -168,6 +169,47 @@ def birth_after_records_error(born: date, recorded: list[tuple[str, date]]) -> s
         return None
     when, what = min(earlier)
     return f"The date of birth cannot be after a date already recorded: {what} {day(when)}."
+
+
+def stored_problems(patient, *, today: date) -> list[str]:
+    """The implausible dates a patient's record holds, each said with the record it is on: what the
+    data-quality flag "Implausible date" stands for, for the patient page. Reads only what
+    PatientQuerySet.for_patient_page() loaded."""
+    problems = []
+    born = patient.date_of_birth
+    message = birth_error(born, died=patient.date_of_death, today=today)
+    if message:
+        problems.append(f"Patient, {day(born)}: {message}")
+        born = None
+
+    def check(record, name: str) -> None:
+        for rule in RULES[record._meta.model_name]:
+            value = getattr(record, rule.field)
+            message = value and rule.error(value, born=born, today=today, typed=False)
+            if message:
+                problems.append(f"{name}, {day(value)}: {message}")
+
+    check(patient, "Patient")
+    primaries = {primary.pk: primary for primary in patient.primaries.all()}
+    for primary in primaries.values():
+        check(primary, "Primary diagnosis")
+    for item in patient.followup_items.all():
+        check(item, item.get_kind_display())
+    for recurrence in patient.recurrences.all():
+        name = f"{recurrence.get_metastatic_type_display()} recurrence"
+        check(recurrence, name)
+        primary = primaries.get(recurrence.primary_id)
+        message = primary and recurrence_error(recurrence.diagnosed_on, primary.diagnosed_on)
+        if message:
+            problems.append(f"{name}, {day(recurrence.diagnosed_on)}: {message}")
+        episode = getattr(recurrence, "restaging", None)
+        if episode is not None:
+            check(episode, "Restaging")
+            for test in episode.tests.all():
+                check(test, test.get_modality_display())
+    for report in patient.symptom_reports.all():
+        check(report, f"{report.get_area_display()} symptom report")
+    return problems
 
 
 def recurrence_error(diagnosed_on: date, primary_diagnosed_on: date) -> str | None:

@@ -472,6 +472,7 @@ class PatientBuilder:
             latest.result_acknowledged_at = latest.result_acknowledged_by = None
             if scenario == "result_awaited":
                 latest.result, latest.result_awaited = "", True
+                latest.done_on = max(latest.due_on, today - timedelta(days=6))  # a week's wait, not months
         self.rows.items.extend(self.items)
 
     def _complete(self, item: FollowUpItem, age: int) -> None:

@@ -151,8 +151,7 @@ WORKLISTS: dict[str, Worklist] = {
             "data-quality",
             "Data quality",
             "Missing or invalid NHS numbers, possible duplicate patients, recurrences without a site, "
-            "primaries without laterality or receptor status, implausible dates (before 1900 or the date of "
-            "birth, an age over 120, a recurrence before its primary, a test reported in the future).",
+            "primaries without laterality or receptor status, implausible dates.",
             lambda today: Patient.objects.data_quality_problems(),
             tables.DataQualityTable,
             filters.DataQualityFilter,

@@ -27,6 +27,7 @@ from .factories import (
     PatientFactory,
     PrimaryDiagnosisFactory,
     RecurrenceFactory,
+    RecurrenceSiteFactory,
     StagingTestFactory,
     SymptomReportFactory,
 )
@@ -418,6 +419,25 @@ def test_rows_with_implausible_dates_are_on_the_data_quality_list(client, nurse)
         "No primary diagnosis recorded; Implausible date"
     ]
     assert "implausible_date" in DATA_QUALITY_FLAGS
+
+
+def test_the_patient_page_says_which_dates_are_implausible(client, nurse):
+    patient = PatientFactory(team=nurse.team, named_nurse=nurse, date_of_birth=date(1899, 6, 1))
+    primary = PrimaryDiagnosisFactory(patient=patient, diagnosed_on=date(2019, 3, 12))
+    FollowUpItemFactory(patient=patient, due_on=date(27, 3, 15))
+    RecurrenceSiteFactory(
+        recurrence__patient=patient, recurrence__primary=primary, recurrence__diagnosed_on=date(2018, 1, 1)
+    )
+    SymptomReportFactory(patient=patient, reported_on=days(-3), onset_on=date(25, 10, 1))
+    client.force_login(nurse)
+    response = client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    assert dict(response.context["actions"])[WORKLISTS["data-quality"]] == [
+        "Implausible date",
+        "Patient, 1 Jun 1899: The date of birth cannot be before 1 Jan 1900: check the year.",
+        "Mammogram, 15 Mar 0027: The due date cannot be before 1 Jan 1900: check the year.",
+        "Regional recurrence, 1 Jan 2018: The recurrence cannot be before the primary diagnosis (12 Mar 2019).",
+        "Bone symptom report, 1 Oct 0025: The date symptoms started cannot be before 1 Jan 1900: check the year.",
+    ]
 
 
 def test_a_patient_who_died_aged_95_is_not_flagged_for_her_age(nurse):
