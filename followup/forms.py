@@ -13,14 +13,17 @@ RADIO = forms.RadioSelect
 CHECKBOXES = forms.CheckboxSelectMultiple
 
 
-def date_field(label: str, *, missing: str = "", required: bool = True, help_text: str = "") -> forms.DateField:
+def date_field(
+    label: str, *, missing: str = "", required: bool = True, help_text: str = "", happened: bool = True
+) -> forms.DateField:
     """A date the user enters: never filled in with today (nothing completes a clinical action by
-    default). Whether the date is plausible is the model's rule (followup/dates.py); its message
-    comes back beside the field through the service."""
+    default). A date something happened on gets a "Today" button (static/js/today.mjs) to fill it in
+    with one press. Whether the date is plausible is the model's rule (followup/dates.py); its
+    message comes back beside the field through the service."""
     return forms.DateField(
         label=label,
         required=required,
-        widget=DateInput(),
+        widget=DateInput(attrs={"data-today": ""} if happened else None),
         help_text=help_text,
         error_messages={"required": missing or f"Enter the {label.lower()}", "invalid": "Enter a real date"},
     )
@@ -185,6 +188,7 @@ class AssignProtocolForm(ActionForm):
     protocol_start_on = date_field(
         "Schedule starts on",
         missing="Enter the date the schedule starts",
+        happened=False,
         help_text="Usually the end of primary treatment. Items are due from here.",
     )
 
@@ -222,12 +226,12 @@ class RecordDeathForm(VersionedForm):
 
 class AddItemForm(ActionForm):
     kind = forms.ChoiceField(choices=c.FollowUpKind.choices, label="Follow-up")
-    due_on = date_field("Due on", missing="Enter the date it is due")
+    due_on = date_field("Due on", missing="Enter the date it is due", happened=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class BookItemForm(VersionedForm):
-    booked_for = date_field("Appointment date")
+    booked_for = date_field("Appointment date", happened=False)
 
 
 RESULT_NOT_YET_AVAILABLE = "awaited"
@@ -263,12 +267,17 @@ class RecordResultForm(VersionedForm):
     """The result of an item recorded done with its result not yet available."""
 
     result = forms.ChoiceField(
-        choices=c.ImagingOutcome.choices,
-        widget=RADIO,
-        error_messages={"required": "Select the result"},
-        help_text="It then waits on 'Results to acknowledge' until a clinician reads it.",
+        choices=c.ImagingOutcome.choices, widget=RADIO, error_messages={"required": "Select the result"}
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        done = f" was done on {item.done_on:%-d %b %Y}" if item.done_on else ""
+        self.fields["result"].help_text = (
+            f"The {item.get_kind_display().lower()}{done}. "
+            "Its result then waits on 'Results to acknowledge' until a clinician reads it."
+        )
 
 
 class ConfirmForm(VersionedForm):
@@ -395,7 +404,9 @@ class StagingRequestForm(ActionForm):
 class StagingResultForm(SitesMixin, VersionedForm):
     performed_on = date_field("Performed on", missing="Enter the date it was performed")
     reported_on = date_field("Reported on", missing="Enter the date it was reported")
-    result = forms.ChoiceField(choices=c.StagingResult.choices, widget=RADIO)
+    result = forms.ChoiceField(
+        choices=c.StagingResult.choices, widget=RADIO, error_messages={"required": "Select the result"}
+    )
     sites = forms.MultipleChoiceField(
         choices=DISTANT_SITE_CHOICES,
         widget=CHECKBOXES,

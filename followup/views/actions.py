@@ -242,6 +242,9 @@ class ItemResultView(ItemActionView):
     form_class = f.RecordResultForm
     title = "Record the result"
 
+    def get_form_kwargs(self):
+        return {"item": self.record}
+
     def perform(self, form):
         item = services.followup_item_record_result(
             item=self.record,

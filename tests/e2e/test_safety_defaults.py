@@ -91,3 +91,27 @@ def test_untouched_book_and_record_done_save_nothing_and_a_result_not_yet_availa
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboard").click()
     expect(page.locator("#count-results-mine")).to_have_text("1")
     expect(page.locator("#count-results-awaited-mine")).to_have_text("0")
+
+
+def test_today_fills_in_a_date_only_when_pressed(page, alex):
+    today = timezone.localdate()
+    mary = PatientFactory(given_name="Mary", family_name="Brown", team=alex.team, named_nurse=alex)
+    review = FollowUpItemFactory(patient=mary, kind=c.FollowUpKind.CLINIC_REVIEW, due_on=today - timedelta(days=3))
+
+    log_in(page, "alex")
+    page.goto(f"/items/{review.pk}/done/")
+    date_done = page.get_by_label("Date done")
+    expect(date_done).to_have_value("")
+    page.get_by_role("button", name="Today for Date done").click()
+    expect(date_done).to_have_value(today.isoformat())
+    assert _saved(review) == (c.FollowUpStatus.DUE, None, None, "", False, 1)  # pressing it saves nothing
+    # A plan (an appointment) has no such button: "today" is not its usual answer.
+    page.goto(f"/items/{review.pk}/book/")
+    expect(page.get_by_label("Appointment date")).to_be_visible()
+    expect(page.get_by_role("button", name="Today for Appointment date")).to_have_count(0)
+
+    page.goto(f"/items/{review.pk}/done/")
+    page.get_by_role("button", name="Today for Date done").click()
+    page.get_by_role("button", name="Save").click()
+    expect(message(page)).to_have_text("Information: Clinic review recorded as done.")
+    assert _saved(review) == (c.FollowUpStatus.DONE, None, today, "", False, 2)
