@@ -662,7 +662,12 @@ class RestagingEpisode(ClinicalRecord):
     def clean(self) -> None:
         if self.recurrence_id and self.recurrence.metastatic_type not in c.RESTAGED_TYPES:
             raise ValidationError("Only a local or regional recurrence is restaged.")
-        errors = date_errors(self, born=lambda: self.recurrence.patient.date_of_birth)
+        errors = date_errors(
+            self,
+            born=lambda: Patient.all_objects.filter(recurrences=self.recurrence_id)
+            .values_list("date_of_birth", flat=True)
+            .first(),
+        )
         if errors:
             raise ValidationError(errors)
 

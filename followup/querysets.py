@@ -201,42 +201,37 @@ class PatientQuerySet(TeamScopedQuerySet):
     def _implausible_date(self, among) -> ExpressionWrapper:
         """Any date of the patient's that the rules of followup/dates.py refuse, as stored."""
         today = timezone.localdate()
-        born = "patient__date_of_birth"
-        implausible = [
-            (_model("PrimaryDiagnosis").objects.filter(dates.implausible("primarydiagnosis", born=born, today=today))),
-            (_model("FollowUpItem").objects.filter(dates.implausible("followupitem", born=born, today=today))),
-            (
-                _model("Recurrence").objects.filter(
-                    dates.implausible("recurrence", born=born, today=today) | dates.implausible_recurrence()
-                )
-            ),
-            (_model("SymptomReport").objects.filter(dates.implausible("symptomreport", born=born, today=today))),
-        ]
-        episodes = _model("RestagingEpisode").objects.live()
-        tests = _model("StagingTest").objects.live()
-        own = dates.implausible_birth(today=today) | dates.implausible("patient", born="date_of_birth", today=today)
-        return _flag(
-            Q(own)
-            | Q(*(Q(among(rows)) for rows in implausible), _connector=Q.OR)
-            | Q(
-                among(
-                    episodes.filter(
-                        dates.implausible("restagingepisode", born="recurrence__patient__date_of_birth", today=today)
-                    ),
-                    "recurrence__patient_id",
-                )
-            )
-            | Q(
-                among(
-                    tests.filter(
-                        dates.implausible(
-                            "stagingtest", born="episode__recurrence__patient__date_of_birth", today=today
-                        )
-                    ),
-                    "episode__recurrence__patient_id",
-                )
-            )
+
+        def rows(model: str, born: str):
+            return _model(model).objects.filter(dates.implausible(model.lower(), born=born, today=today))
+
+        recurrences = _model("Recurrence").objects.filter(
+            dates.implausible("recurrence", born="patient__date_of_birth", today=today) | dates.implausible_recurrence()
         )
+        rows_of = [  # (rows with an implausible date, the path from a row to its patient)
+            (rows("PrimaryDiagnosis", "patient__date_of_birth"), "patient_id"),
+            (rows("FollowUpItem", "patient__date_of_birth"), "patient_id"),
+            (recurrences, "patient_id"),
+            (rows("SymptomReport", "patient__date_of_birth"), "patient_id"),
+            (
+                rows("RestagingEpisode", "recurrence__patient__date_of_birth").filter(
+                    recurrence__entered_in_error=False
+                ),
+                "recurrence__patient_id",
+            ),
+            (
+                rows("StagingTest", "episode__recurrence__patient__date_of_birth").filter(
+                    episode__entered_in_error=False, episode__recurrence__entered_in_error=False
+                ),
+                "episode__recurrence__patient_id",
+            ),
+        ]
+        implausible = dates.implausible_birth(today=today) | dates.implausible(
+            "patient", born="date_of_birth", today=today
+        )
+        for queryset, patient in rows_of:
+            implausible |= Q(among(queryset, patient))
+        return _flag(implausible)
 
     def with_data_quality_flags(self):
         """The flags as annotations, for the rows shown: evaluated for those rows only."""
