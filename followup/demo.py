@@ -224,6 +224,8 @@ SCENARIOS = [
     "recurrence_without_site",
     "missing_laterality",
     "missing_receptors",
+    "result_awaited",
+    "implausible_date",
 ]
 
 
@@ -341,7 +343,7 @@ class PatientBuilder:
         diagnosed_on = today - _days(rng, 200, 2900)
         if self.scenario == "no_next_follow_up":
             diagnosed_on = today - timedelta(days=2500)  # schedule finished, never discharged
-        elif self.scenario in ("overdue", "escalated", "due_soon", "result_unacknowledged"):
+        elif self.scenario in ("overdue", "escalated", "due_soon", "result_unacknowledged", "result_awaited"):
             diagnosed_on = today - _days(rng, 800, 1200)
         start_on = diagnosed_on + timedelta(days=180)
 
@@ -461,13 +463,16 @@ class PatientBuilder:
             item = min(self.items, key=lambda i: abs((i.due_on - target).days))
             item.due_on, item.status, item.booked_for, item.done_on = target, c.FollowUpStatus.DUE, None, None
             item.result, item.result_acknowledged_at, item.result_acknowledged_by = "", None, None
-        if scenario == "result_unacknowledged":
+        if scenario in ("result_unacknowledged", "result_awaited"):
             latest = max(
                 (i for i in self.items if i.kind == c.FollowUpKind.MAMMOGRAM and i.due_on <= today),
                 key=lambda i: i.due_on,
             )
             self._complete(latest, age=0)
             latest.result_acknowledged_at = latest.result_acknowledged_by = None
+            if scenario == "result_awaited":
+                latest.result, latest.result_awaited = "", True
+                latest.done_on = max(latest.due_on, today - timedelta(days=6))  # a week's wait, not months
         self.rows.items.extend(self.items)
 
     def _complete(self, item: FollowUpItem, age: int) -> None:
@@ -604,13 +609,17 @@ class PatientBuilder:
             self._symptom(c.SymptomArea.BONE, 1, "Back pain for a week, legs feel weak.", c.RedFlag.CORD_COMPRESSION)
         elif scenario == "symptom_untriaged":
             self._symptom(c.SymptomArea.REGIONAL, 3, "New lump under the left arm.", "")
+        elif scenario == "implausible_date":
+            # Saved before issue 12: "25" typed as the year the symptoms started.
+            report = self._symptom(c.SymptomArea.LUNG, 40, "Cough for three weeks.", "")
+            report.onset_on = report.reported_on.replace(year=25, day=min(report.reported_on.day, 28))
         elif not scenario and rng.random() < 0.10:
             area = rng.choice(c.SymptomArea.values)
             days_ago = rng.randint(0, 700)
             red_flag = c.RedFlag.CORD_COMPRESSION if area == c.SymptomArea.BONE and rng.random() < 0.1 else ""
             self._symptom(area, days_ago, "Reported by telephone to the CNS line.", red_flag)
 
-    def _symptom(self, area: str, days_ago: int, description: str, red_flag: str) -> None:
+    def _symptom(self, area: str, days_ago: int, description: str, red_flag: str) -> SymptomReport:
         reported_on = self.today - timedelta(days=days_ago)
         report = self._record(
             SymptomReport,
@@ -625,6 +634,7 @@ class PatientBuilder:
             report.triage_outcome = c.TriageOutcome.URGENT if red_flag else self.rng.choice(c.TriageOutcome.values)
             report.triaged_by, report.triaged_at = self.nurse, self._at(reported_on)
         self.rows.symptoms.append(report)
+        return report
 
     def _finish(self) -> None:
         """Discharge those whose schedule ended, record some deaths, give secondary patients a review."""

@@ -178,7 +178,20 @@ def write_csv(file, headers: list[str], rows: Iterable[tuple]) -> int:
             return end.value
 
 
+# Excel's dates start on 1 Jan 1900: an earlier one has no serial number it can show.
+EXCEL_EARLIEST = date(1900, 1, 1)
+
+
+def _before_excel(value) -> bool:
+    return (value.date() if isinstance(value, datetime) else value) < EXCEL_EARLIEST
+
+
 def _xlsx_cell(sheet, value, text_columns: set[int], index: int):
+    if isinstance(value, date) and _before_excel(value):
+        # As text, as the CSV writes it ("0027-03-15"); the data-quality list flags the row.
+        cell = WriteOnlyCell(sheet, value=as_text(value))
+        cell.number_format = "@"
+        return cell
     if isinstance(value, datetime):
         value = local_time(value).replace(tzinfo=None)  # a spreadsheet cell holds no time zone
     cell = WriteOnlyCell(sheet, value=neutralise(value) if not isinstance(value, bool) else ("Yes" if value else "No"))

@@ -6,6 +6,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from . import choices as c
+from . import dates
 from .models import Patient, Team, User
 
 ANYONE = "all"
@@ -19,6 +20,7 @@ DATA_QUALITY_PROBLEMS = [
     ("missing_laterality", "Primary without laterality"),
     ("missing_receptors", "Primary without receptor status"),
     ("missing_primary", "No primary diagnosis recorded"),
+    ("implausible_date", "Implausible date"),
 ]
 
 
@@ -209,6 +211,6 @@ class SummaryFilterForm(forms.Form):
         today = timezone.localdate()
         for name in ("start", "end"):
             value = cleaned.get(name)
-            if value and value > today.replace(year=today.year + 10, day=min(today.day, 28)):
-                self.add_error(name, "This date is more than 10 years ahead: check the year.")
+            if value and value > dates.latest_planned(today):
+                self.add_error(name, f"This date is more than {dates.MAX_YEARS_AHEAD} years ahead: check the year.")
         return cleaned

@@ -3,10 +3,10 @@
 from django import forms
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import choices as c
+from .display import show_date
 from .filters import DateInput
 from .models import FollowUpProtocol, Patient, PrimaryDiagnosis, Recurrence, StagingTest, User
 from .nhs import nhs_number_error, normalise_nhs_number
@@ -15,35 +15,33 @@ RADIO = forms.RadioSelect
 CHECKBOXES = forms.CheckboxSelectMultiple
 
 
-# A date further ahead than this is a typing slip (2062 for 2026), not a plan.
-MAX_YEARS_AHEAD = 10
+def date_field(
+    label: str, *, missing: str = "", required: bool = True, help_text: str = "", happened: bool = True
+) -> forms.DateField:
+    """A date the user enters: never filled in with today (nothing completes a clinical action by
+    default). A date something happened on gets a "Today" button (static/js/today.mjs) to fill it in
+    with one press. Whether the date is plausible is the model's rule (followup/dates.py); its
+    message comes back beside the field through the service."""
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DateInput(attrs={"data-today": ""} if happened else None),
+        help_text=help_text,
+        error_messages={"required": missing or f"Enter the {label.lower()}", "invalid": "Enter a real date"},
+    )
 
 
-def date_field(label: str, *, required: bool = True, help_text: str = "", past_only: bool = True) -> forms.DateField:
-    field = forms.DateField(label=label, required=required, widget=DateInput(), help_text=help_text)
-    field.past_only = past_only
-    return field
+class RadiosWithDivider(forms.RadioSelect):
+    """NHS.UK radios with an "or" line before one choice (templates/includes/field.html)."""
 
-
-def too_far_ahead(value, today) -> bool:
-    return value > today.replace(year=today.year + MAX_YEARS_AHEAD, day=min(today.day, 28))
+    def __init__(self, *, divider_before: str, **kwargs):
+        self.divider_before = divider_before
+        super().__init__(**kwargs)
 
 
 class ActionForm(forms.Form):
-    """Refuses future dates in fields marked past_only, and far-future ones in any date field."""
-
-    def clean(self):
-        cleaned = super().clean()
-        today = timezone.localdate()
-        for name, field in self.fields.items():
-            value = cleaned.get(name)
-            if not value or not isinstance(field, forms.DateField):
-                continue
-            if getattr(field, "past_only", False) and value > today:
-                self.add_error(name, f"{field.label} cannot be in the future.")
-            elif too_far_ahead(value, today):
-                self.add_error(name, f"{field.label} is more than {MAX_YEARS_AHEAD} years ahead: check the year.")
-        return cleaned
+    """A clinical action's form. It checks what it is given; the service and the model have the
+    last word, and their refusals show beside the field they are about (views.base.apply_errors)."""
 
 
 class VersionedForm(ActionForm):
@@ -164,12 +162,6 @@ class PatientForm(forms.ModelForm):
                 )
         return cleaned
 
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        if born > timezone.localdate():
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        return born
-
 
 class PrimaryDiagnosisForm(forms.ModelForm):
     class Meta:
@@ -195,9 +187,10 @@ class PrimaryDiagnosisForm(forms.ModelForm):
 
 class AssignProtocolForm(ActionForm):
     protocol = forms.ModelChoiceField(queryset=FollowUpProtocol.objects.filter(active=True), empty_label=None)
-    start_on = date_field(
+    protocol_start_on = date_field(
         "Schedule starts on",
-        past_only=False,
+        missing="Enter the date the schedule starts",
+        happened=False,
         help_text="Usually the end of primary treatment. Items are due from here.",
     )
 
@@ -235,23 +228,58 @@ class RecordDeathForm(VersionedForm):
 
 class AddItemForm(ActionForm):
     kind = forms.ChoiceField(choices=c.FollowUpKind.choices, label="Follow-up")
-    due_on = date_field("Due on", past_only=False)
+    due_on = date_field("Due on", missing="Enter the date it is due", happened=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class BookItemForm(VersionedForm):
-    booked_for = date_field("Appointment date", past_only=False)
+    booked_for = date_field("Appointment date", happened=False)
+
+
+RESULT_NOT_YET_AVAILABLE = "awaited"
 
 
 class RecordDoneForm(VersionedForm):
-    done_on = date_field("Date done")
+    """Done, with its result where the kind has one, or an explicit "Result not yet available"."""
+
+    done_on = date_field("Date done", missing="Enter the date it was done")
     result = forms.ChoiceField(
-        choices=c.ImagingOutcome.choices,
-        widget=RADIO,
-        required=False,
-        help_text="For a mammogram, bloods or other test. A result waits on the results list until acknowledged.",
+        choices=[*c.ImagingOutcome.choices, (RESULT_NOT_YET_AVAILABLE, "Result not yet available")],
+        widget=RadiosWithDivider(divider_before=RESULT_NOT_YET_AVAILABLE),
+        error_messages={"required": "Select the result, or 'Result not yet available'"},
+        help_text="A result waits on 'Results to acknowledge' until a clinician reads it. "
+        "A result not yet available waits on 'Results awaited' until you record it.",
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        if item.kind not in c.RESULT_KINDS:
+            del self.fields["result"]
+
+    def clean(self):
+        cleaned = super().clean()
+        result = cleaned.get("result", "")
+        cleaned["result_awaited"] = result == RESULT_NOT_YET_AVAILABLE
+        cleaned["result"] = "" if result == RESULT_NOT_YET_AVAILABLE else result
+        return cleaned
+
+
+class RecordResultForm(VersionedForm):
+    """The result of an item recorded done with its result not yet available."""
+
+    result = forms.ChoiceField(
+        choices=c.ImagingOutcome.choices, widget=RADIO, error_messages={"required": "Select the result"}
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        done = f" was done on {show_date(item.done_on)}" if item.done_on else ""
+        self.fields["result"].help_text = (
+            f"The {item.get_kind_display().lower()}{done}. "
+            "Its result then waits on 'Results to acknowledge' until a clinician reads it."
+        )
 
 
 class ConfirmForm(VersionedForm):
@@ -397,7 +425,7 @@ class RecurrenceStatusForm(VersionedForm):
 
 class StagingRequestForm(ActionForm):
     modality = forms.ChoiceField(choices=c.StagingModality.choices, label="Test")
-    requested_on = date_field("Requested on")
+    requested_on = date_field("Requested on", missing="Enter the date it was requested")
     follow_up_of = forms.ModelChoiceField(
         queryset=StagingTest.objects.none(),
         required=False,
@@ -411,9 +439,11 @@ class StagingRequestForm(ActionForm):
 
 
 class StagingResultForm(SitesMixin, VersionedForm):
-    performed_on = date_field("Performed on")
-    reported_on = date_field("Reported on")
-    result = forms.ChoiceField(choices=c.StagingResult.choices, widget=RADIO)
+    performed_on = date_field("Performed on", missing="Enter the date it was performed")
+    reported_on = date_field("Reported on", missing="Enter the date it was reported")
+    result = forms.ChoiceField(
+        choices=c.StagingResult.choices, widget=RADIO, error_messages={"required": "Select the result"}
+    )
     sites = forms.MultipleChoiceField(
         choices=DISTANT_SITE_CHOICES,
         widget=CHECKBOXES,
@@ -485,7 +515,7 @@ RED_FLAG_QUESTIONS = [
 
 
 class SymptomReportForm(ActionForm):
-    reported_on = date_field("Reported on")
+    reported_on = date_field("Reported on", missing="Enter the date they were reported")
     onset_on = date_field("Symptoms started on", required=False)
     area = forms.ChoiceField(choices=c.SymptomArea.choices, widget=RADIO, label="Where are the symptoms?")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))

@@ -9,17 +9,19 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import choices as c
+from . import dates
 from .display import plural, show_date, show_datetime
 from .nhs import format_nhs_number, validate_nhs_number
 from .querysets import (
     ABNORMAL_RESULT,
     OPEN_ITEM,
+    RESULT_AWAITED,
     UNACKNOWLEDGED_RESULT,
     FollowUpItemQuerySet,
     PatientQuerySet,
@@ -139,6 +141,27 @@ class ClinicalRecord(models.Model):
             ),
         ]
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        record = super().from_db(db, field_names, values)
+        dates.remember_dates(record)  # only dates entered or changed are checked (dates.changed)
+        return record
+
+
+def date_errors(record, *, born) -> dict[str, list[str]]:
+    """The plausibility errors of a row's new or changed dates (followup/dates.py has the rules).
+
+    ``born``: a callable giving the patient's date of birth, called only when a date changed.
+    """
+    rules = dates.changed_dates(record)
+    if not rules:
+        return {}
+    return dates.record_errors(record, rules, born=born(), today=timezone.localdate())
+
+
+def _birth_date_of_patient(record):
+    return record.patient.date_of_birth if record.patient_id else None
+
 
 class Patient(ClinicalRecord):
     nhs_number = models.CharField(
@@ -236,14 +259,43 @@ class Patient(ClinicalRecord):
                 validate_nhs_number(self.nhs_number)
             except ValidationError as exc:
                 errors["nhs_number"] = exc.messages
-        if self.date_of_birth and self.date_of_birth > timezone.localdate():
-            errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+        errors.update(self._date_errors(timezone.localdate()))
         if self.named_nurse_id and self.team_id:
             nurse = self.named_nurse
             if nurse.team_id != self.team_id:
                 errors["named_nurse"] = ["The named nurse must belong to the patient's team."]
         if errors:
             raise ValidationError(errors)
+
+    def _date_errors(self, today) -> dict[str, list[str]]:
+        errors = {}
+        born = self.date_of_birth
+        if born and dates.changed(self, "date_of_birth"):
+            message = dates.birth_error(born, died=self.date_of_death, today=today)
+            if message is None and not self._state.adding:
+                message = dates.birth_after_records_error(born, self._recorded_dates())
+            if message:
+                errors["date_of_birth"] = [message]
+                born = None
+        return errors | dates.record_errors(self, dates.changed_dates(self), born=born, today=today)
+
+    def _recorded_dates(self) -> list[tuple[str, object]]:
+        """The earliest dates already recorded for this patient, each with what it is."""
+        primary = self.primaries.aggregate(on=Min("diagnosed_on"))
+        recurrence = self.recurrences.aggregate(on=Min("diagnosed_on"))
+        items = self.followup_items.aggregate(due=Min("due_on"), done=Min("done_on"))
+        symptoms = self.symptom_reports.aggregate(reported=Min("reported_on"), onset=Min("onset_on"))
+        return [
+            ("primary diagnosis", primary["on"]),
+            ("recurrence", recurrence["on"]),
+            ("follow-up item due", items["due"]),
+            ("follow-up item done", items["done"]),
+            ("symptoms reported", symptoms["reported"]),
+            ("symptoms started", symptoms["onset"]),
+            ("schedule start", self.protocol_start_on),
+            ("discharge", self.discharged_on),
+            ("death", self.date_of_death),
+        ]
 
     @property
     def display_name(self) -> str:
@@ -309,8 +361,9 @@ class PrimaryDiagnosis(ClinicalRecord):
         return f"Primary breast cancer ({side}), diagnosed {show_date(self.diagnosed_on)}"
 
     def clean(self) -> None:
-        if self.diagnosed_on and self.diagnosed_on > timezone.localdate():
-            raise ValidationError({"diagnosed_on": "The date of diagnosis cannot be in the future."})
+        errors = date_errors(self, born=lambda: _birth_date_of_patient(self))
+        if errors:
+            raise ValidationError(errors)
 
 
 class FollowUpProtocol(models.Model):
@@ -374,6 +427,8 @@ class FollowUpItem(ClinicalRecord):
     booked_for = models.DateField(null=True, blank=True)
     done_on = models.DateField(null=True, blank=True)
     result = models.CharField(max_length=2, choices=c.ImagingOutcome.choices, blank=True)
+    # Done, with the result not yet available: on "Results awaited" until it is recorded.
+    result_awaited = models.BooleanField("result not yet available", default=False)
     result_acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -409,6 +464,8 @@ class FollowUpItem(ClinicalRecord):
                 condition=UNACKNOWLEDGED_RESULT,
                 name="followup_item_unack_urgent",
             ),
+            # Results awaited, oldest first.
+            models.Index(fields=["done_on"], condition=RESULT_AWAITED, name="followup_item_result_awaited"),
         ]
         constraints = [
             *ClinicalRecord.Meta.constraints,
@@ -448,6 +505,20 @@ class FollowUpItem(ClinicalRecord):
                 violation_error_message="A result can only be recorded on a done mammogram, bloods or other test.",
             ),
             models.CheckConstraint(
+                condition=~Q(status=c.FollowUpStatus.DONE, kind__in=c.RESULT_KINDS)
+                | ~Q(result="")
+                | Q(result_awaited=True),
+                name="followup_followupitem_done_has_result_or_awaits_it",
+                violation_error_message="A done mammogram, bloods or other test needs its result, "
+                "or 'Result not yet available'.",
+            ),
+            models.CheckConstraint(
+                condition=Q(result_awaited=False) | Q(status=c.FollowUpStatus.DONE, kind__in=c.RESULT_KINDS, result=""),
+                name="followup_followupitem_awaited_only_without_result",
+                violation_error_message="Only a done mammogram, bloods or other test with no result yet "
+                "can be awaiting its result.",
+            ),
+            models.CheckConstraint(
                 condition=Q(result_acknowledged_at__isnull=True, result_acknowledged_by__isnull=True)
                 | (~Q(result="") & Q(result_acknowledged_at__isnull=False, result_acknowledged_by__isnull=False)),
                 name="followup_followupitem_acknowledged_has_result",
@@ -459,8 +530,9 @@ class FollowUpItem(ClinicalRecord):
         return f"{self.get_kind_display()} due {show_date(self.due_on)} ({self.get_status_display()})"
 
     def clean(self) -> None:
-        if self.done_on and self.done_on > timezone.localdate():
-            raise ValidationError({"done_on": "The date done cannot be in the future."})
+        errors = date_errors(self, born=lambda: _birth_date_of_patient(self))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Recurrence(ClinicalRecord):
@@ -501,11 +573,18 @@ class Recurrence(ClinicalRecord):
         return f"{kind} recurrence, {show_date(self.diagnosed_on)} ({status})"
 
     def clean(self) -> None:
-        errors = {}
-        if self.diagnosed_on and self.diagnosed_on > timezone.localdate():
-            errors["diagnosed_on"] = ["The date clinically agreed cannot be in the future."]
+        errors = date_errors(self, born=lambda: _birth_date_of_patient(self))
         if self.primary_id and self.patient_id and self.primary.patient_id != self.patient_id:
             errors["primary"] = ["The primary diagnosis belongs to another patient."]
+        elif (
+            self.primary_id
+            and "diagnosed_on" not in errors
+            and self.diagnosed_on
+            and dates.changed(self, "diagnosed_on")
+        ):
+            message = dates.recurrence_error(self.diagnosed_on, self.primary.diagnosed_on)
+            if message:
+                errors["diagnosed_on"] = [message]
         if errors:
             raise ValidationError(errors)
 
@@ -598,6 +677,14 @@ class RestagingEpisode(ClinicalRecord):
     def clean(self) -> None:
         if self.recurrence_id and self.recurrence.metastatic_type not in c.RESTAGED_TYPES:
             raise ValidationError("Only a local or regional recurrence is restaged.")
+        errors = date_errors(
+            self,
+            born=lambda: Patient.all_objects.filter(recurrences=self.recurrence_id)
+            .values_list("date_of_birth", flat=True)
+            .first(),
+        )
+        if errors:
+            raise ValidationError(errors)
 
 
 class StagingTest(ClinicalRecord):
@@ -667,14 +754,17 @@ class StagingTest(ClinicalRecord):
         return f"{self.get_modality_display()} requested {show_date(self.requested_on)}"
 
     def clean(self) -> None:
-        today = timezone.localdate()
-        errors = {}
-        for field in ("requested_on", "performed_on", "reported_on"):
-            value = getattr(self, field)
-            if value and value > today:
-                errors[field] = ["This date cannot be in the future."]
+        errors = date_errors(self, born=self._birth_date)
         if errors:
             raise ValidationError(errors)
+
+    def _birth_date(self):
+        """The patient's date of birth: one query, however little of the chain is loaded."""
+        return (
+            Patient.all_objects.filter(recurrences__restaging=self.episode_id)
+            .values_list("date_of_birth", flat=True)
+            .first()
+        )
 
 
 class StagingTestSite(models.Model):
@@ -757,8 +847,9 @@ class SymptomReport(ClinicalRecord):
         return f"{self.get_area_display()} symptoms reported {show_date(self.reported_on)}"
 
     def clean(self) -> None:
-        if self.reported_on and self.reported_on > timezone.localdate():
-            raise ValidationError({"reported_on": "The date reported cannot be in the future."})
+        errors = date_errors(self, born=lambda: _birth_date_of_patient(self))
+        if errors:
+            raise ValidationError(errors)
 
 
 class ExportLog(models.Model):

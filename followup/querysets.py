@@ -13,8 +13,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Lower, Mod, NullIf, Substr
+from django.utils import timezone
 
 from . import choices as c
+from . import dates
 
 
 def _model(name: str):
@@ -75,6 +77,9 @@ ABNORMAL_RESULT = Q(result=c.ImagingOutcome.ABNORMAL)
 # for a did-not-attend, the appointment it was booked for, else the date it was due.
 HAPPENED_ON = Coalesce("done_on", "booked_for", "due_on")
 
+# Done with the result not yet available (the database holds that such an item has no result).
+RESULT_AWAITED = Q(status=c.FollowUpStatus.DONE, result_awaited=True, entered_in_error=False)
+
 # The data-quality problems of DOMAIN.md, as annotated by with_data_quality_flags().
 DATA_QUALITY_FLAGS = (
     "missing_nhs_number",
@@ -84,6 +89,7 @@ DATA_QUALITY_FLAGS = (
     "missing_laterality",
     "missing_receptors",
     "missing_primary",
+    "implausible_date",
 )
 
 
@@ -227,7 +233,43 @@ class PatientQuerySet(TeamScopedQuerySet):
             "missing_laterality": among(primaries.missing_laterality()),
             "missing_receptors": among(primaries.missing_receptors()),
             "missing_primary": ~among(primaries.all()),
+            "implausible_date": self._implausible_date(among),
         }
+
+    def _implausible_date(self, among) -> ExpressionWrapper:
+        """Any date of the patient's that the rules of followup/dates.py refuse, as stored."""
+        today = timezone.localdate()
+
+        def rows(model: str, born: str):
+            return _model(model).objects.filter(dates.implausible(model.lower(), born=born, today=today))
+
+        recurrences = _model("Recurrence").objects.filter(
+            dates.implausible("recurrence", born="patient__date_of_birth", today=today) | dates.implausible_recurrence()
+        )
+        rows_of = [  # (rows with an implausible date, the path from a row to its patient)
+            (rows("PrimaryDiagnosis", "patient__date_of_birth"), "patient_id"),
+            (rows("FollowUpItem", "patient__date_of_birth"), "patient_id"),
+            (recurrences, "patient_id"),
+            (rows("SymptomReport", "patient__date_of_birth"), "patient_id"),
+            (
+                rows("RestagingEpisode", "recurrence__patient__date_of_birth").filter(
+                    recurrence__entered_in_error=False
+                ),
+                "recurrence__patient_id",
+            ),
+            (
+                rows("StagingTest", "episode__recurrence__patient__date_of_birth").filter(
+                    episode__entered_in_error=False, episode__recurrence__entered_in_error=False
+                ),
+                "episode__recurrence__patient_id",
+            ),
+        ]
+        implausible = dates.implausible_birth(today=today) | dates.implausible(
+            "patient", born="date_of_birth", today=today
+        )
+        for queryset, patient in rows_of:
+            implausible |= Q(among(queryset, patient))
+        return _flag(implausible)
 
     def with_data_quality_flags(self):
         """The flags as annotations, for the rows shown: evaluated for those rows only."""
@@ -323,6 +365,10 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
             flagged=ABNORMAL_RESULT,
             waiting_since="done_on",
         )
+
+    def results_awaited(self):
+        """Failsafe 3 before the result: done with "Result not yet available", oldest first."""
+        return self.live().filter(RESULT_AWAITED).order_by("done_on", "pk")
 
     def for_worklist(self):
         """Item rows with the patient and named nurse the tables show."""

@@ -67,6 +67,8 @@ def row_links(record) -> list[tuple[str, str]]:
         return url_for(f"followup:{name}", record.pk)
 
     if isinstance(record, FollowUpItem):
+        if record.result_awaited:
+            return [("Record the result", url("item_result"))]
         return [("Record done", url("item_done")), ("Book", url("item_book")), ("Did not attend", url("item_dna"))]
     if isinstance(record, StagingTest):
         return [("Record secondary breast cancer", url("secondary_from_test"))]
@@ -642,3 +644,22 @@ class PatientTable(WorklistTable):
     class Meta(WorklistTable.Meta):
         empty_text = "No patients match."
         order_by = ("patient",)
+
+
+class ResultAwaitedTable(WorklistTable):
+    """Tests done with the result not yet available: oldest first, each offering to record it."""
+
+    actions = ActionsColumn("links")
+    patient = PatientColumn()
+    nhs_number = NhsNumberColumn()
+    named_nurse = NurseColumn()
+    kind = tables.Column(verbose_name="Test")
+    done_on = DateColumn(verbose_name="Done")
+    days_waiting = tables.Column(verbose_name="Days waiting", accessor="done_on", order_by=("-done_on",))
+
+    class Meta(WorklistTable.Meta):
+        sequence = ("...", "actions")
+        order_by = ("done_on",)
+
+    def render_days_waiting(self, value):
+        return (_today() - value).days

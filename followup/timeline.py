@@ -55,6 +55,8 @@ def _item_links(item) -> list[tuple[str, str]]:
             ("Did not attend", _url("item_dna", item.pk)),
             ("Cancel", _url("item_cancel", item.pk)),
         ]
+    if item.result_awaited:
+        links.append(("Record the result", _url("item_result", item.pk)))
     if item.result and not item.result_acknowledged_at:
         links.append(("Acknowledge result", _url("item_acknowledge", item.pk)))
     if item.result == c.ImagingOutcome.ABNORMAL:
@@ -122,6 +124,8 @@ def _item_event(item) -> Event:
         elif item.result:
             detail += " Not yet acknowledged."
         tags = [("Abnormal", "red")] if item.result == c.ImagingOutcome.ABNORMAL else []
+        if item.result_awaited:
+            detail, tags = "Result not yet available.", [("Result awaited", "orange")]
         return Event(item.done_on, f"{kind} done", detail.strip(), tags, "follow-up")
     if item.status == c.FollowUpStatus.BOOKED:
         return Event(

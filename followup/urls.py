@@ -26,6 +26,7 @@ urlpatterns = [
     # Follow-up items
     path("items/<int:pk>/book/", views.ItemBookView.as_view(), name="item_book"),
     path("items/<int:pk>/done/", views.ItemDoneView.as_view(), name="item_done"),
+    path("items/<int:pk>/result/", views.ItemResultView.as_view(), name="item_result"),
     path("items/<int:pk>/did-not-attend/", views.ItemDidNotAttendView.as_view(), name="item_dna"),
     path("items/<int:pk>/cancel/", views.ItemCancelView.as_view(), name="item_cancel"),
     path("items/<int:pk>/acknowledge/", views.ItemAcknowledgeView.as_view(), name="item_acknowledge"),

@@ -24,9 +24,13 @@ def _result(row) -> str:
 def _restaging(episode) -> str:
     recurrence = episode.recurrence
     return (
-        f"{recurrence.get_metastatic_type_display()} recurrence of {episode.opened_on:%-d %b %Y}, "
-        f"target {episode.target_on:%-d %b %Y}: {tables.restaging_status(episode)}"
+        f"{recurrence.get_metastatic_type_display()} recurrence of {show_date(episode.opened_on)}, "
+        f"target {show_date(episode.target_on)}: {tables.restaging_status(episode)}"
     )
+
+
+def _result_awaited(item: FollowUpItem) -> str:
+    return f"{item.get_kind_display()}, done {show_date(item.done_on)}: result not yet available"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,17 @@ WORKLISTS: dict[str, Worklist] = {
             describe=_result,
         ),
         Worklist(
+            "results-awaited",
+            "Results awaited",
+            "Mammograms, bloods and other tests recorded as done with the result not yet available, "
+            "oldest first: record each result when it comes.",
+            lambda today: FollowUpItem.objects.results_awaited(),
+            tables.ResultAwaitedTable,
+            filters.FollowUpResultFilter,
+            noun="test",
+            describe=_result_awaited,
+        ),
+        Worklist(
             "staging-results",
             "Staging results to acknowledge",
             "Restaging test results recorded but not yet read and acknowledged: distant disease first, then "
@@ -150,7 +165,7 @@ WORKLISTS: dict[str, Worklist] = {
             "data-quality",
             "Data quality",
             "Missing or invalid NHS numbers, possible duplicate patients, recurrences without a site, "
-            "primaries without laterality or receptor status.",
+            "primaries without laterality or receptor status, implausible dates.",
             lambda today: Patient.objects.data_quality_problems(),
             tables.DataQualityTable,
             filters.DataQualityFilter,

@@ -27,6 +27,7 @@ NURSE_PAGES = [
     ("worklist-overdue", "/worklists/overdue/?nurse=all"),
     ("worklist-due-soon", "/worklists/due-soon/"),
     ("worklist-results", "/worklists/results/?nurse=all"),
+    ("worklist-results-awaited", "/worklists/results-awaited/?nurse=all"),
     ("worklist-staging-results", "/worklists/staging-results/?nurse=all"),
     ("worklist-restaging", "/worklists/restaging/?nurse=all"),
     ("worklist-distant-not-recorded", "/worklists/distant-not-recorded/?nurse=all"),

@@ -172,16 +172,22 @@ CASES = {
     "followup_followupitem_protocol_step_has_sequence": lambda nurse: f.FollowUpItemFactory.build(
         protocol_step=f.ProtocolStepFactory(), patient=f.PatientFactory(), created_by=nurse, updated_by=nurse
     ),
-    "followup_followupitem_done_has_date": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.DONE),
+    "followup_followupitem_done_has_date": _set(
+        f.FollowUpItemFactory, kind=c.FollowUpKind.CLINIC_REVIEW, status=c.FollowUpStatus.DONE
+    ),
     "followup_followupitem_booked_has_date": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.BOOKED),
     "followup_followupitem_cancel_has_reason": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.CANCELLED),
     "followup_followupitem_result_when_done": _set(f.FollowUpItemFactory, result=c.ImagingOutcome.NORMAL),
+    # Issue 12: a done mammogram with no result, and not marked "Result not yet available".
+    "followup_followupitem_done_has_result_or_awaits_it": _done_item(),
+    "followup_followupitem_awaited_only_without_result": _set(f.FollowUpItemFactory, result_awaited=True),
     "followup_followupitem_acknowledged_has_result": _acknowledged(
         f.FollowUpItemFactory,
         "result_acknowledged_by",
         "result_acknowledged_at",
         status=c.FollowUpStatus.DONE,
         done_on=TODAY,
+        result_awaited=True,  # no result yet: nothing to acknowledge
     ),
     # Recurrences and their sites
     "followup_recurrence_error_mark_complete": _error_mark(f.RecurrenceFactory),
@@ -282,6 +288,10 @@ def test_database_refuses_the_bad_row(name, nurse):
         ),
         ("followup_patient_deceased_has_date_of_death", "A date of death goes with the status 'Deceased'"),
         ("followup_recurrencesite_site_fits_type", "This site does not fit the recurrence type."),
+        (
+            "followup_followupitem_done_has_result_or_awaits_it",
+            "A done mammogram, bloods or other test needs its result, or 'Result not yet available'.",
+        ),
     ],
 )
 def test_full_clean_reports_the_constraint_message(name, field_message, nurse):

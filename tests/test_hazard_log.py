@@ -33,5 +33,7 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "wrong laterality",
         "data breach",
         "misleading restaging status",
+        "completed by default",
+        "implausible date",
     ):
         assert hazard in text, hazard

@@ -54,7 +54,7 @@ def test_overdue_due_soon_and_escalated_at_their_edges(patient):
 
 def test_overdue_leaves_out_done_cancelled_error_and_inactive_patients(patient, nurse):
     old = days(-60)
-    FollowUpItemFactory(patient=patient, due_on=old, status=c.FollowUpStatus.DONE, done_on=days(-50))
+    FollowUpItemFactory(patient=patient, due_on=old, status=c.FollowUpStatus.DONE, done_on=days(-50), result="02")
     FollowUpItemFactory(patient=patient, due_on=old, status=c.FollowUpStatus.CANCELLED, cancel_reason="Moved")
     FollowUpItemFactory(patient=patient, due_on=old, status=c.FollowUpStatus.DID_NOT_ATTEND)
     wrong = FollowUpItemFactory(patient=patient, due_on=old)
@@ -151,7 +151,7 @@ def test_symptoms_awaiting_triage_red_flags_first(patient, nurse):
 
 def test_patients_with_no_next_follow_up(nurse):
     lost = PatientFactory(team=nurse.team, named_nurse=nurse)
-    FollowUpItemFactory(patient=lost, due_on=days(-300), status=c.FollowUpStatus.DONE, done_on=days(-300))
+    FollowUpItemFactory(patient=lost, due_on=days(-300), status=c.FollowUpStatus.DONE, done_on=days(-300), result="02")
     followed = PatientFactory(team=nurse.team, named_nurse=nurse)
     FollowUpItemFactory(patient=followed, due_on=days(200))
     PatientFactory(

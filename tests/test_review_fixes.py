@@ -13,7 +13,7 @@ from followup import services
 from followup.models import Patient, Recurrence, RestagingEpisode, StagingTest
 from followup.services import ConflictError, SiteEntry
 
-from .factories import PatientFactory, UserFactory
+from .factories import FollowUpProtocolFactory, PatientFactory, UserFactory
 
 TODAY = timezone.localdate()
 
@@ -164,12 +164,14 @@ def test_worklist_export_has_plain_text_not_html_entities(client, nurse):
 @pytest.mark.parametrize(
     ("name", "data", "field"),
     [
-        ("protocol_assign", {"start_on": "9999-06-01"}, "start_on"),
+        ("protocol_assign", {"protocol_start_on": "9999-06-01"}, "protocol_start_on"),
         ("item_add", {"kind": "mammogram", "due_on": "2062-01-01"}, "due_on"),
     ],
 )
 def test_far_future_dates_are_refused_beside_the_field(client, nurse, patient, name, data, field):
     client.force_login(nurse)
+    if name == "protocol_assign":
+        data = data | {"protocol": FollowUpProtocolFactory().pk}
     response = client.post(reverse(f"followup:{name}", args=[patient.pk]), data)
     assert response.status_code == 200
     assert "more than 10 years ahead" in " ".join(response.context["form"].errors[field])

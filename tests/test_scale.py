@@ -37,6 +37,7 @@ SCALE_INDEXES = [
     "followup_item_open_due",
     "followup_item_open_patient",
     "followup_item_unacknowledged",
+    "followup_item_unack_urgent",
     "followup_patient_family_trgm",
     "followup_patient_given_trgm",
     "followup_patient_hospital_no",
@@ -96,7 +97,8 @@ def populated(nurse):
     [
         ("overdue", lambda: FollowUpItem.objects.overdue(today=TODAY), ("followup_item_open_due",)),
         ("due soon", lambda: FollowUpItem.objects.due_soon(today=TODAY), ("followup_item_open_due",)),
-        ("results", lambda: FollowUpItem.objects.awaiting_acknowledgement(), ("followup_item_unacknowledged",)),
+        # The results list reads its rows in its own order (abnormal first, then the oldest).
+        ("results", lambda: FollowUpItem.objects.awaiting_acknowledgement(), ("followup_item_unack_urgent",)),
         ("no next follow-up", lambda: Patient.objects.without_next_follow_up(), ("followup_item_open_patient",)),
         ("search by name", lambda: Patient.objects.search("smith"), NAME_SEARCH),
         ("search by two names", lambda: Patient.objects.search("susan smith"), NAME_SEARCH),

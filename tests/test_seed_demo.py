@@ -27,6 +27,7 @@ def failsafe_lists(user):
         "escalated": FollowUpItem.objects.escalated(today=TODAY).visible_to(user),
         "due soon": FollowUpItem.objects.due_soon(today=TODAY).visible_to(user),
         "results to acknowledge": FollowUpItem.objects.awaiting_acknowledgement().visible_to(user),
+        "results awaited": FollowUpItem.objects.results_awaited().visible_to(user),
         "staging results to acknowledge": StagingTest.objects.awaiting_acknowledgement().visible_to(user),
         "restaging incomplete": RestagingEpisode.objects.incomplete().visible_to(user),
         "distant disease not recorded": StagingTest.objects.distant_not_recorded().visible_to(user),
@@ -38,6 +39,7 @@ def failsafe_lists(user):
         "recurrence without site": Recurrence.objects.without_site().visible_to(user),
         "missing laterality": PrimaryDiagnosis.objects.missing_laterality().visible_to(user),
         "missing receptors": PrimaryDiagnosis.objects.missing_receptors().visible_to(user),
+        "implausible date": Patient.objects.data_quality_problems().having_problem("implausible_date").visible_to(user),
     }
 
 

@@ -84,7 +84,9 @@ def test_caseload_hand_over_stays_inside_the_team(nurse, other_nurse, admin_user
 
 def test_discharge_cancels_open_items_and_takes_the_patient_off_the_lists(patient, nurse):
     due = FollowUpItemFactory(patient=patient, due_on=days(-30))
-    done = FollowUpItemFactory(patient=patient, due_on=days(-300), status=c.FollowUpStatus.DONE, done_on=days(-299))
+    done = FollowUpItemFactory(
+        patient=patient, due_on=days(-300), status=c.FollowUpStatus.DONE, done_on=days(-299), result="02"
+    )
 
     services.patient_discharge(
         patient=patient, discharged_on=TODAY, reason="Completed 5 years; GP informed", by=nurse, expected_version=1
@@ -150,7 +152,9 @@ def test_record_done_needs_a_result_for_a_test_and_none_for_a_review(patient, nu
     review = FollowUpItemFactory(patient=patient, kind=c.FollowUpKind.CLINIC_REVIEW)
     with pytest.raises(ValidationError) as excinfo:
         services.followup_item_record_done(item=mammogram, done_on=TODAY, by=nurse, expected_version=1)
-    assert excinfo.value.message_dict == {"result": ["Record the result of the mammogram."]}
+    assert excinfo.value.message_dict == {
+        "result": ["Record the result of the mammogram, or that it is not yet available."]
+    }
     with pytest.raises(ValidationError):
         services.followup_item_record_done(item=review, done_on=TODAY, result="02", by=nurse, expected_version=1)
     done = services.followup_item_record_done(item=review, done_on=TODAY, by=nurse, expected_version=1)

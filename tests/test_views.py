@@ -153,7 +153,9 @@ def test_symptoms_red_flags_first_and_marked_in_words(nurse_client, patient):
 
 
 def test_no_next_follow_up_lists_active_patients_with_nothing_open(nurse_client, nurse, patient):
-    FollowUpItemFactory(patient=patient, due_on=days(-400), status=c.FollowUpStatus.DONE, done_on=days(-400))
+    FollowUpItemFactory(
+        patient=patient, due_on=days(-400), status=c.FollowUpStatus.DONE, done_on=days(-400), result="02"
+    )
     followed = PatientFactory(team=nurse.team, named_nurse=nurse)
     FollowUpItemFactory(patient=followed, due_on=days(100))
     PatientFactory(
@@ -399,6 +401,8 @@ def _rows_for(slug, nurse):
             FollowUpItemFactory(patient=patient, due_on=days(3))
         case "results":
             FollowUpItemFactory(patient=patient, status=c.FollowUpStatus.DONE, done_on=days(-1), result="01")
+        case "results-awaited":
+            FollowUpItemFactory(patient=patient, status=c.FollowUpStatus.DONE, done_on=days(-1), result_awaited=True)
         case "staging-results" | "distant-not-recorded":
             test = StagingTestFactory(
                 episode__recurrence__patient=patient, performed_on=days(-3), reported_on=days(-2), result="distant"

@@ -70,7 +70,7 @@ def reopen_refuted_restaging(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0007_postgres_name_search'),
+        ('followup', '0008_results_awaited_and_dates'),
     ]
 
     operations = [

@@ -12,6 +12,7 @@ from .followup import (
     followup_item_cancel,
     followup_item_did_not_attend,
     followup_item_record_done,
+    followup_item_record_result,
     has_next_follow_up,
     result_acknowledge,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "followup_item_cancel",
     "followup_item_did_not_attend",
     "followup_item_record_done",
+    "followup_item_record_result",
     "has_next_follow_up",
     "lock",
     "patient_create",

@@ -37,20 +37,59 @@ def followup_item_book(*, item: FollowUpItem, booked_for: date, by: User, expect
     return item
 
 
-@transaction.atomic
-def followup_item_record_done(
-    *, item: FollowUpItem, done_on: date, by: User, expected_version: int | None, result: str = "", notes: str = ""
-) -> FollowUpItem:
-    """Done, with its result where the kind has one (the result then waits to be acknowledged)."""
-    item = lock(item, expected_version=expected_version)
-    _require_open(item)
-    if item.kind in c.RESULT_KINDS and not result:
-        raise ValidationError({"result": f"Record the result of the {item.get_kind_display().lower()}."})
-    if item.kind not in c.RESULT_KINDS and result:
-        raise ValidationError({"result": f"A {item.get_kind_display().lower()} has no result to record."})
-    item.status, item.done_on, item.result = c.FollowUpStatus.DONE, done_on, result
+def _add_notes(item: FollowUpItem, notes: str) -> None:
     if notes:
         item.notes = f"{item.notes}\n{notes}".strip()
+
+
+@transaction.atomic
+def followup_item_record_done(
+    *,
+    item: FollowUpItem,
+    done_on: date,
+    by: User,
+    expected_version: int | None,
+    result: str = "",
+    result_awaited: bool = False,
+    notes: str = "",
+) -> FollowUpItem:
+    """Done, with its result where the kind has one (the result then waits to be acknowledged),
+    or with ``result_awaited``: the result is not yet available, and the item waits on
+    "Results awaited" until followup_item_record_result() records it."""
+    item = lock(item, expected_version=expected_version)
+    _require_open(item)
+    kind = item.get_kind_display().lower()
+    if item.kind not in c.RESULT_KINDS:
+        if result or result_awaited:
+            raise ValidationError({"result": f"A {kind} has no result to record."})
+    elif result and result_awaited:
+        raise ValidationError({"result": "Record the result, or that it is not yet available: not both."})
+    elif not result and not result_awaited:
+        raise ValidationError({"result": f"Record the result of the {kind}, or that it is not yet available."})
+    item.status, item.done_on, item.result, item.result_awaited = c.FollowUpStatus.DONE, done_on, result, result_awaited
+    _add_notes(item, notes)
+    save_record(item, by)
+    return item
+
+
+@transaction.atomic
+def followup_item_record_result(
+    *, item: FollowUpItem, result: str, by: User, expected_version: int | None, notes: str = ""
+) -> FollowUpItem:
+    """The result of an item done with its result not yet available: it moves from "Results
+    awaited" to "Results to acknowledge"."""
+    item = lock(item, expected_version=expected_version)
+    kind = item.get_kind_display().lower()
+    if item.status != c.FollowUpStatus.DONE:
+        raise ValidationError(f"This {kind} is not done yet: record it as done first.")
+    if item.result:
+        raise ValidationError(f"This {kind} already has its result.")
+    if not item.result_awaited:
+        raise ValidationError(f"A {kind} has no result to record.")
+    if not result:
+        raise ValidationError({"result": f"Record the result of the {kind}."})
+    item.result, item.result_awaited = result, False
+    _add_notes(item, notes)
     save_record(item, by)
     return item
 

@@ -115,8 +115,10 @@ def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: d
             created_at=now,
             updated_at=now,
         )
-        # Constraints are the database's job here: the slot check above already ran.
-        item.full_clean(validate_constraints=False)
+        # Constraints are the database's job here: the slot check above already ran. The due
+        # dates follow from the start date the patient's own checks passed (a long protocol may
+        # run more than dates.MAX_YEARS_AHEAD years ahead, which a typed due date may not).
+        item.clean_fields()
         new_items.append(item)
     return bulk_create_with_history(new_items, FollowUpItem, default_user=by)
 
@@ -169,8 +171,6 @@ def patient_discharge(
     _require_active(patient, "Discharge")
     if RestagingEpisode.objects.incomplete().filter(recurrence__patient=patient).exists():
         raise ValidationError("Restaging is still incomplete for this patient: complete it before discharge.")
-    if discharged_on > timezone.localdate():
-        raise ValidationError({"discharged_on": "The discharge date cannot be in the future."})
     patient.status, patient.discharged_on, patient.discharge_reason = c.PatientStatus.DISCHARGED, discharged_on, reason
     save_record(patient, by)
     _close_open_items(patient, f"Patient discharged: {reason}", by)
@@ -182,8 +182,6 @@ def patient_record_death(*, patient: Patient, date_of_death: date, by: User, exp
     patient = lock(patient, expected_version=expected_version)
     if patient.status == c.PatientStatus.DECEASED:
         raise ValidationError("This patient's death is already recorded.")
-    if date_of_death > timezone.localdate():
-        raise ValidationError({"date_of_death": "The date of death cannot be in the future."})
     patient.status, patient.date_of_death = c.PatientStatus.DECEASED, date_of_death
     patient.discharged_on, patient.discharge_reason = None, ""
     save_record(patient, by)

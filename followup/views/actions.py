@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from .. import choices as c
 from .. import forms as f
 from .. import services
-from ..display import plural, show_date
+from ..display import plural, show_date, show_datetime
 from ..models import FollowUpItem, Patient, PrimaryDiagnosis, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..permissions import can_act, can_administer
 from ..tables import restaging_status
@@ -95,13 +95,14 @@ class ProtocolAssignView(ActionView):
     submit_label = "Generate the schedule"
 
     def get_initial(self):
-        return {"start_on": self.patient.protocol_start_on or timezone.localdate()}
+        # The schedule's own start, if it has one (data); never today by default.
+        return {"protocol_start_on": self.patient.protocol_start_on}
 
     def perform(self, form):
         items = services.protocol_assign(
             patient=self.patient,
             protocol=form.cleaned_data["protocol"],
-            start_on=form.cleaned_data["start_on"],
+            start_on=form.cleaned_data["protocol_start_on"],
             by=self.request.user,
         )
         return self.done(f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}.")
@@ -155,9 +156,6 @@ class DischargeView(ActionView):
     submit_label = "Discharge"
     conflict_fields = {"reason": "discharge_reason"}
 
-    def get_initial(self):
-        return {**super().get_initial(), "discharged_on": timezone.localdate()}
-
     def perform(self, form):
         services.patient_discharge(
             patient=self.patient,
@@ -206,9 +204,6 @@ class ItemBookView(ItemActionView):
     form_class = f.BookItemForm
     title = "Book"
 
-    def get_initial(self):
-        return {**super().get_initial(), "booked_for": max(self.record.due_on, timezone.localdate())}
-
     def perform(self, form):
         services.followup_item_book(
             item=self.record,
@@ -223,13 +218,40 @@ class ItemDoneView(ItemActionView):
     form_class = f.RecordDoneForm
     title = "Record as done"
 
-    def get_initial(self):
-        return {**super().get_initial(), "done_on": timezone.localdate()}
+    def get_form_kwargs(self):
+        return {"item": self.record}
 
     def perform(self, form):
         item = services.followup_item_record_done(
             item=self.record,
             done_on=form.cleaned_data["done_on"],
+            result=form.cleaned_data["result"],
+            result_awaited=form.cleaned_data["result_awaited"],
+            notes=form.cleaned_data["notes"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        if item.result == c.ImagingOutcome.ABNORMAL:
+            return self.done(
+                "Abnormal result recorded. Choose the next step.", reverse("followup:item_next_step", args=[item.pk])
+            )
+        if item.result_awaited:
+            return self.done(f"{item.get_kind_display()} recorded as done; its result is awaited.")
+        return self.done(f"{item.get_kind_display()} recorded as done.")
+
+
+class ItemResultView(ItemActionView):
+    """The result of an item recorded done with its result not yet available."""
+
+    form_class = f.RecordResultForm
+    title = "Record the result"
+
+    def get_form_kwargs(self):
+        return {"item": self.record}
+
+    def perform(self, form):
+        item = services.followup_item_record_result(
+            item=self.record,
             result=form.cleaned_data["result"],
             notes=form.cleaned_data["notes"],
             by=self.request.user,
@@ -239,7 +261,7 @@ class ItemDoneView(ItemActionView):
             return self.done(
                 "Abnormal result recorded. Choose the next step.", reverse("followup:item_next_step", args=[item.pk])
             )
-        return self.done(f"{item.get_kind_display()} recorded as done.")
+        return self.done(f"{item.get_kind_display()} result recorded; it now waits to be acknowledged.")
 
 
 class ItemDidNotAttendView(ItemActionView):
@@ -275,14 +297,14 @@ class ItemCancelView(ItemActionView):
 
 
 def _day(value) -> str:
-    return f"{value:%-d %b %Y}" if value else "Not recorded"
+    return show_date(value) if value else "Not recorded"
 
 
 def _acknowledged(by, at) -> list[tuple[str, str]]:
     """A result already acknowledged says so: acknowledging again changes nothing."""
     if at is None:
         return []
-    return [("Acknowledged", f"By {by.get_full_name() or by.username} on {timezone.localtime(at):%-d %b %Y at %H:%M}")]
+    return [("Acknowledged", f"By {by.get_full_name() or by.username} on {show_datetime(at)}")]
 
 
 class ItemAcknowledgeView(ItemActionView):
@@ -341,7 +363,7 @@ class RecurrenceAddView(ActionView):
     title = "Record a recurrence"
 
     def get_initial(self):
-        return {"diagnosed_on": timezone.localdate(), "primary": self.patient.primaries.last()}
+        return {"primary": self.patient.primaries.last()}
 
     def get_form_kwargs(self):
         return {"patient": self.patient}
@@ -407,7 +429,7 @@ class StagingRequestView(ActionView):
     title = "Request a restaging test"
 
     def get_initial(self):
-        return {"requested_on": timezone.localdate(), "follow_up_of": self.request.GET.get("follow_up_of")}
+        return {"follow_up_of": self.request.GET.get("follow_up_of")}
 
     def get_form_kwargs(self):
         return {"episode": self.record}
@@ -545,9 +567,6 @@ class SecondaryFromTestView(StagingTestView):
 class SymptomAddView(ActionView):
     form_class = f.SymptomReportForm
     title = "Record a symptom report"
-
-    def get_initial(self):
-        return {"reported_on": timezone.localdate()}
 
     def perform(self, form):
         data = form.cleaned_data

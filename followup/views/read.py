@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from .. import charts
+from .. import charts, dates
 from ..choices import AccessAction, TriageOutcome
 from ..filters import ANYONE, PatientFilter
 from ..history import patient_history
@@ -151,6 +151,8 @@ def patient_detail(request, pk):
         if not _may_hold(worklist, page):
             continue
         rows = [worklist.describe(row) for row in worklist.for_patient(page, today=today)]
+        if rows and worklist.slug == "data-quality":
+            rows += dates.stored_problems(page, today=today)  # which dates are implausible, if any
         if rows:
             actions.append((worklist, rows))
     context = {
