@@ -79,6 +79,7 @@ class WorklistView(SingleTableMixin, FilterView):
                     fmt=fmt,
                     headers=headers,
                     rows=lambda: rows,
+                    filters=filterset.applied(),
                 )
         return super().get(request, *args, **kwargs)
 
