@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "followup.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followup.middleware.NoStoreMiddleware",
+    # Logs a refused request for another team's record (the 404 a scoped fetch raises).
+    "followup.middleware.AccessRefusalMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]

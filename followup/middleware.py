@@ -1,4 +1,4 @@
-"""Session limits and caching rules for pages that carry patient data."""
+"""Session limits, caching rules for pages that carry patient data, and the log of refused requests."""
 
 import time
 
@@ -9,6 +9,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.utils.cache import patch_cache_control
+
+from .audit import RecordNotVisible, log_refusal
 
 # Refresh the "last seen" stamp at most this often: one session write a minute, not one a request.
 _TOUCH_EVERY = 60
@@ -61,3 +63,22 @@ class NoStoreMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, no_store=True, no_cache=True, must_revalidate=True, private=True)
         return response
+
+
+class AccessRefusalMiddleware:
+    """A request for a record outside the user's scope is a 404 and an access-log row.
+
+    process_exception runs after the view (and any transaction it opened) has ended, so
+    the row is kept; it costs one INSERT and looks nothing else up.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RecordNotVisible) and request.user.is_authenticated:
+            log_refusal(request, exception)
+        return None  # Django answers with its 404 page as before

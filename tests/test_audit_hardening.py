@@ -5,13 +5,22 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from followup import choices as c
-from followup.models import ExportLog
+from followup.models import AccessLog, ExportLog, FollowUpItem, StagingTestSite
 
-from .factories import FollowUpItemFactory, PatientFactory, UserFactory
+from .factories import (
+    FollowUpItemFactory,
+    PatientFactory,
+    PrimaryDiagnosisFactory,
+    RecurrenceSiteFactory,
+    StagingTestFactory,
+    SymptomReportFactory,
+    UserFactory,
+)
 
 TODAY = timezone.localdate()
 
@@ -131,3 +140,125 @@ def test_export_report_command_needs_an_active_user_given_with_by(nurse, tmp_pat
     with pytest.raises(CommandError, match="No active user 'gone'"):
         call_command("export_report", "follow-up-items", "--by", "gone", "-o", out)
     assert ExportLog.objects.count() == 0
+
+
+# Reads in the admin site and refused requests are in the access log ---------------------
+
+
+def access_rows(**filters) -> list[tuple]:
+    fields = ("user__username", "patient", "action", "outcome", "object_type", "object_pk", "path")
+    return list(AccessLog.objects.filter(**filters).order_by("pk").values_list(*fields))
+
+
+def test_admin_change_page_of_a_patient_is_logged(client, admin_user, patient):
+    client.force_login(admin_user)
+    url = reverse("admin:followup_patient_change", args=[patient.pk])
+    assert client.get(url).status_code == 200
+    assert access_rows() == [
+        ("chris", patient.pk, "view_in_admin", "viewed", "followup.patient", str(patient.pk), url),
+    ]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda patient: PrimaryDiagnosisFactory(patient=patient),
+        lambda patient: FollowUpItemFactory(patient=patient),
+        lambda patient: RecurrenceSiteFactory(recurrence__patient=patient),
+        lambda patient: StagingTestFactory(episode__recurrence__patient=patient),
+        lambda patient: StagingTestSite.objects.create(
+            test=StagingTestFactory(episode__recurrence__patient=patient), site=c.Site.LIVER
+        ),
+        lambda patient: SymptomReportFactory(patient=patient),
+    ],
+    ids=["primary", "item", "recurrence-site", "staging-test", "staging-test-site", "symptom"],
+)
+def test_admin_change_page_of_a_clinical_row_is_logged_against_its_patient(make, client, admin_user, patient):
+    row = make(patient)
+    client.force_login(admin_user)
+    url = reverse(f"admin:followup_{row._meta.model_name}_change", args=[row.pk])
+    assert client.get(url).status_code == 200
+    assert access_rows(object_type=row._meta.label_lower) == [
+        ("chris", patient.pk, "view_in_admin", "viewed", row._meta.label_lower, str(row.pk), url),
+    ]
+
+
+def test_admin_change_page_of_a_missing_patient_is_logged_as_not_found(client, admin_user):
+    client.force_login(admin_user)
+    url = reverse("admin:followup_patient_change", args=[424242])
+    client.get(url)
+    assert access_rows() == [("chris", None, "view_in_admin", "not_found", "followup.patient", "424242", url)]
+
+
+def test_a_refused_cross_team_patient_page_is_logged(client, other_nurse, patient):
+    client.force_login(other_nurse)
+    for name in ("patient_detail", "patient_history", "patient_edit"):
+        assert client.get(reverse(f"followup:{name}", args=[patient.pk])).status_code == 404
+    assert access_rows() == [
+        ("jo", None, "request_record", "not_found", "followup.patient", str(patient.pk), url)
+        for url in (
+            f"/patients/{patient.pk}/",
+            f"/patients/{patient.pk}/history/",
+            f"/patients/{patient.pk}/edit/",
+        )
+    ]
+
+
+def test_a_refused_cross_team_record_is_logged_with_what_was_asked_for(client, other_nurse, patient):
+    item = FollowUpItemFactory(patient=patient, status=c.FollowUpStatus.DONE, done_on=days(-1), result="01")
+    test = StagingTestFactory(episode__recurrence__patient=patient)
+    client.force_login(other_nurse)
+    urls = [
+        reverse("followup:item_book", args=[item.pk]),
+        reverse("followup:item_next_step", args=[item.pk]),
+        reverse("followup:staging_result", args=[test.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404
+    assert client.post(urls[0], {"booked_for": days(3).isoformat()}).status_code == 404
+    assert access_rows() == [
+        ("jo", None, "request_record", "not_found", "followup.followupitem", str(item.pk), urls[0]),
+        ("jo", None, "request_record", "not_found", "followup.followupitem", str(item.pk), urls[1]),
+        ("jo", None, "request_record", "not_found", "followup.stagingtest", str(test.pk), urls[2]),
+        ("jo", None, "request_record", "not_found", "followup.followupitem", str(item.pk), urls[0]),
+    ]
+    assert item.pk == FollowUpItem.objects.get(pk=item.pk).pk  # nothing else happened to it
+
+
+def test_a_404_that_is_not_a_record_is_not_an_access_event(client, nurse):
+    client.force_login(nurse)
+    assert client.get(reverse("followup:worklist", args=["no-such-list"])).status_code == 404
+    assert client.get("/no/such/page/").status_code == 404
+    assert AccessLog.objects.count() == 0
+
+
+def test_a_refused_request_costs_one_insert(client, other_nurse, patient, django_assert_num_queries):
+    client.force_login(other_nurse)
+    # session, user, the scoped fetch that finds nothing, the access-log INSERT
+    with django_assert_num_queries(4):
+        assert client.get(reverse("followup:patient_detail", args=[patient.pk])).status_code == 404
+
+
+def test_access_log_in_the_admin_lists_refusals(client, admin_user, other_nurse, patient):
+    client.force_login(other_nurse)
+    client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:followup_accesslog_changelist"), {"outcome": "not_found"})
+    page = response.content.decode()
+    assert response.context["cl"].result_count == 1
+    assert "Refused: not found" in page and f"followup.patient {patient.pk}" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
+def test_on_postgresql_refusal_rows_cannot_be_changed_or_deleted(client, other_nurse, patient):
+    client.force_login(other_nurse)
+    client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    for attempt in (
+        lambda: AccessLog.objects.update(outcome="viewed"),
+        lambda: AccessLog.objects.update(object_pk="1"),
+        lambda: AccessLog.objects.update(patient=patient),
+        lambda: AccessLog.objects.all().delete(),
+    ):
+        with pytest.raises(DatabaseError, match="cannot be changed or deleted"), transaction.atomic():
+            attempt()
+    assert access_rows()[0][:4] == ("jo", None, "request_record", "not_found")
