@@ -1,5 +1,7 @@
 """Django admin for every model: search, filters, and no hard deletes of clinical rows."""
 
+from axes import admin as axes_admin
+from axes import models as axes_models
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
@@ -245,3 +247,19 @@ class AccessLogAdmin(AuditLogAdmin):
     @admin.display(description="Asked for")
     def asked_for(self, obj):
         return obj.asked_for
+
+
+# Login records (django-axes): to read, never to change or delete. A lockout is lifted by
+# a password reset (followup.auth.LiftLockoutOnPasswordChange) or `manage.py axes_reset_username`.
+class LoginRecordAdmin(AuditLogAdmin):
+    actions = None  # no "delete selected", no axes "clean up expired attempts"
+
+
+for _model, _axes_admin in (
+    (axes_models.AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (axes_models.AccessLog, axes_admin.AccessLogAdmin),
+    (axes_models.AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, type(f"ReadOnly{_axes_admin.__name__}", (LoginRecordAdmin, _axes_admin), {}))

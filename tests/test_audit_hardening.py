@@ -1,16 +1,24 @@
 """Audit and abuse (issue 12, item 5): what the logs say, what they refuse, and the limits on probing."""
 
 import csv
+import os
+import secrets
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from followup import choices as c
-from followup.models import AccessLog, ExportLog, FollowUpItem, StagingTestSite
+from followup.models import AccessLog, ExportLog, FollowUpItem, Patient, StagingTestSite
 
 from .factories import (
     FollowUpItemFactory,
@@ -262,3 +270,125 @@ def test_on_postgresql_refusal_rows_cannot_be_changed_or_deleted(client, other_n
         with pytest.raises(DatabaseError, match="cannot be changed or deleted"), transaction.atomic():
             attempt()
     assert access_rows()[0][:4] == ("jo", None, "request_record", "not_found")
+
+
+# Login records are read-only in the admin; audit tables refuse TRUNCATE ----------------
+
+AXES_MODELS = {
+    "accessattempt": lambda: AccessAttempt.objects.create(
+        username="alex", ip_address="10.0.0.1", user_agent="x", failures_since_start=3, attempt_time=timezone.now()
+    ),
+    "accesslog": lambda: AxesAccessLog.objects.create(username="alex", ip_address="10.0.0.1", user_agent="x"),
+    "accessfailurelog": lambda: AccessFailureLog.objects.create(username="alex", ip_address="10.0.0.1", user_agent="x"),
+}
+
+
+@pytest.mark.parametrize("name", list(AXES_MODELS))
+def test_login_records_can_be_listed_and_viewed_but_not_changed_or_deleted_in_the_admin(name, client, admin_user):
+    row = AXES_MODELS[name]()
+    client.force_login(admin_user)
+    changelist = client.get(reverse(f"admin:axes_{name}_changelist"))
+    assert changelist.status_code == 200
+    assert changelist.context["action_form"] is None  # no "delete selected", no "clean up expired attempts"
+    view = client.get(reverse(f"admin:axes_{name}_change", args=[row.pk]))
+    assert view.status_code == 200 and not view.context["has_change_permission"]
+    assert client.post(reverse(f"admin:axes_{name}_change", args=[row.pk]), {"username": "x"}).status_code == 403
+    assert client.post(reverse(f"admin:axes_{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    bulk = {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+    client.post(reverse(f"admin:axes_{name}_changelist"), bulk)
+    assert type(row).objects.get(pk=row.pk).username == "alex"
+
+
+def truncate_guarded_tables() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgtype & 32 = 32"  # TRIGGER_TYPE_TRUNCATE
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def audit_tables() -> set[str]:
+    history = {
+        model._meta.db_table
+        for model in apps.get_app_config("followup").get_models()
+        if model.__name__.startswith("Historical")
+    }
+    return history | {"followup_accesslog", "followup_exportlog", "axes_accesslog", "axes_accessfailurelog"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
+def test_on_postgresql_every_audit_table_has_the_truncate_guard(db):
+    assert truncate_guarded_tables() == audit_tables()
+    assert len(audit_tables()) == 14
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
+def test_on_postgresql_audit_tables_cannot_be_truncated(patient, nurse, client):
+    client.force_login(nurse)
+    client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    with connection.cursor() as cursor:
+        # The test's own inserts leave deferred foreign-key checks, which TRUNCATE would trip on first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for table in sorted(audit_tables()) + ["followup_patient CASCADE"]:
+        with (
+            pytest.raises(DatabaseError, match="cannot be truncated"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"TRUNCATE {table}")
+    assert AccessLog.objects.count() == 1
+    assert Patient.history.filter(id=patient.pk).exists()
+
+
+GRANT_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "grant-app-role.sql"
+
+
+@pytest.fixture
+def app_role(transactional_db):
+    """The owner and app roles of docs/operations.md, made for this test (roles are server-wide:
+    random names, dropped at the end), with scripts/grant-app-role.sql run as the docs say."""
+    psql = shutil.which("psql") or pytest.skip("psql is not installed")
+    owner, app = (f"followup_{kind}_test_{secrets.token_hex(4)}" for kind in ("owner", "app"))
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{owner}" NOLOGIN; CREATE ROLE "{app}" NOLOGIN')
+    db = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+    target = ["-h", db["HOST"] or "localhost", "-p", str(db["PORT"] or 5432), "-U", db["USER"], "-d", db["NAME"]]
+    try:
+        subprocess.run(
+            [psql, "-X", "-q", *target, "-v", f"owner_role={owner}", "-v", f"app_role={app}", "-f", GRANT_SCRIPT],
+            check=True,
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+        yield app
+    finally:
+        with connection.cursor() as cursor:
+            for role in (app, owner):  # one at a time: both name the same default privileges
+                cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{app}"; DROP ROLE "{owner}"')
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL roles")
+def test_on_postgresql_the_app_role_of_the_docs_runs_the_app_but_cannot_touch_the_audit_guards(
+    app_role, client, nurse, patient
+):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'SET LOCAL ROLE "{app_role}"')
+        client.force_login(nurse)
+        assert client.get(reverse("followup:patient_detail", args=[patient.pk])).status_code == 200
+        assert AccessLog.objects.filter(patient=patient).count() == 1
+        for statement, refusal in (
+            ("TRUNCATE followup_accesslog", "permission denied"),
+            ("TRUNCATE followup_historicalpatient", "permission denied"),
+            ("DROP TRIGGER followup_accesslog_no_truncate ON followup_accesslog", "must be owner"),
+            ("ALTER TABLE followup_accesslog DISABLE TRIGGER ALL", "must be owner"),
+            ("DELETE FROM followup_accesslog", "cannot be changed or deleted"),
+        ):
+            with pytest.raises(DatabaseError, match=refusal), transaction.atomic():
+                cursor.execute(statement)
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone() == (app_role,)
+    assert AccessLog.objects.filter(patient=patient).count() == 1
