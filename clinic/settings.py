@@ -245,6 +245,13 @@ FOLLOWUP_ESCALATE_DAYS = env_int("FOLLOWUP_ESCALATE_DAYS", 42)
 # "Due soon" looks this many days ahead.
 FOLLOWUP_DUE_SOON_DAYS = env_int("FOLLOWUP_DUE_SOON_DAYS", 28)
 
+# A user told this many times in an hour that an NHS number they entered is registered by
+# another team is told nothing more for the rest of that hour (followup.audit): each such
+# answer confirms that someone is a patient here.
+REGISTERED_ELSEWHERE_LIMIT_PER_HOUR = env_int("REGISTERED_ELSEWHERE_LIMIT_PER_HOUR", 5)
+if REGISTERED_ELSEWHERE_LIMIT_PER_HOUR < 1:
+    raise ImproperlyConfigured("REGISTERED_ELSEWHERE_LIMIT_PER_HOUR must be 1 or more.")
+
 # Uploaded caseload files wait here between the dry run and the import. With
 # several app servers it must be a shared directory. Empty: the system temp dir.
 CASELOAD_IMPORT_DIR = os.environ.get("CASELOAD_IMPORT_DIR", "")

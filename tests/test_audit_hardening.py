@@ -29,6 +29,7 @@ from .factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from .test_action_views import error_beside, new_patient
 
 TODAY = timezone.localdate()
 
@@ -392,3 +393,102 @@ def test_on_postgresql_the_app_role_of_the_docs_runs_the_app_but_cannot_touch_th
         cursor.execute("SELECT current_user")
         assert cursor.fetchone() == (app_role,)
     assert AccessLog.objects.filter(patient=patient).count() == 1
+
+
+# An NHS number registered by another team: refused, logged, and limited per user ---------
+
+ELSEWHERE = "A patient with this NHS number is already registered by another team. Contact an admin."
+
+
+@pytest.fixture
+def theirs(other_nurse):
+    """Another team's patients: their NHS numbers are what a probe would fish for. (Numbers from
+    beyond the factories' first 2,000 test numbers, so no factory-made patient holds them.)"""
+    return [
+        PatientFactory(team=other_nurse.team, named_nurse=other_nurse, nhs_number=number)
+        for number in ("9434765919", "4010232137", "9990022038")
+    ]
+
+
+def register(client, nurse, nhs_number):
+    return client.post(reverse("followup:patient_create"), new_patient(nurse, nhs_number=nhs_number))
+
+
+def probe_rows() -> list[tuple]:
+    fields = ("user__username", "patient", "action", "outcome", "nhs_number", "path")
+    return list(AccessLog.objects.order_by("pk").values_list(*fields))
+
+
+def test_registering_another_teams_nhs_number_is_refused_and_logged(client, nurse, theirs):
+    client.force_login(nurse)
+    response = register(client, nurse, "943 476 5919")
+    assert error_beside(response, "nhs_number") == ELSEWHERE
+    assert probe_rows() == [
+        ("alex", theirs[0].pk, "check_nhs_number", "registered_elsewhere", "9434765919", "/patients/new/")
+    ]
+    assert Patient.objects.filter(team=nurse.team).count() == 0
+
+
+def test_changing_a_patients_nhs_number_to_another_teams_is_refused_and_logged(client, nurse, patient, theirs):
+    client.force_login(nurse)
+    edit = reverse("followup:patient_edit", args=[patient.pk])
+    data = new_patient(nurse, nhs_number="4010232137", version=patient.version)
+    response = client.post(edit, data)
+    assert error_beside(response, "nhs_number") == ELSEWHERE
+    assert probe_rows() == [("alex", theirs[1].pk, "check_nhs_number", "registered_elsewhere", "4010232137", edit)]
+
+
+def test_own_teams_duplicate_and_a_new_number_are_not_refusals(client, nurse, patient, theirs):
+    client.force_login(nurse)
+    assert error_beside(register(client, nurse, patient.nhs_number), "nhs_number").startswith(
+        "A patient with this NHS number is already registered: "
+    )
+    assert register(client, nurse, "9990022046").status_code == 302
+    assert AccessLog.objects.count() == 0
+
+
+def test_nhs_number_check_pauses_after_the_limit_and_says_so_plainly(client, nurse, patient, theirs, settings):
+    settings.REGISTERED_ELSEWHERE_LIMIT_PER_HOUR = 2
+    client.force_login(nurse)
+    for number in ("9434765919", "4010232137"):
+        assert error_beside(register(client, nurse, number), "nhs_number") == ELSEWHERE
+    first_refusal = AccessLog.objects.order_by("at").first().at
+    resumes = timezone.localtime(first_refusal + timedelta(hours=1)).strftime("%H:%M")
+    paused = (
+        "You have entered 2 NHS numbers registered by another team in the last hour, so this check is paused "
+        f"until {resumes}. Contact an admin to register this patient."
+    )
+    # Paused for every number, registered elsewhere or not at all: the message tells nothing about it.
+    for number in ("9990022038", "9990022054"):
+        assert error_beside(register(client, nurse, number), "nhs_number") == paused
+    # A patient of one's own team is still found: the nurse can see them anyway.
+    assert error_beside(register(client, nurse, patient.nhs_number), "nhs_number").startswith(
+        "A patient with this NHS number is already registered: "
+    )
+    assert probe_rows() == [
+        ("alex", theirs[0].pk, "check_nhs_number", "registered_elsewhere", "9434765919", "/patients/new/"),
+        ("alex", theirs[1].pk, "check_nhs_number", "registered_elsewhere", "4010232137", "/patients/new/"),
+        ("alex", None, "check_nhs_number", "check_paused", "9990022038", "/patients/new/"),
+        ("alex", None, "check_nhs_number", "check_paused", "9990022054", "/patients/new/"),
+    ]
+    assert Patient.objects.filter(team=nurse.team).count() == 1
+
+
+def test_nhs_number_check_counts_only_the_last_hour_and_only_this_user(client, nurse, theirs, settings):
+    settings.REGISTERED_ELSEWHERE_LIMIT_PER_HOUR = 1
+    colleague = UserFactory(username="priya", team=nurse.team)
+    over_an_hour_ago = timezone.now() - timedelta(minutes=61)
+    AccessLog.objects.create(
+        user=nurse,
+        patient=theirs[0],
+        action="check_nhs_number",
+        outcome="registered_elsewhere",
+        nhs_number=theirs[0].nhs_number,
+        path="/patients/new/",
+        at=over_an_hour_ago,
+    )
+    client.force_login(nurse)
+    assert error_beside(register(client, nurse, "4010232137"), "nhs_number") == ELSEWHERE
+    client.force_login(colleague)
+    assert error_beside(register(client, colleague, "9990022038"), "nhs_number") == ELSEWHERE
+    assert [row[3] for row in probe_rows()] == ["registered_elsewhere"] * 3
