@@ -155,7 +155,10 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Every attempt while locked out starts the cool-off again: the lockout page's "Try again at"
+# is then one cool-off after the attempt that shows it (followup.auth.lockout_response).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_CALLABLE = "followup.auth.lockout_response"
 # Behind a reverse proxy: how many trusted proxies add to X-Forwarded-For (0: none).
 LOCKOUT_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "followup.auth.client_ip"
@@ -176,6 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: setting a new password (an admin's reset, by any route) lifts that user's lockout.
+    {"NAME": "followup.auth.LiftLockoutOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-gb"
