@@ -238,15 +238,16 @@ class ExportLogAdmin(AuditLogAdmin):
 class AccessLogAdmin(AuditLogAdmin):
     """Read only: who opened which patient's record, or asked for one and was refused, and when."""
 
-    list_display = ["at", "user", "action", "outcome", "patient", "asked_for", "path"]
+    # Outcome and what was asked for first: on a phone the table scrolls sideways.
+    list_display = ["at", "user", "outcome", "asked_for", "action"]
     list_filter = ["outcome", "action"]
     list_select_related = ["user", "patient"]
     search_fields = ["=patient__nhs_number", "=nhs_number", "user__username", "=object_pk"]
     date_hierarchy = "at"
 
-    @admin.display(description="Asked for")
+    @admin.display(description="Patient or record asked for")
     def asked_for(self, obj):
-        return obj.asked_for
+        return str(obj.patient) if obj.patient_id else obj.asked_for
 
 
 # Login records (django-axes): to read, never to change or delete. A lockout is lifted by

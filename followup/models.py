@@ -787,9 +787,11 @@ class AccessLog(models.Model):
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, choices=c.AccessAction.choices)
     outcome = models.CharField(max_length=20, choices=c.AccessOutcome.choices, default=c.AccessOutcome.VIEWED)
-    object_type = models.CharField(max_length=60, blank=True, help_text="The model asked for, e.g. followup.patient.")
-    object_pk = models.CharField(max_length=40, blank=True, help_text="The key of the record asked for.")
-    nhs_number = models.CharField(max_length=10, blank=True, help_text="An NHS number asked about.")
+    object_type = models.CharField(
+        "type of record asked for", max_length=60, blank=True, help_text="The model, e.g. followup.patient."
+    )
+    object_pk = models.CharField("key of record asked for", max_length=40, blank=True)
+    nhs_number = models.CharField("NHS number asked about", max_length=10, blank=True)
     path = models.CharField(max_length=300)
     at = models.DateTimeField(default=timezone.now)
 
@@ -816,9 +818,13 @@ class AccessLog(models.Model):
 
     @property
     def asked_for(self) -> str:
-        """What the request named: the record's type and key, or the NHS number."""
+        """What the request named, as a person reads it: "patient 72", "NHS number 9990000018"."""
         if self.object_type:
-            return f"{self.object_type} {self.object_pk}"
+            try:
+                name = self._meta.apps.get_model(self.object_type)._meta.verbose_name
+            except (LookupError, ValueError):
+                name = self.object_type
+            return f"{name} {self.object_pk}"
         return f"NHS number {self.nhs_number}" if self.nhs_number else ""
 
 

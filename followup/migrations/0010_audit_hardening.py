@@ -66,17 +66,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='accesslog',
             name='nhs_number',
-            field=models.CharField(blank=True, help_text='An NHS number asked about.', max_length=10),
+            field=models.CharField(blank=True, max_length=10, verbose_name='NHS number asked about'),
         ),
         migrations.AddField(
             model_name='accesslog',
             name='object_pk',
-            field=models.CharField(blank=True, help_text='The key of the record asked for.', max_length=40),
+            field=models.CharField(blank=True, max_length=40, verbose_name='key of record asked for'),
         ),
         migrations.AddField(
             model_name='accesslog',
             name='object_type',
-            field=models.CharField(blank=True, help_text='The model asked for, e.g. followup.patient.', max_length=60),
+            field=models.CharField(blank=True, help_text='The model, e.g. followup.patient.', max_length=60, verbose_name='type of record asked for'),
         ),
         migrations.AddField(
             model_name='accesslog',
