@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "followup.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followup.middleware.NoStoreMiddleware",
+    # Logs a refused request for another team's record (the 404 a scoped fetch raises).
+    "followup.middleware.AccessRefusalMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -153,7 +155,10 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Every attempt while locked out starts the cool-off again: the lockout page's "Try again at"
+# is then one cool-off after the attempt that shows it (followup.auth.lockout_response).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_CALLABLE = "followup.auth.lockout_response"
 # Behind a reverse proxy: how many trusted proxies add to X-Forwarded-For (0: none).
 LOCKOUT_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "followup.auth.client_ip"
@@ -174,6 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: setting a new password (an admin's reset, by any route) lifts that user's lockout.
+    {"NAME": "followup.auth.LiftLockoutOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -244,6 +251,13 @@ FOLLOWUP_ESCALATE_DAYS = env_int("FOLLOWUP_ESCALATE_DAYS", 42)
 FOLLOWUP_DUE_SOON_DAYS = env_int("FOLLOWUP_DUE_SOON_DAYS", 28)
 # A result waiting to be acknowledged for more than this many days: escalated.
 RESULT_ESCALATE_DAYS = env_int("RESULT_ESCALATE_DAYS", 14)
+
+# A user told this many times in an hour that an NHS number they entered is registered by
+# another team is told nothing more for the rest of that hour (followup.audit): each such
+# answer confirms that someone is a patient here.
+REGISTERED_ELSEWHERE_LIMIT_PER_HOUR = env_int("REGISTERED_ELSEWHERE_LIMIT_PER_HOUR", 5)
+if REGISTERED_ELSEWHERE_LIMIT_PER_HOUR < 1:
+    raise ImproperlyConfigured("REGISTERED_ELSEWHERE_LIMIT_PER_HOUR must be 1 or more.")
 
 # Uploaded caseload files wait here between the dry run and the import. With
 # several app servers it must be a shared directory. Empty: the system temp dir.

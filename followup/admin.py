@@ -1,9 +1,13 @@
 """Django admin for every model: search, filters, and no hard deletes of clinical rows."""
 
+from axes import admin as axes_admin
+from axes import models as axes_models
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from . import choices as c
 from . import models as m
+from .audit import log_access
 from .nhs import normalise_nhs_number
 from .services import record_stamp
 
@@ -44,7 +48,24 @@ class ProtocolStepAdmin(admin.ModelAdmin):
     search_fields = ["protocol__name"]
 
 
-class ClinicalRecordAdmin(admin.ModelAdmin):
+class PatientDataAdmin(admin.ModelAdmin):
+    """A row of a patient's data: opening it in the admin site is a read, written to the access log
+    like the patient page (one row per request for it, whatever the outcome)."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        log_access(
+            request,
+            action=c.AccessAction.VIEW_IN_ADMIN,
+            outcome=c.AccessOutcome.VIEWED if obj is not None else c.AccessOutcome.NOT_FOUND,
+            patient=m.patient_of(obj) if obj is not None else None,
+            model=self.model,
+            pk=object_id,
+        )
+        return obj
+
+
+class ClinicalRecordAdmin(PatientDataAdmin):
     """Shows rows entered in error too (filterable), stamps who/when, never deletes."""
 
     readonly_fields = [
@@ -169,7 +190,7 @@ class StagingTestAdmin(ClinicalRecordAdmin):
 
 
 @admin.register(m.StagingTestSite)
-class StagingTestSiteAdmin(admin.ModelAdmin):
+class StagingTestSiteAdmin(PatientDataAdmin):
     list_display = ["test", "site", "other_site_text"]
     list_filter = ["site"]
     list_select_related = ["test"]
@@ -215,10 +236,31 @@ class ExportLogAdmin(AuditLogAdmin):
 
 @admin.register(m.AccessLog)
 class AccessLogAdmin(AuditLogAdmin):
-    """Read only: who opened which patient's record, and when."""
+    """Read only: who opened which patient's record, or asked for one and was refused, and when."""
 
-    list_display = ["at", "user", "patient", "action"]
-    list_filter = ["action"]
+    # Outcome and what was asked for first: on a phone the table scrolls sideways.
+    list_display = ["at", "user", "outcome", "asked_for", "action"]
+    list_filter = ["outcome", "action"]
     list_select_related = ["user", "patient"]
-    search_fields = ["=patient__nhs_number", "user__username"]
+    search_fields = ["=patient__nhs_number", "=nhs_number", "user__username", "=object_pk"]
     date_hierarchy = "at"
+
+    @admin.display(description="Patient or record asked for")
+    def asked_for(self, obj):
+        return str(obj.patient) if obj.patient_id else obj.asked_for
+
+
+# Login records (django-axes): to read, never to change or delete. A lockout is lifted by
+# a password reset (followup.auth.LiftLockoutOnPasswordChange) or `manage.py axes_reset_username`.
+class LoginRecordAdmin(AuditLogAdmin):
+    actions = None  # no "delete selected", no axes "clean up expired attempts"
+
+
+for _model, _axes_admin in (
+    (axes_models.AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (axes_models.AccessLog, axes_admin.AccessLogAdmin),
+    (axes_models.AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, type(f"ReadOnly{_axes_admin.__name__}", (LoginRecordAdmin, _axes_admin), {}))

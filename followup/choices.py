@@ -356,3 +356,14 @@ class ExportVia(models.TextChoices):
 class AccessAction(models.TextChoices):
     VIEW_PATIENT = "view_patient", "Opened the patient page"
     VIEW_HISTORY = "view_history", "Opened the patient's history"
+    VIEW_IN_ADMIN = "view_in_admin", "Opened in the admin site"
+    REQUEST_RECORD = "request_record", "Asked for a record"
+    CHECK_NHS_NUMBER = "check_nhs_number", "Entered an NHS number to register"
+
+
+class AccessOutcome(models.TextChoices):
+    VIEWED = "viewed", "Viewed"
+    # Another team's record or none at all: the log cannot tell either (the 404 looks nothing up).
+    NOT_FOUND = "not_found", "Refused: not found"
+    REGISTERED_ELSEWHERE = "registered_elsewhere", "Refused: registered by another team"
+    CHECK_PAUSED = "check_paused", "Refused: check paused (too many)"

@@ -19,14 +19,15 @@ from decimal import Decimal
 from itertools import islice, repeat
 from operator import itemgetter
 
-from django.db import connections, transaction
+from django.db import connections, models, transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from . import choices as c
 from .db import report_db, reporting, reporting_active
-from .models import ExportLog
+from .models import ExportLog, Team
 
 # OWASP "CSV injection": a spreadsheet treats a cell starting with these as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -321,7 +322,48 @@ def xlsx_response(
     return FileResponse(handle, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_TYPE)
 
 
-def start_log(*, user, report: str, fmt: str, filters: dict, via: str = "web") -> ExportLog:
-    """Who exported which report, with which filters, when (rows filled in when done)."""
-    clean = {key: value for key, value in filters.items() if value not in ("", None, [])}
-    return ExportLog.objects.create(user=user, report=report, format=fmt, filters=clean, via=via)
+# The export log ------------------------------------------------------------------
+
+
+def team_label(team: Team) -> str:
+    return f"{team.name} ({team.code})"
+
+
+def scope_of(user) -> str:
+    """The teams whose rows a download by this user can hold (TeamScopedQuerySet.visible_to())."""
+    if user.is_admin_role:
+        return "all teams"
+    return f"team {team_label(user.team)}" if user.team_id else "no team"
+
+
+def period_label(start: date | None, end: date | None, *, default: bool = False) -> str:
+    if start and end:
+        label = f"{start.isoformat()} to {end.isoformat()}"
+    else:
+        label = f"from {start.isoformat()}" if start else f"to {end.isoformat()}"
+    return f"{label} (default)" if default else label
+
+
+def _as_logged(value):
+    """A filter's value after validation, as the export log keeps it (plain JSON)."""
+    if isinstance(value, slice):  # a date range filter: whole days, as the user chose them
+        start, end = (timezone.localdate(v) if isinstance(v, datetime) else v for v in (value.start, value.stop))
+        return period_label(start, end) if start or end else None
+    if isinstance(value, Team):
+        return team_label(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
+def start_log(*, user, report: str, fmt: str, filters: dict, via: str = c.ExportVia.WEB) -> ExportLog:
+    """Who exported which report, when, and the rows they got: the team scope of ``user`` and each
+    filter as applied (after validation and defaults, never the raw request); rows filled in when done."""
+    applied = {"scope": scope_of(user)}
+    for key, value in filters.items():
+        value = _as_logged(value)
+        if value not in ("", None, []):
+            applied[key] = value
+    return ExportLog.objects.create(user=user, report=report, format=fmt, filters=applied, via=via)

@@ -74,6 +74,19 @@ class WorklistFilter(django_filters.FilterSet):
         if not user.is_admin_role:
             del self.filters["team"]  # everyone else sees one team only
 
+    def applied(self) -> dict:
+        """Each filter as it chose the rows (validated, defaults filled in), for the export log.
+
+        Call after is_valid(). A filter the user may not use (team, for a nurse) is not here at all.
+        """
+        applied = dict(self.form.cleaned_data)
+        nurse = applied.get("nurse")
+        if nurse == ANYONE:
+            applied["nurse"] = "anyone"
+        elif nurse:
+            applied["nurse"] = f"{dict(self.filters['nurse'].extra['choices'])[nurse]} (user {nurse})"
+        return applied
+
     def filter_nurse(self, queryset, name, value):
         if value == ANYONE:
             return queryset

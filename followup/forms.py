@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from . import choices as c
+from .audit import check_nhs_number_elsewhere
 from .display import show_date
 from .filters import DateInput
 from .models import FollowUpProtocol, Patient, PrimaryDiagnosis, Recurrence, StagingTest, User
@@ -129,14 +130,17 @@ class PatientForm(forms.ModelForm):
         if error:
             raise forms.ValidationError(error)
         existing = Patient.objects.filter(nhs_number=value).exclude(pk=self.instance.pk).first()
-        if existing:
-            if Patient.objects.visible_to(self.user).filter(pk=existing.pk).exists():
-                raise forms.ValidationError(
-                    format_html("A patient with this NHS number is already registered: {}.", _patient_links([existing]))
-                )
+        if existing and Patient.objects.visible_to(self.user).filter(pk=existing.pk).exists():
             raise forms.ValidationError(
-                "A patient with this NHS number is already registered by another team. Contact an admin."
+                format_html("A patient with this NHS number is already registered: {}.", _patient_links([existing]))
             )
+        if value != self.instance.nhs_number:
+            # Registered by another team, or free: telling which is a probe, so it is logged and limited.
+            if self.instance.pk:
+                page = reverse("followup:patient_edit", args=[self.instance.pk])
+            else:
+                page = reverse("followup:patient_create")
+            check_nhs_number_elsewhere(user=self.user, path=page, nhs_number=value, registered=existing)
         return value
 
     def clean(self):

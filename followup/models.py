@@ -883,28 +883,67 @@ class ExportLog(models.Model):
 
 
 class AccessLog(models.Model):
-    """Reads of patient data: who opened whose record, and when. Append-only."""
+    """Reads of patient data, and refused requests for it: who asked for what, when, and what they got.
+
+    Append-only. ``patient`` is empty when a request was refused without finding anyone
+    (a 404 looks nothing up); ``object_type``/``object_pk`` then say what was asked for.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, choices=c.AccessAction.choices)
+    outcome = models.CharField(max_length=20, choices=c.AccessOutcome.choices, default=c.AccessOutcome.VIEWED)
+    object_type = models.CharField(
+        "type of record asked for", max_length=60, blank=True, help_text="The model, e.g. followup.patient."
+    )
+    object_pk = models.CharField("key of record asked for", max_length=40, blank=True)
+    nhs_number = models.CharField("NHS number asked about", max_length=10, blank=True)
     path = models.CharField(max_length=300)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-at", "-pk"]
-        constraints = [_choice_constraint("accesslog", "action", c.AccessAction)]
+        constraints = [
+            _choice_constraint("accesslog", "action", c.AccessAction),
+            _choice_constraint("accesslog", "outcome", c.AccessOutcome),
+            models.CheckConstraint(
+                condition=Q(patient__isnull=False) | ~Q(object_pk="") | ~Q(nhs_number=""),
+                name="followup_accesslog_names_what_was_asked_for",
+                violation_error_message="An access log row names the patient, the record or the NHS number asked for.",
+            ),
+        ]
+        indexes = [
+            # A user's recent refusals, counted by the NHS-number check's limit (followup/audit.py).
+            models.Index(fields=["user", "outcome", "at"], name="followup_access_refusals"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.get_action_display().lower()} {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"
+        asked = f"patient {self.patient_id}" if self.patient_id else self.asked_for
+        action, outcome = self.get_action_display().lower(), self.get_outcome_display().lower()
+        return f"{self.user} {action}, {asked}: {outcome} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def asked_for(self) -> str:
+        """What the request named, as a person reads it: "patient 72", "NHS number 9990000018"."""
+        if self.object_type:
+            try:
+                name = self._meta.apps.get_model(self.object_type)._meta.verbose_name
+            except (LookupError, ValueError):
+                name = self.object_type
+            return f"{name} {self.object_pk}"
+        return f"NHS number {self.nhs_number}" if self.nhs_number else ""
 
 
 def patient_of(record) -> Patient:
     """The patient a clinical row belongs to, whatever the row."""
     if isinstance(record, Patient):
         return record
+    if isinstance(record, StagingTestSite):
+        return record.test.episode.recurrence.patient
     if isinstance(record, StagingTest):
         return record.episode.recurrence.patient
+    if isinstance(record, RecurrenceSite):
+        return record.recurrence.patient
     if isinstance(record, RestagingEpisode):
         return record.recurrence.patient
     return record.patient

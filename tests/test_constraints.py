@@ -248,6 +248,12 @@ CASES = {
     "followup_accesslog_action_valid": lambda nurse: m.AccessLog(
         user=nurse, patient=f.PatientFactory(), action="peek", path="/"
     ),
+    "followup_accesslog_outcome_valid": lambda nurse: m.AccessLog(
+        user=nurse, patient=f.PatientFactory(), action="view_patient", outcome="shrug", path="/"
+    ),
+    "followup_accesslog_names_what_was_asked_for": lambda nurse: m.AccessLog(
+        user=nurse, action="request_record", outcome="not_found", path="/"
+    ),
 }
 
 

@@ -139,7 +139,11 @@ def test_every_export_is_logged(client, nurse, risky):
     read_csv(line_list(client, "follow-up-items", "csv", nurse="all", period_after=days(-60).isoformat()))
     log = ExportLog.objects.get()
     assert (log.user, log.report, log.format, log.rows, log.via) == (nurse, "follow-up-items", "csv", 2, "web")
-    assert log.filters == {"nurse": "all", "period_after": days(-60).isoformat()}
+    assert log.filters == {
+        "scope": "team North Breast Unit (north)",
+        "nurse": "anyone",
+        "period": f"from {days(-60).isoformat()}",
+    }
     assert log.finished_at is not None
 
 

@@ -190,8 +190,22 @@ class TestWithAReplica:
     def test_export_report_command_reads_the_replica_and_logs_on_the_primary(self, nurse, late, tmp_path):
         output = tmp_path / "items.csv"
         with CaptureQueriesContext(connection) as primary, CaptureQueriesContext(connections[REPLICA]) as replica:
-            call_command("export_report", "follow-up-items", "--team", nurse.team.code, "-o", str(output), "-v", "0")
-        assert statements(replica.captured_queries) == ["SELECT followup_team", "SELECT followup_followupitem"]
+            call_command(
+                "export_report",
+                "follow-up-items",
+                "--by",
+                nurse.username,
+                "--team",
+                nurse.team.code,
+                "-o",
+                str(output),
+                verbosity=0,
+            )
+        assert statements(replica.captured_queries) == [
+            "SELECT followup_user",
+            "SELECT followup_team",
+            "SELECT followup_followupitem",
+        ]
         assert statements(primary.captured_queries) == ["INSERT followup_exportlog", "UPDATE followup_exportlog"]
         rows = list(csv.reader(io.StringIO(output.read_text(encoding="utf-8-sig"))))
         assert [row[0] for row in rows[1:]] == [late.patient.nhs_number]

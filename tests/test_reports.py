@@ -197,7 +197,17 @@ def test_export_report_command_writes_the_web_file(admin_client, patient, tmp_pa
     FollowUpItemFactory(patient=patient, due_on=days(-10))
     FollowUpItemFactory(patient=patient, due_on=days(-400))
     out = tmp_path / "items.csv"
-    call_command("export_report", "follow-up-items", "--from", days(-30).isoformat(), "-o", str(out), verbosity=0)
+    call_command(
+        "export_report",
+        "follow-up-items",
+        "--from",
+        days(-30).isoformat(),
+        "--by",
+        "chris",
+        "-o",
+        str(out),
+        verbosity=0,
+    )
     from_command = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     web = admin_client.get(
         reverse("followup:report_line_list", args=["follow-up-items"]),
@@ -207,13 +217,15 @@ def test_export_report_command_writes_the_web_file(admin_client, patient, tmp_pa
     assert from_command == from_web
     assert len(from_command) == 2
     log = ExportLog.objects.filter(via="command").get()
-    assert (log.user, log.rows, log.filters) == (None, 1, {"from": days(-30).isoformat()})
+    assert (log.user.username, log.rows) == ("chris", 1)
+    assert log.filters == {"scope": "all teams", "period": f"from {days(-30).isoformat()}"}
 
 
-def test_export_report_command_refuses_bad_input(db, tmp_path):
+def test_export_report_command_refuses_bad_input(admin_user, tmp_path):
+    by = ["--by", admin_user.username]
     with pytest.raises(CommandError, match="No report"):
-        call_command("export_report", "nope", "-o", str(tmp_path / "x.csv"))
+        call_command("export_report", "nope", *by, "-o", str(tmp_path / "x.csv"))
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
-        call_command("export_report", "follow-up-items", "--from", "24/11/2026", "-o", str(tmp_path / "x.csv"))
+        call_command("export_report", "follow-up-items", *by, "--from", "24/11/2026", "-o", str(tmp_path / "x.csv"))
     with pytest.raises(CommandError, match="No team"):
-        call_command("export_report", "follow-up-items", "--team", "nowhere", "-o", str(tmp_path / "x.csv"))
+        call_command("export_report", "follow-up-items", *by, "--team", "nowhere", "-o", str(tmp_path / "x.csv"))

@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 
 from followup import choices as c
+from followup import middleware
 from followup.models import Patient
 
 from .factories import FollowUpItemFactory, PatientFactory, UserFactory
@@ -142,10 +143,11 @@ def _age_session(client, **seconds_ago):
     session.save()
 
 
-def test_idle_session_is_logged_off(client, nurse, settings):
+def test_idle_session_is_logged_off(client, nurse, settings, monkeypatch):
     client.force_login(nurse)
     assert client.get(reverse("followup:dashboard")).status_code == 200
-    _age_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT.total_seconds() + 5)
+    later = time.time() + settings.SESSION_IDLE_TIMEOUT.total_seconds() + 5
+    monkeypatch.setattr(middleware, "clock", lambda: later)
     response = client.get(reverse("followup:dashboard"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert client.get(reverse("followup:dashboard")).status_code == 302  # really logged out

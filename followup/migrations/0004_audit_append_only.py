@@ -2,7 +2,7 @@
 
 Triggers refuse UPDATE and DELETE on the history tables and the access log, and
 on an export log row once it is finished (its row count is filled in at the end).
-TRUNCATE (test database resets) is not blocked. SQLite keeps the app-level rule only.
+TRUNCATE is refused by 0010_audit_hardening. SQLite keeps the app-level rule only.
 """
 
 from django.db import migrations

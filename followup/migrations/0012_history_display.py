@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0009_restaging_refuted'),
+        ('followup', '0010_audit_hardening'),
     ]
 
     operations = [

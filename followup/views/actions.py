@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from ..display import plural, show_date, show_datetime
 from ..models import FollowUpItem, Patient, PrimaryDiagnosis, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..permissions import can_act, can_administer
 from ..tables import restaging_status
-from .base import ActionView, apply_errors
+from .base import ActionView, apply_errors, get_visible_or_404
 
 
 def _patient_url(patient: Patient) -> str:
@@ -338,7 +338,7 @@ def item_next_step(request, pk):
     results = (
         FollowUpItem.objects.visible_to(request.user).live().filter(status=c.FollowUpStatus.DONE).exclude(result="")
     )
-    item = get_object_or_404(results, pk=pk)
+    item = get_visible_or_404(results, pk)
     patient = item.patient
     context = {
         "item": item,

@@ -6,14 +6,16 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.views import View
 
+from ..audit import RecordNotVisible
 from ..display import show_date
 from ..history import NOTHING, changes_since, shown_now
 from ..models import Patient, User, patient_of
@@ -21,9 +23,18 @@ from ..permissions import can_act, can_administer
 from ..services import ConflictError
 
 
+def get_visible_or_404(rows: QuerySet, pk):
+    """The row of ``rows`` (a user's scoped queryset) with this pk; otherwise a 404 that never
+    hints the row exists, and that the access log records (RecordNotVisible)."""
+    try:
+        return rows.get(pk=pk)
+    except rows.model.DoesNotExist:
+        raise RecordNotVisible(rows.model, pk) from None
+
+
 def get_patient_for(user, pk) -> Patient:
     """The patient, if this user may see them; otherwise 404 (never a hint that they exist)."""
-    return get_object_or_404(Patient.objects.visible_to(user), pk=pk)
+    return get_visible_or_404(Patient.objects.visible_to(user), pk)
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -103,7 +114,7 @@ class ActionView(View):
         else:
             rows = self.model.objects.visible_to(user)
             rows = rows.live() if hasattr(rows, "live") else rows
-            self.record = get_object_or_404(rows, pk=kwargs["pk"])
+            self.record = get_visible_or_404(rows, kwargs["pk"])
             self.patient = patient_of(self.record)
         # Scope first (404 for another team), then role (403 for the read-only).
         if not can_act(user) or (self.admin_only and not can_administer(user)):

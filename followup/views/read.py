@@ -11,10 +11,11 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from .. import charts, dates
+from ..audit import log_access
 from ..choices import AccessAction, TriageOutcome
 from ..filters import ANYONE, PatientFilter
 from ..history import patient_history
-from ..models import AccessLog, FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
+from ..models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
 from ..tables import PatientTable
 from ..timeline import patient_timeline
 from ..worklists import WORKLISTS
@@ -80,6 +81,7 @@ class WorklistView(SingleTableMixin, FilterView):
                     headers=headers,
                     rows=lambda: rows,
                     text_columns=table.text_columns(exclude_columns=("actions",)),
+                    filters=filterset.applied(),
                 )
         return super().get(request, *args, **kwargs)
 
@@ -102,15 +104,10 @@ class PatientListView(SingleTableMixin, FilterView):
         return Patient.objects.visible_to(self.request.user).for_worklist()
 
 
-def log_access(request, patient: Patient, action: str) -> None:
-    """Reads are audited: who opened whose record, and when."""
-    AccessLog.objects.create(user=request.user, patient=patient, action=action, path=request.get_full_path()[:300])
-
-
 @require_GET
 def patient_history_view(request, pk):
     patient = get_patient_for(request.user, pk)
-    log_access(request, patient, AccessAction.VIEW_HISTORY)
+    log_access(request, action=AccessAction.VIEW_HISTORY, patient=patient, model=Patient, pk=patient.pk)
     context = {"patient": patient, "changes": patient_history(patient), "today": timezone.localdate()}
     return render(request, "followup/patient_history.html", context)
 
@@ -143,7 +140,7 @@ def _may_hold(worklist, page: Patient) -> bool:
 @require_GET
 def patient_detail(request, pk):
     patient = get_patient_for(request.user, pk)
-    log_access(request, patient, AccessAction.VIEW_PATIENT)
+    log_access(request, action=AccessAction.VIEW_PATIENT, patient=patient, model=Patient, pk=patient.pk)
     today = timezone.localdate()
     page = Patient.objects.for_patient_page().get(pk=patient.pk)
     actions = []

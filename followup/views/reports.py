@@ -13,7 +13,7 @@ from django_filters.views import FilterView
 from .. import choices as c
 from ..db import reporting
 from ..display import show_date, show_datetime
-from ..exports import csv_response, start_log, xlsx_response
+from ..exports import csv_response, period_label, start_log, xlsx_response
 from ..filters import SummaryFilterForm, report_filter_for
 from ..models import ExportLog
 from ..nhs import format_nhs_number
@@ -37,18 +37,11 @@ def download_links(request) -> dict[str, str]:
     return links
 
 
-def filters_of(request) -> dict:
-    return {
-        key: request.GET.getlist(key) if len(request.GET.getlist(key)) > 1 else request.GET[key]
-        for key in request.GET
-        if key not in ("export", "page", "sort")
-    }
-
-
 @reporting()
-def export(request, *, report: str, title: str, fmt: str, headers, rows, text_columns=frozenset()):
-    """A download of exactly these rows, recorded in the export log; read from the replica if there is one."""
-    log = start_log(user=request.user, report=report, fmt=fmt, filters=filters_of(request))
+def export(request, *, report: str, title: str, fmt: str, headers, rows, filters: dict, text_columns=frozenset()):
+    """A download of exactly these rows, recorded in the export log with the ``filters`` that chose
+    them (as applied, not as asked for); read from the replica if there is one."""
+    log = start_log(user=request.user, report=report, fmt=fmt, filters=filters)
     filename = f"{report}-{timezone.localdate().isoformat()}"
     if fmt == c.ExportFormat.CSV:
         return csv_response(filename=filename, headers=headers, rows=rows, log=log)
@@ -144,6 +137,7 @@ class LineListView(tables.SingleTableMixin, FilterView):
                     fmt=fmt,
                     headers=self.line_list.headers,
                     rows=lambda: self.line_list.rows(values),
+                    filters=filterset.applied(),
                     text_columns=self.line_list.text_columns,
                 )
         # Rendered here, inside reporting(): the table reads its rows while it renders.
@@ -175,6 +169,10 @@ def summary(request, slug):
     result = definition.build(user=request.user, team=team, start=start, end=end, today=today)
     fmt = requested_format(request)
     if fmt and (not form.is_bound or form.is_valid()):
+        applied = {"team": team}
+        if definition.uses_dates:
+            asked = form.is_bound and (form.cleaned_data.get("start") or form.cleaned_data.get("end"))
+            applied["period"] = period_label(start, end, default=not asked)
         return export(
             request,
             report=slug,
@@ -182,6 +180,7 @@ def summary(request, slug):
             fmt=fmt,
             headers=result.headers,
             rows=lambda: iter([tuple(row) for row in result.rows]),
+            filters=applied,
         )
     context = {
         "definition": definition,

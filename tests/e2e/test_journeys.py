@@ -476,9 +476,10 @@ def test_admin_downloads_the_recurrence_register_as_csv_and_xlsx(page, tmp_path,
     assert sheet.cell(row=2, column=8).number_format == "yyyy-mm-dd"
 
     logs = ExportLog.objects.order_by("pk")
+    applied = {"scope": "all teams", "nurse": "anyone"}  # the filters as applied, defaults included
     assert [(log.user, log.report, log.format, log.rows, log.filters, log.via) for log in logs] == [
-        (chris, "recurrence-register", c.ExportFormat.CSV, 3, {}, c.ExportVia.WEB),
-        (chris, "recurrence-register", c.ExportFormat.XLSX, 3, {}, c.ExportVia.WEB),
+        (chris, "recurrence-register", c.ExportFormat.CSV, 3, applied, c.ExportVia.WEB),
+        (chris, "recurrence-register", c.ExportFormat.XLSX, 3, applied, c.ExportVia.WEB),
     ]
     assert all(log.finished_at is not None for log in logs)
 

@@ -13,20 +13,9 @@ from django.utils import timezone
 from followup import choices as c
 from followup.db import report_db, reporting
 from followup.display import plural
-from followup.exports import start_log, write_csv, write_xlsx
-from followup.models import Team
+from followup.exports import period_label, scope_of, start_log, write_csv, write_xlsx
+from followup.models import Team, User
 from followup.reports import LINE_LISTS, SUMMARIES
-
-
-class AllTeams:
-    """The scope of a scheduled export: every team, like an admin (narrow it with --team)."""
-
-    is_authenticated = True
-    is_active = True
-    is_admin_role = True
-    role = c.Role.ADMIN
-    team_id = None
-    pk = None
 
 
 def _date(value: str) -> date:
@@ -47,27 +36,47 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=c.ExportFormat.values, default=c.ExportFormat.CSV)
         parser.add_argument("--from", dest="start", help="First date, YYYY-MM-DD.")
         parser.add_argument("--to", dest="end", help="Last date, YYYY-MM-DD.")
-        parser.add_argument("--team", help="Team code; every team when left out.")
+        parser.add_argument(
+            "--by",
+            required=True,
+            metavar="USERNAME",
+            help="The active user the file is for: the export has their access and the export log names them.",
+        )
+        parser.add_argument("--team", help="Team code; every team the user given with --by may see when left out.")
         parser.add_argument("-o", "--output", required=True, help="The file to write.")
 
     @reporting()
-    def handle(self, *args, name, format, start, end, team, output, verbosity, **options):
+    def handle(self, *args, name, format, start, end, by, team, output, verbosity, **options):
         if name not in LINE_LISTS and name not in SUMMARIES:
             raise CommandError(f"No report {name!r}. Reports: {', '.join([*LINE_LISTS, *SUMMARIES])}.")
         start, end = (_date(start) if start else None), (_date(end) if end else None)
         if start and end and start > end:
             raise CommandError("--from is after --to.")
+        user = User.objects.select_related("team").filter(username=by, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user {by!r} (--by names the person the file is for).")
         team_obj = None
         if team:
             team_obj = Team.objects.filter(code=team).first()
             if team_obj is None:
                 raise CommandError(f"No team with code {team!r}.")
-        filters = {"from": start and start.isoformat(), "to": end and end.isoformat(), "team": team}
-        log = start_log(user=None, report=name, fmt=format, filters=filters, via=c.ExportVia.COMMAND)
+            if not user.is_admin_role and team_obj.pk != user.team_id:
+                raise CommandError(f"{user.username} cannot export team {team}: only {scope_of(user)}.")
+        today = timezone.localdate()
+        filters = {"team": team_obj}
+        if name in SUMMARIES:
+            # A summary always covers a period: this year so far unless given.
+            period_given = bool(start or end)
+            start, end = start or today.replace(month=1, day=1), end or today
+            if SUMMARIES[name].uses_dates:
+                filters["period"] = period_label(start, end, default=not period_given)
+        elif start or end:
+            filters["period"] = period_label(start, end)
+        log = start_log(user=user, report=name, fmt=format, filters=filters, via=c.ExportVia.COMMAND)
         with transaction.atomic(using=report_db()):
             if name in LINE_LISTS:
                 report = LINE_LISTS[name]
-                rows = report.base()
+                rows = report.base().visible_to(user)
                 if team_obj:
                     rows = rows.filter(**{f"{report.patient_prefix}team": team_obj})
                 if start:
@@ -78,14 +87,7 @@ class Command(BaseCommand):
                 text_columns = report.text_columns
             else:
                 definition = SUMMARIES[name]
-                today = timezone.localdate()
-                result = definition.build(
-                    user=AllTeams(),
-                    team=team_obj,
-                    start=start or today.replace(month=1, day=1),
-                    end=end or today,
-                    today=today,
-                )
+                result = definition.build(user=user, team=team_obj, start=start, end=end, today=today)
                 headers, data, title, text_columns = (
                     result.headers,
                     (tuple(r) for r in result.rows),
