@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import imports
 from ..models import Team
+from ..nhs import format_nhs_number
 from ..permissions import can_administer
 
 SESSION_KEY = "caseload_import"
@@ -124,7 +125,13 @@ def import_upload(request):
 
 
 def _upload_page(request, form, *, status=200, message=""):
-    context = {"form": form, "columns": imports.COLUMNS, "message": message, "max_rows": imports.MAX_ROWS}
+    context = {
+        "form": form,
+        "columns": imports.COLUMNS,
+        "message": message,
+        "max_rows": imports.MAX_ROWS,
+        "example_nhs_number": format_nhs_number(imports.EXAMPLE_NHS_NUMBER),
+    }
     return render(request, "followup/import_upload.html", context, status=status)
 
 

@@ -43,15 +43,23 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from exc
 
         for row in plan.rows:
-            if verbosity >= 2:
+            # Every row with -v 2; by default the updates, each change as "was → will be".
+            if verbosity >= 2 or (verbosity >= 1 and row.changes and not row.errors):
                 self.stdout.write(f"Row {row.number:>5}  {row.nhs_display or '-':<12}  {row.name}: {row.summary}")
+                for change in row.changes if not row.errors else ():
+                    self.stdout.write(f"{'':12}{change}")
             for error in row.errors:
                 self.stderr.write(f"Row {row.number} ({row.nhs_display or 'no NHS number'}): {error}")
         counts = plan.counts
         if verbosity >= 1:
             self.stdout.write(
                 f"{len(plan.rows):,} rows for {team_obj}: {counts['create']:,} to create, {counts['update']:,} to "
-                f"update, {counts['unchanged']:,} unchanged, {counts['errors']:,} with errors."
+                f"update, {counts['unchanged']:,} unchanged, {counts['errors']:,} with errors"
+                + (
+                    f", {counts['skipped']:,} example row{'s' if counts['skipped'] > 1 else ''} skipped."
+                    if counts["skipped"]
+                    else "."
+                )
             )
         if plan.error_rows:
             raise CommandError(f"{imports.rows_have_errors(len(plan.error_rows))}: nothing imported.")
