@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from . import choices as c
 from . import services
+from .import_files import ImportFileError, file_rows
 from .models import FollowUpItem, Patient, PrimaryDiagnosis, Team, User
 from .nhs import format_nhs_number, nhs_number_error, normalise_nhs_number
 
-MAX_ROWS = 10_000
 # Rows per IN (...) query: well under SQLite's limit on query parameters.
 CHUNK = 500
 ITEM_NOTE = "Added by the caseload import."
@@ -84,10 +84,6 @@ _UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class ImportFileError(ValidationError):
-    """The file as a whole cannot be read (format, columns, size): no row is looked at."""
-
-
 def _header_key(text: str) -> str:
     return " ".join(text.lower().replace("_", " ").split())
 
@@ -126,44 +122,13 @@ def parse_date(value) -> date:
 # Reading ----------------------------------------------------------------------
 
 
-def _csv_rows(content: bytes) -> Iterator[list]:
-    for encoding in ("utf-8-sig", "cp1252"):  # Excel's "CSV UTF-8", then its plain "CSV" on Windows
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError("The file cannot be read as text. Save it as CSV UTF-8 and upload it again.")
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""))
-    except csv.Error as exc:
-        raise ImportFileError(f"The file is not a readable CSV file ({exc}).") from exc
-
-
-def _xlsx_rows(content: bytes) -> Iterator[tuple]:
-    from openpyxl import load_workbook
-
-    # Anything a broken or hostile workbook makes openpyxl raise is the file's fault, said as such.
-    unreadable = ImportFileError("The file is not a readable XLSX workbook.")
-    try:
-        # Read only: rows stream from the file instead of the whole workbook sitting in memory.
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:
-        raise unreadable from exc
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers record wrong dimensions, which would cut rows off
-        yield from sheet.iter_rows(values_only=True)
-    except Exception as exc:
-        raise unreadable from exc
-    finally:
-        workbook.close()
-
-
 def read_table(content: bytes) -> list[tuple[int, dict[str, object]]]:
-    """(row number as the spreadsheet shows it, {column key: cell}) for every row that is not empty."""
-    rows = _xlsx_rows(content) if content[:4] == b"PK\x03\x04" else _csv_rows(content)
+    """(row number as the spreadsheet shows it, {column key: cell}) for every row that is not empty.
+
+    The file is read within the limits of ``import_files`` (size, rows, columns, and for a workbook what it
+    unpacks to), which refuses anything over them before it is parsed.
+    """
+    rows = file_rows(content)
     positions, table = None, []
     try:
         for number, cells in enumerate(rows, start=1):
@@ -171,8 +136,6 @@ def read_table(content: bytes) -> list[tuple[int, dict[str, object]]]:
                 continue
             if positions is None:  # the first row with anything in it holds the column headings
                 positions = _header_positions(cells)
-            elif len(table) == MAX_ROWS:
-                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows: split it and import each part.")
             else:
                 table.append((number, {key: cells[i] if i < len(cells) else None for i, key in positions}))
     finally:

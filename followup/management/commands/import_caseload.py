@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from followup import imports
+from followup import import_files, imports
 from followup.models import Team, User
 from followup.permissions import can_administer
 
@@ -36,7 +36,10 @@ class Command(BaseCommand):
             if user is None or not can_administer(user):
                 raise CommandError("Say who is importing with --by USERNAME: an active admin.")
         try:
-            plan = imports.build_plan(file.read_bytes(), team=team_obj)
+            with file.open("rb") as stream:
+                # No more than the limit and a byte is read: a bigger file is refused without filling the memory.
+                content = stream.read(import_files.MAX_FILE_BYTES + 1)
+            plan = imports.build_plan(content, team=team_obj)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
         except imports.ImportFileError as exc:
