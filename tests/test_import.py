@@ -873,3 +873,38 @@ def test_import_template_example_row_never_touches_a_patient_even_one_with_its_n
     assert [line for line in snapshot() if line[0] == "Patient" and line[1] == holder.pk] == [
         line for line in before if line[0] == "Patient" and line[1] == holder.pk
     ]
+
+
+# The pages, as a person reads them --------------------------------------------------------------------------------
+
+
+def test_import_pages_sit_under_patients_in_the_header_with_a_back_link_for_small_screens(admin_client, team, nurse):
+    page = body(admin_client.get(url("import_upload")))
+    current = '<a class="nhsuk-header__navigation-link" href="/patients/" aria-current="true">'
+    assert current in page
+    assert 'aria-current="true"' not in page.replace(current, "")
+    assert '<a class="nhsuk-back-link" href="/patients/">Back to Patients</a>' in page
+
+    checked = body(upload(admin_client, csv_bytes([row(NHS[0])]), team))
+    assert current in checked
+    assert '<a class="nhsuk-back-link" href="/import/">Back to Import a caseload</a>' in checked
+
+
+def test_import_check_shows_each_rows_errors_in_what_happens_for_narrow_screens_too(admin_client, team, byron):
+    response = upload(admin_client, csv_bytes([row(NHS[0], family_name="Example"), row(NHS[1])]), team)
+    page = body(response)
+    # Four columns, each cell labelled for the stacked layout of a phone.
+    assert page.count('<th class="nhsuk-table__header" scope="col">') == 4
+    assert page.count('<span class="nhsuk-table-responsive__heading" aria-hidden="true">What happens </span>') == 2
+    error = identity_error("BYRON, Ada", "17 May 1960")
+    assert (
+        f'Not imported<ul class="nhsuk-list nhsuk-error-message nhsuk-u-margin-bottom-0"><li>{error}</li></ul>' in page
+    )
+
+
+def test_import_of_one_row_and_the_example_says_so_in_words(admin_client, team, nurse):
+    content = imports.template_csv().encode() + csv_bytes([row(NHS[0])]).split(b"\n", 1)[1]
+    page = streamed(confirm(admin_client, upload(admin_client, content, team)))
+    assert "Keep this page open until it says the import is complete" in page
+    assert "<li>1 of 1 row processed</li>" in page
+    assert "1 created, 0 updated, 0 unchanged, 1 example row skipped." in page

@@ -242,7 +242,7 @@ def _stream_import(request, plan: imports.Plan, *, filename: str) -> StreamingHt
         try:
             for done in writes:
                 if done % step == 0 or done == todo:
-                    yield f"<li>{done:,} of {todo:,} rows processed</li>\n"
+                    yield f"<li>{done:,} of {todo:,} row{'s' if todo != 1 else ''} processed</li>\n"
         except ValidationError as exc:
             errors = exc.messages
         except DatabaseError:
