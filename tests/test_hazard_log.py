@@ -32,5 +32,7 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "restaging never completed",
         "wrong laterality",
         "data breach",
+        "wrong-patient import",
+        "upload exhaustion",
     ):
         assert hazard in text, hazard
