@@ -15,5 +15,7 @@ def navigation(request):
     if user.is_admin_role:
         items.append(("Admin", reverse("admin:index")))
     path = request.path
+    if path.startswith(reverse("followup:import_upload")):
+        path = reverse("followup:patient_list")  # the caseload import is reached from, and belongs to, Patients
     current = max((href for _, href in items if path.startswith(href)), key=len, default=None)
     return {"nav_items": [(label, href, href == current) for label, href in items]}

@@ -3,6 +3,11 @@
 ``build_plan()`` is the dry run: it reads the file and the database and writes nothing. ``apply_plan()``
 writes a plan without errors through the services, in one transaction. Rows are matched on NHS number,
 and nothing already recorded is written again, so importing the same file twice changes nothing.
+
+A row whose NHS number is already registered must agree with that patient's identity (names, date of
+birth, sex): a disagreement is an error for a person to look at, never an update, because it usually
+means a mistyped NHS number, and applying it would turn one patient's record into another's. The
+identity changes only through the patient's own edit form.
 """
 
 import copy
@@ -23,15 +28,19 @@ from django.utils import timezone
 from . import choices as c
 from . import services
 from .display import show_date
+from .import_files import ImportFileError, file_rows
 from .models import FollowUpItem, Patient, PrimaryDiagnosis, Team, User
-from .nhs import format_nhs_number, nhs_number_error, nhs_numbers_in_test_range, normalise_nhs_number
+from .nhs import format_nhs_number, nhs_number_error, normalise_nhs_number
 
-MAX_ROWS = 10_000
 # Rows per IN (...) query: well under SQLite's limit on query parameters.
 CHUNK = 500
 ITEM_NOTE = "Added by the caseload import."
 
-CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+# The template's example row carries this test-range number (far beyond the demo's, which count up from
+# 999 000 0018): the importer skips any row with it, so an example left in a file is never imported.
+EXAMPLE_NHS_NUMBER = "9999999980"
+
+CREATE, UPDATE, UNCHANGED, SKIPPED = "create", "update", "unchanged", "skipped"
 
 
 class Column(NamedTuple):
@@ -64,18 +73,16 @@ COLUMNS = [
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 PRIMARY_KEYS = ("laterality", "diagnosed_on", "histology", "er_status", "pr_status", "her2_status")
 PATIENT_KEYS = tuple(key for key in COLUMN_BY_KEY if key not in (*PRIMARY_KEYS, "next_kind", "next_due_on"))
-# Fields of existing patients the import may change: their details and named nurse, never team or status.
-UPDATABLE_KEYS = (*services.EDITABLE_PATIENT_FIELDS, "named_nurse")
+# Who the patient is: compared with an existing patient's record, never written over it.
+IDENTITY_KEYS = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex")
+# Fields of existing patients the import may change (in the columns' order): never identity, team or status.
+UPDATABLE_KEYS = tuple(key for key in PATIENT_KEYS if key not in IDENTITY_KEYS)
 # The model's own checks run on each row; the foreign keys and constraints are checked once for the file.
 _PATIENT_UNCHECKED = ["team", "named_nurse", "protocol", "created_by", "updated_by", "error_marked_by"]
 _PRIMARY_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by"]
 
 _UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class ImportFileError(ValidationError):
-    """The file as a whole cannot be read (format, columns, size): no row is looked at."""
 
 
 def _header_key(text: str) -> str:
@@ -116,44 +123,13 @@ def parse_date(value) -> date:
 # Reading ----------------------------------------------------------------------
 
 
-def _csv_rows(content: bytes) -> Iterator[list]:
-    for encoding in ("utf-8-sig", "cp1252"):  # Excel's "CSV UTF-8", then its plain "CSV" on Windows
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError("The file cannot be read as text. Save it as CSV UTF-8 and upload it again.")
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""))
-    except csv.Error as exc:
-        raise ImportFileError(f"The file is not a readable CSV file ({exc}).") from exc
-
-
-def _xlsx_rows(content: bytes) -> Iterator[tuple]:
-    from openpyxl import load_workbook
-
-    # Anything a broken or hostile workbook makes openpyxl raise is the file's fault, said as such.
-    unreadable = ImportFileError("The file is not a readable XLSX workbook.")
-    try:
-        # Read only: rows stream from the file instead of the whole workbook sitting in memory.
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:
-        raise unreadable from exc
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers record wrong dimensions, which would cut rows off
-        yield from sheet.iter_rows(values_only=True)
-    except Exception as exc:
-        raise unreadable from exc
-    finally:
-        workbook.close()
-
-
 def read_table(content: bytes) -> list[tuple[int, dict[str, object]]]:
-    """(row number as the spreadsheet shows it, {column key: cell}) for every row that is not empty."""
-    rows = _xlsx_rows(content) if content[:4] == b"PK\x03\x04" else _csv_rows(content)
+    """(row number as the spreadsheet shows it, {column key: cell}) for every row that is not empty.
+
+    The file is read within the limits of ``import_files`` (size, rows, columns, and for a workbook what it
+    unpacks to), which refuses anything over them before it is parsed.
+    """
+    rows = file_rows(content)
     positions, table = None, []
     try:
         for number, cells in enumerate(rows, start=1):
@@ -161,8 +137,6 @@ def read_table(content: bytes) -> list[tuple[int, dict[str, object]]]:
                 continue
             if positions is None:  # the first row with anything in it holds the column headings
                 positions = _header_positions(cells)
-            elif len(table) == MAX_ROWS:
-                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows: split it and import each part.")
             else:
                 table.append((number, {key: cells[i] if i < len(cells) else None for i, key in positions}))
     finally:
@@ -215,25 +189,27 @@ class Row:
     existing: Patient | None = None
     action: str = ""
     changed: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # of an update, in words: "Named nurse: Alex Morgan → Priya Shah"
     add_primary: bool = False
     add_item: bool = False
 
     @property
     def summary(self) -> str:
-        """What importing the row does, in words."""
+        """What importing the row does, in words (an update's details are in ``changes``)."""
         if self.errors:
             return "Not imported"
-        extras = []
-        if self.add_primary:
-            extras.append("primary diagnosis")
-        if self.add_item:
-            kind, due_on = self.next_item
-            extras.append(f"next {c.FollowUpKind(kind).label.lower()} due {show_date(due_on)}")
+        if self.action == SKIPPED:
+            return "Example row skipped"
         if self.action == CREATE:
+            extras = []
+            if self.add_primary:
+                extras.append("primary diagnosis")
+            if self.add_item:
+                kind, due_on = self.next_item
+                extras.append(f"next {c.FollowUpKind(kind).label.lower()} due {show_date(due_on)}")
             return "Create" + (f", with {' and '.join(extras)}" if extras else "")
         if self.action == UPDATE:
-            headers = [COLUMN_BY_KEY[key].header for key in self.changed]
-            return "Update: " + ", ".join([*headers, *(f"add {extra}" for extra in extras)])
+            return "Update"
         return "No change"
 
 
@@ -248,11 +224,11 @@ class Plan:
 
     @property
     def to_write(self) -> list[Row]:
-        return [row for row in self.rows if not row.errors and row.action != UNCHANGED]
+        return [row for row in self.rows if not row.errors and row.action in (CREATE, UPDATE)]
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0}
+        counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, SKIPPED: 0, "errors": 0}
         for row in self.rows:
             counts["errors" if row.errors else row.action] += 1
         return counts
@@ -265,7 +241,14 @@ class Plan:
     def digest(self) -> str:
         """Fingerprint of what the plan would do: a confirmation applies only the plan the admin saw."""
         seen = [
-            [row.number, row.nhs_number, row.summary, row.errors, row.existing.version if row.existing else None]
+            [
+                row.number,
+                row.nhs_number,
+                row.summary,
+                row.changes,
+                row.errors,
+                row.existing.version if row.existing else None,
+            ]
             for row in self.rows
         ]
         return hashlib.sha256(json.dumps([self.team.pk, seen], default=str).encode()).hexdigest()
@@ -273,6 +256,11 @@ class Plan:
 
 def _parse_row(number: int, cells: dict, *, team: Team, nurses: dict[str, User]) -> Row:
     row = Row(number=number)
+    row.nhs_display = format_nhs_number(normalise_nhs_number(_text(cells.get("nhs_number"))))
+    row.name = ", ".join(filter(None, [_text(cells.get("family_name")).upper(), _text(cells.get("given_name"))]))
+    if normalise_nhs_number(_text(cells.get("nhs_number"))) == EXAMPLE_NHS_NUMBER:
+        row.action = SKIPPED  # the template's example: nothing else in the row is looked at
+        return row
     values, failed = {}, set()
     for column in COLUMNS:
         raw = cells.get(column.key)
@@ -290,8 +278,6 @@ def _parse_row(number: int, cells: dict, *, team: Team, nurses: dict[str, User])
         except ValueError as exc:
             failed.add(column.key)
             row.errors.append(f"{column.header}: {exc}")
-    row.nhs_display = format_nhs_number(normalise_nhs_number(_text(cells.get("nhs_number"))))
-    row.name = ", ".join(filter(None, [_text(cells.get("family_name")).upper(), _text(cells.get("given_name"))]))
     row.nhs_number = values.get("nhs_number", "")
     row.patient = {key: values[key] for key in PATIENT_KEYS if key in values}
     row.primary = {key: values[key] for key in PRIMARY_KEYS if key in values}
@@ -410,10 +396,71 @@ def _differs(patient: Patient, key: str, value) -> bool:
     return getattr(patient, key) != value
 
 
+def _same_name(one: str, other: str) -> bool:
+    """Names compared as a person reads them: case and spacing aside."""
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
+
+
+def _identity_errors(row: Row, patient: Patient) -> list[str]:
+    """Where the row disagrees with the identity of the patient who holds its NHS number."""
+    values = row.patient
+    born_on = show_date(patient.date_of_birth)
+    holder = f"NHS number {patient.nhs_number_display} belongs to {patient.display_name}, born {born_on}"
+    family_name, born = values.get("family_name"), values.get("date_of_birth")
+    if (family_name is not None and not _same_name(family_name, patient.family_name)) or (
+        born is not None and born != patient.date_of_birth
+    ):
+        return [f"{holder}: check the number."]  # most likely another person's number
+    errors = []
+    given_name = values.get("given_name")
+    if given_name is not None and not _same_name(given_name, patient.given_name):
+        errors.append(
+            f'{holder}, whose first name is not "{given_name}": check the row. '
+            "A first name is changed only on the patient's own page."
+        )
+    sex = values.get("sex")
+    if sex is not None and sex != patient.sex:
+        errors.append(
+            f"{holder}, recorded as {patient.get_sex_display().lower()}, not {c.Sex(sex).label.lower()}: "
+            "check the row. Sex is changed only on the patient's own page."
+        )
+    return errors
+
+
+def _in_words(key: str, value) -> str:
+    """A patient field's value as the pages show it: labels and names, not codes."""
+    column = COLUMN_BY_KEY[key]
+    if not value:
+        return "not recorded"
+    if column.choices:
+        return column.choices(value).label
+    return str(value)
+
+
+def _changes(row: Row, patient: Patient) -> list[str]:
+    changes = [
+        f"{COLUMN_BY_KEY[key].header}: {_in_words(key, getattr(patient, key))} → {_in_words(key, row.patient[key])}"
+        for key in row.changed
+    ]
+    if row.add_primary:
+        changes.append(f"Add a primary diagnosis, diagnosed {show_date(row.primary['diagnosed_on'])}")
+    if row.add_item:
+        kind, due_on = row.next_item
+        changes.append(f"Add the next {c.FollowUpKind(kind).label.lower()}, due {show_date(due_on)}")
+    return changes
+
+
 def _plan_row(row: Row, *, team: Team, patient: Patient | None, holders: dict[str, str]) -> None:
+    if row.action == SKIPPED:
+        return
     if patient is not None and patient.team_id != team.pk:
         row.errors.append(f"This patient is registered with {patient.team}: an import cannot move them between teams.")
         return
+    if patient is not None:
+        identity_errors = _identity_errors(row, patient)
+        if identity_errors:
+            row.errors += identity_errors
+            return
     hospital_number = row.patient.get("hospital_number")
     holder = holders.get(hospital_number)
     if hospital_number and holder is not None and holder != row.nhs_number:
@@ -436,6 +483,7 @@ def _plan_row(row: Row, *, team: Team, patient: Patient | None, holders: dict[st
         row.add_primary = bool(row.primary) and row.primary.get("diagnosed_on") not in patient.primary_dates
         row.add_item = row.next_item is not None and row.next_item not in patient.open_items
         row.action = UPDATE if row.changed or row.add_primary or row.add_item else UNCHANGED
+        row.changes = _changes(row, patient)
         if row.add_item and not patient.is_active:
             row.errors.append(
                 f"A {patient.get_status_display().lower()} patient cannot be given new follow-up: "
@@ -499,16 +547,19 @@ def import_all(plan: Plan, *, by: User) -> int:
 
 
 def template_rows() -> list[list[str]]:
-    """The headers and one example row (a 999-range test NHS number: never a real person)."""
+    """The headers and one example row, which the importer skips (its NHS number is ``EXAMPLE_NHS_NUMBER``).
+
+    Every other value of the example is one the demo data accepts, so it shows the formats that work.
+    """
     next_year = timezone.localdate().year + 1
     example = {
-        "nhs_number": format_nhs_number(nhs_numbers_in_test_range(1)[0]),
+        "nhs_number": format_nhs_number(EXAMPLE_NHS_NUMBER),
         "hospital_number": "H123456",
         "given_name": "Ada",
         "family_name": "Example",
         "date_of_birth": "17/05/1960",
         "sex": c.Sex.FEMALE.label,
-        "named_nurse": "jsmith",
+        "named_nurse": "nurse",  # the demo's Alex Morgan
         "follow_up_model": c.FollowUpModel.CLINIC.label,
         "laterality": c.Laterality.LEFT.label,
         "diagnosed_on": "01/03/2022",

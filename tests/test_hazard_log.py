@@ -35,5 +35,7 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "misleading restaging status",
         "completed by default",
         "implausible date",
+        "wrong-patient import",
+        "upload exhaustion",
     ):
         assert hazard in text, hazard

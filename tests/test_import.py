@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import imports
-from followup.models import FollowUpItem, Patient, PrimaryDiagnosis
+from followup.models import FollowUpItem, Patient, PrimaryDiagnosis, Team
 from followup.nhs import format_nhs_number, nhs_number_error, nhs_numbers_in_test_range
 
 from .factories import FollowUpItemFactory, PatientFactory, PrimaryDiagnosisFactory, UserFactory
@@ -82,7 +82,7 @@ def confirm(client, checked):
 
 
 def summaries(plan) -> list[tuple]:
-    return [(r.number, r.nhs_display, r.name, r.summary, r.errors) for r in plan.rows]
+    return [(r.number, r.nhs_display, r.name, r.summary, r.changes, r.errors) for r in plan.rows]
 
 
 def snapshot() -> list[tuple]:
@@ -108,7 +108,7 @@ def admin_client(client, admin_user):
 
 @pytest.fixture
 def byron(team, nurse):
-    """Already registered: the file changes her last name."""
+    """Already registered: the file changes her hospital number."""
     return PatientFactory(
         team=team,
         named_nurse=nurse,
@@ -122,10 +122,10 @@ def byron(team, nurse):
 
 @pytest.fixture
 def caseload(byron) -> bytes:
-    """Row 2 updates Byron, row 3 is new with a primary and a next mammogram, row 4 is new."""
+    """Row 2 updates Byron's hospital number, row 3 is new with a primary and a next mammogram, row 4 is new."""
     return csv_bytes(
         [
-            row(NHS[0], hospital_number="H1"),
+            row(NHS[0], family_name="Byron", hospital_number="H2"),
             row(
                 NHS[1],
                 given_name="Mary",
@@ -154,15 +154,16 @@ def test_import_dry_run_writes_nothing(admin_client, team, byron, caseload, uplo
     response = upload(admin_client, caseload, team)
     assert response.status_code == 200
     assert summaries(response.context["plan"]) == [
-        (2, format_nhs_number(NHS[0]), "LOVELACE, Ada", "Update: Last name", []),
+        (2, format_nhs_number(NHS[0]), "BYRON, Ada", "Update", ["Hospital number: H1 → H2"], []),
         (
             3,
             format_nhs_number(NHS[1]),
             "SOMERVILLE, Mary",
             f"Create, with primary diagnosis and next mammogram due 1 Mar {NEXT_YEAR}",
             [],
+            [],
         ),
-        (4, format_nhs_number(NHS[2]), "HOPPER, Grace", "Create", []),
+        (4, format_nhs_number(NHS[2]), "HOPPER, Grace", "Create", [], []),
     ]
     page = body(response)
     assert "3 rows: 2 to create, 1 to update, 0 unchanged, 0 with errors." in page
@@ -170,7 +171,7 @@ def test_import_dry_run_writes_nothing(admin_client, team, byron, caseload, uplo
     assert "caseload.csv into North Breast Unit. Nothing has been saved yet." in page
     # The database is as it was; only the upload waits, on the server, for the confirmation.
     assert snapshot() == before
-    assert list(Patient.objects.values_list("family_name", flat=True)) == ["Byron"]
+    assert list(Patient.objects.values_list("family_name", "hospital_number")) == [("Byron", "H1")]
     assert [path.name for path in upload_dir.iterdir()] == [f"{response.context['token']}.upload"]
 
 
@@ -189,20 +190,22 @@ def test_import_dry_run_lists_every_error_in_words(admin_client, team, nurse, up
     response = upload(admin_client, content, team)
     plan = response.context["plan"]
     assert summaries(plan) == [
-        (2, format_nhs_number(NHS[0]), "LOVELACE, Ada", "Create", []),
+        (2, format_nhs_number(NHS[0]), "LOVELACE, Ada", "Create", [], []),
         (
             3,
             "943 476 5918",
             "LOVELACE, Ada",
             "Not imported",
+            [],
             ["NHS number: This NHS number is not valid: check the digits (its check digit does not match)."],
         ),
-        (4, "", "NOBODY, Ada", "Not imported", ["NHS number is missing: rows are matched on it."]),
+        (4, "", "NOBODY, Ada", "Not imported", [], ["NHS number is missing: rows are matched on it."]),
         (
             5,
             format_nhs_number(NHS[1]),
             "LOVELACE, Ada",
             "Not imported",
+            [],
             [
                 'Date of birth: "31/02/1960" is not a date. Use dd/mm/yyyy, for example 17/05/1960.',
                 'Sex: "Woman" is not one of: Female, Male, Indeterminate, Not known.',
@@ -214,6 +217,7 @@ def test_import_dry_run_lists_every_error_in_words(admin_client, team, nurse, up
             format_nhs_number(NHS[2]),
             "LOVELACE, Ada",
             "Not imported",
+            [],
             [
                 'Date of birth: "17/05/60" is not a date. Use dd/mm/yyyy, for example 17/05/1960.',
                 "Date diagnosed is missing: a primary diagnosis needs it.",
@@ -225,6 +229,7 @@ def test_import_dry_run_lists_every_error_in_words(admin_client, team, nurse, up
             format_nhs_number(NHS[3]),
             "LOVELACE, Ada",
             "Not imported",
+            [],
             [
                 'Next follow-up: "Scan" is not one of: Mammogram, Clinic review, Telephone review, Bloods, '
                 "Endocrine therapy review, Other.",
@@ -250,6 +255,8 @@ def test_import_checks_rows_against_other_records(admin_client, team, nurse, oth
         team=team,
         named_nurse=nurse,
         nhs_number=NHS[2],
+        given_name="Ada",
+        family_name="Lovelace",
         status=c.PatientStatus.DISCHARGED,
         discharged_on=date(2024, 1, 5),
         discharge_reason="Completed follow-up.",
@@ -338,7 +345,7 @@ def test_import_confirm_writes_every_row_and_shows_progress(admin_client, admin_
     assert "Import complete" in page and "2 created, 1 updated, 0 unchanged." in page
 
     assert list(Patient.objects.order_by("nhs_number").values_list("nhs_number", "family_name", "version")) == [
-        (NHS[0], "Lovelace", 2),
+        (NHS[0], "Byron", 2),
         (NHS[1], "Somerville", 1),
         (NHS[2], "Hopper", 1),
     ]
@@ -368,13 +375,13 @@ def test_import_confirm_writes_every_row_and_shows_progress(admin_client, admin_
         )
     ]
     byron.refresh_from_db()
-    assert (byron.family_name, byron.hospital_number, byron.updated_by) == ("Lovelace", "H1", admin_user)
+    assert (byron.family_name, byron.hospital_number, byron.updated_by) == ("Byron", "H2", admin_user)
     assert "caseload_import" not in admin_client.session
 
 
 def test_import_a_failing_row_rolls_back_the_whole_import(team, nurse, admin_user):
     plan = imports.build_plan(csv_bytes([row(NHS[0]), row(NHS[1], hospital_number="H2"), row(NHS[2])]), team=team)
-    assert plan.counts == {"create": 3, "update": 0, "unchanged": 0, "errors": 0}
+    assert plan.counts == {"create": 3, "update": 0, "unchanged": 0, "skipped": 0, "errors": 0}
     # Between the check and the import, someone registers the last row's patient.
     PatientFactory(team=team, named_nurse=nurse, nhs_number=NHS[2], family_name="Quick")
     with pytest.raises(ValidationError) as refused:
@@ -412,11 +419,11 @@ def test_import_rows_with_errors_cannot_be_imported(team, nurse, admin_user):
 def test_import_confirm_checks_again_and_shows_what_changed_since(admin_client, team, nurse, byron, caseload):
     checked = upload(admin_client, caseload, team)
     # Meanwhile a nurse corrects Byron's record to what the file says: the plan the admin saw is stale.
-    Patient.objects.filter(pk=byron.pk).update(family_name="Lovelace", version=2)
+    Patient.objects.filter(pk=byron.pk).update(hospital_number="H2", version=2)
     response = confirm(admin_client, checked)
     assert not response.streaming
     assert "The records changed since you checked this file, so nothing was imported." in body(response)
-    assert summaries(response.context["plan"])[0] == (2, format_nhs_number(NHS[0]), "LOVELACE, Ada", "No change", [])
+    assert summaries(response.context["plan"])[0] == (2, format_nhs_number(NHS[0]), "BYRON, Ada", "No change", [], [])
     assert Patient.objects.count() == 1
     # Confirming what is shown now imports it.
     page = streamed(confirm(admin_client, response))
@@ -450,8 +457,11 @@ def test_import_adds_a_primary_or_next_item_only_when_not_already_recorded(team,
 
     later = same | {"diagnosed_on": "01/07/2021", "next_due_on": f"01/07/{NEXT_YEAR}"}
     plan = imports.build_plan(csv_bytes([later]), team=team)
-    assert [r.summary for r in plan.rows] == [
-        f"Update: add primary diagnosis, add next mammogram due 1 Jul {NEXT_YEAR}"
+    assert [(r.summary, r.changes) for r in plan.rows] == [
+        (
+            "Update",
+            ["Add a primary diagnosis, diagnosed 1 Jul 2021", f"Add the next mammogram, due 1 Jul {NEXT_YEAR}"],
+        )
     ]
     assert imports.import_all(plan, by=admin_user) == 1
     byron.refresh_from_db()
@@ -463,7 +473,7 @@ def test_import_adds_a_primary_or_next_item_only_when_not_already_recorded(team,
 def test_import_changes_the_named_nurse_within_the_team(team, nurse, admin_user, byron):
     priya = UserFactory(username="Priya", team=team, role=c.Role.NURSE)
     plan = imports.build_plan(csv_bytes([row(NHS[0], family_name="Byron", named_nurse="priya")]), team=team)
-    assert [r.summary for r in plan.rows] == ["Update: Named nurse"]
+    assert [(r.summary, r.changes) for r in plan.rows] == [("Update", [f"Named nurse: {nurse} → {priya}"])]
     imports.import_all(plan, by=admin_user)
     byron.refresh_from_db()
     assert (byron.named_nurse, byron.version, byron.updated_by) == (priya, 2, admin_user)
@@ -488,8 +498,9 @@ def test_import_reads_xlsx_date_cells_numbers_and_labels(admin_client, team, nur
             "LOVELACE, Ada",
             f"Create, with primary diagnosis and next clinic review due 15 Jan {NEXT_YEAR}",
             [],
+            [],
         ),
-        (4, format_nhs_number(NHS[1]), "HOPPER, Grace", "Create", []),
+        (4, format_nhs_number(NHS[1]), "HOPPER, Grace", "Create", [], []),
     ]
     streamed(confirm(admin_client, checked))
     ada = Patient.objects.get(nhs_number=NHS[0])
@@ -532,26 +543,15 @@ def test_import_check_query_count_is_constant(team, nurse, rows, django_assert_n
 # The template ---------------------------------------------------------------------
 
 
-def test_import_template_is_a_csv_whose_example_row_imports_cleanly(admin_client, team):
+def test_import_template_is_a_csv_of_the_headings_and_an_example_row(admin_client):
     response = admin_client.get(url("import_template"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="caseload-import-template.csv"'
     headers, example = list(csv.reader(io.StringIO(body(response))))
     assert headers == HEADERS
-    nhs_number = example[0].replace(" ", "")
-    assert nhs_number.startswith("999") and nhs_number_error(nhs_number) is None
-
-    UserFactory(username="jsmith", team=team, role=c.Role.NURSE)
-    plan = imports.build_plan(response.content, team=team)
-    assert summaries(plan) == [
-        (
-            2,
-            example[0],
-            "EXAMPLE, Ada",
-            f"Create, with primary diagnosis and next mammogram due 1 Mar {NEXT_YEAR}",
-            [],
-        )
-    ]
+    # A valid number of the 999 test range, which no person holds; the importer skips it.
+    assert example[0] == "999 999 9980" == format_nhs_number(imports.EXAMPLE_NHS_NUMBER)
+    assert nhs_number_error(imports.EXAMPLE_NHS_NUMBER) is None
 
 
 # Access: admins only (403); an upload waiting in another session is unknown (404) --------
@@ -616,7 +616,8 @@ def test_import_command_dry_run_says_what_would_change_and_writes_nothing(caselo
     out = io.StringIO()
     call_command("import_caseload", caseload_file, "--team", "north", "--dry-run", "-v", "2", stdout=out)
     assert out.getvalue().splitlines() == [
-        f"Row     2  {format_nhs_number(NHS[0])}  LOVELACE, Ada: Update: Last name",
+        f"Row     2  {format_nhs_number(NHS[0])}  BYRON, Ada: Update",
+        "            Hospital number: H1 → H2",
         f"Row     3  {format_nhs_number(NHS[1])}  SOMERVILLE, Mary: Create, with primary diagnosis and next "
         f"mammogram due 1 Mar {NEXT_YEAR}",
         f"Row     4  {format_nhs_number(NHS[2])}  HOPPER, Grace: Create",
@@ -630,6 +631,8 @@ def test_import_command_imports_with_progress_then_changes_nothing_the_second_ti
     out = io.StringIO()
     call_command("import_caseload", caseload_file, "--team", "north", "--by", "chris", stdout=out)
     assert out.getvalue().splitlines() == [
+        f"Row     2  {format_nhs_number(NHS[0])}  BYRON, Ada: Update",
+        "            Hospital number: H1 → H2",
         "3 rows for North Breast Unit: 2 to create, 1 to update, 0 unchanged, 0 with errors.",
         "  1/3 rows processed",
         "  2/3 rows processed",
@@ -670,3 +673,238 @@ def test_import_command_refuses_without_a_team_or_an_admin(caseload_file, nurse,
         call_command("import_caseload", caseload_file, *arguments, stdout=io.StringIO())
     assert str(refused.value) == error
     assert Patient.objects.count() == 1
+
+
+# Identity: rows match on NHS number, and the rest of the identity must agree (issue 12, item 1) -----------------
+
+
+def identity_error(patient_name: str, born: str) -> str:
+    return f"NHS number {format_nhs_number(NHS[0])} belongs to {patient_name}, born {born}: check the number."
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        {"family_name": "Example", "date_of_birth": "17/05/1960"},
+        {"family_name": "Anderson", "date_of_birth": "17/05/1960"},
+        {"family_name": "Example", "date_of_birth": "04/03/1943"},
+    ],
+    ids=["family-name-and-birth-date", "birth-date", "family-name"],
+)
+def test_import_row_whose_nhs_number_belongs_to_another_person_is_an_error(admin_client, team, nurse, cells):
+    anne = PatientFactory(
+        team=team,
+        named_nurse=nurse,
+        nhs_number=NHS[0],
+        given_name="Anne",
+        family_name="Anderson",
+        date_of_birth=date(1943, 3, 4),
+    )
+    before = snapshot()
+    response = upload(admin_client, csv_bytes([row(NHS[0], given_name="Anne", **cells)]), team)
+    plan = response.context["plan"]
+    error = identity_error("ANDERSON, Anne", "4 Mar 1943")
+    assert [(r.number, r.summary, r.changes, r.errors) for r in plan.rows] == [(2, "Not imported", [], [error])]
+    page = body(response)
+    assert f'<a href="#row-2">Row 2: {error}</a>' in page
+    assert 'id="import-confirm"' not in page
+    assert "caseload_import" not in admin_client.session
+    assert snapshot() == before
+    anne.refresh_from_db()
+    assert (anne.family_name, anne.given_name, anne.date_of_birth, anne.version) == (
+        "Anderson",
+        "Anne",
+        date(1943, 3, 4),
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "error"),
+    [
+        (
+            {"given_name": "Augusta"},
+            f"NHS number {format_nhs_number(NHS[0])} belongs to BYRON, Ada, born 17 May 1960, whose first name is "
+            'not "Augusta": check the row. A first name is changed only on the patient\'s own page.',
+        ),
+        (
+            {"sex": "Male"},
+            f"NHS number {format_nhs_number(NHS[0])} belongs to BYRON, Ada, born 17 May 1960, recorded as female, "
+            "not male: check the row. Sex is changed only on the patient's own page.",
+        ),
+    ],
+    ids=["first-name", "sex"],
+)
+def test_import_row_with_another_first_name_or_sex_is_an_error_and_changes_nothing(
+    team, admin_user, byron, cells, error
+):
+    plan = imports.build_plan(csv_bytes([row(NHS[0], family_name="Byron", hospital_number="H2", **cells)]), team=team)
+    assert [(r.summary, r.changes, r.errors) for r in plan.rows] == [("Not imported", [], [error])]
+    with pytest.raises(ValidationError):
+        imports.import_all(plan, by=admin_user)
+    byron.refresh_from_db()
+    assert (byron.given_name, byron.sex, byron.hospital_number, byron.version) == ("Ada", c.Sex.FEMALE, "H1", 1)
+
+
+def test_import_compares_identity_ignoring_case_and_spaces_and_never_rewrites_it(team, nurse, admin_user):
+    patient = PatientFactory(
+        team=team,
+        named_nurse=nurse,
+        nhs_number=NHS[0],
+        hospital_number="H1",
+        given_name="Mary Ann",
+        family_name="Lloyd George",
+        date_of_birth=date(1960, 5, 17),
+    )
+    line = row(NHS[0], given_name=" MARY  ANN ", family_name="lloyd   george", sex="f", hospital_number="H1")
+    plan = imports.build_plan(csv_bytes([line]), team=team)
+    assert [(r.summary, r.changes, r.errors) for r in plan.rows] == [("No change", [], [])]
+
+    plan = imports.build_plan(csv_bytes([line | {"hospital_number": "H2"}]), team=team)
+    assert [(r.summary, r.changes, r.errors) for r in plan.rows] == [("Update", ["Hospital number: H1 → H2"], [])]
+    assert imports.import_all(plan, by=admin_user) == 1
+    patient.refresh_from_db()
+    # The record keeps its own spelling of the name: only the hospital number came from the file.
+    assert (patient.given_name, patient.family_name, patient.hospital_number, patient.version) == (
+        "Mary Ann",
+        "Lloyd George",
+        "H2",
+        2,
+    )
+
+
+def test_import_dry_run_shows_each_changed_field_as_was_and_will_be_in_words(admin_client, team, nurse, byron):
+    UserFactory(username="priya", first_name="Priya", last_name="Shah", team=team, role=c.Role.NURSE)
+    nurse.first_name, nurse.last_name = "Alex", "Morgan"
+    nurse.save()
+    line = row(NHS[0], family_name="Byron", hospital_number="H2", named_nurse="priya", follow_up_model="pifu")
+    line |= {"diagnosed_on": "01/07/2021", "laterality": "L", "next_kind": "mammogram", "next_due_on": "2030-07-01"}
+    response = upload(admin_client, csv_bytes([line]), team)
+    changes = [
+        "Hospital number: H1 → H2",
+        "Named nurse: Alex Morgan → Priya Shah",
+        "Follow-up model: Clinic-led → Patient-initiated follow-up",
+        "Add a primary diagnosis, diagnosed 1 Jul 2021",
+        "Add the next mammogram, due 1 Jul 2030",
+    ]
+    assert [(r.summary, r.changes) for r in response.context["plan"].rows] == [("Update", changes)]
+    page = body(response)
+    assert "".join(f"<li>{change}</li>" for change in changes) in page
+    assert "Import 1 row</button>" in page
+    byron.refresh_from_db()
+    assert (byron.hospital_number, byron.named_nurse, byron.version) == ("H1", nurse, 1)
+
+
+def test_import_command_dry_run_shows_was_and_will_be_too(tmp_path, team, nurse, byron):
+    UserFactory(username="priya", first_name="Priya", last_name="Shah", team=team, role=c.Role.NURSE)
+    nurse.first_name, nurse.last_name = "Alex", "Morgan"
+    nurse.save()
+    path = tmp_path / "caseload.csv"
+    path.write_bytes(
+        csv_bytes([row(NHS[0], family_name="Byron", named_nurse="priya", hospital_number="H1"), row(NHS[1])])
+    )
+    out = io.StringIO()
+    call_command("import_caseload", path, "--team", "north", "--dry-run", stdout=out)
+    assert out.getvalue().splitlines() == [
+        f"Row     2  {format_nhs_number(NHS[0])}  BYRON, Ada: Update",
+        "            Named nurse: Alex Morgan → Priya Shah",
+        "2 rows for North Breast Unit: 1 to create, 1 to update, 0 unchanged, 0 with errors.",
+        "Dry run: nothing written.",
+    ]
+    byron.refresh_from_db()
+    assert byron.named_nurse == nurse
+
+
+def test_import_command_dry_run_refuses_a_row_whose_nhs_number_belongs_to_another_person(tmp_path, team, byron):
+    path = tmp_path / "caseload.csv"
+    path.write_bytes(csv_bytes([row(NHS[0], family_name="Example", date_of_birth="01/01/1970")]))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"^1 row has errors: nothing imported\.$"):
+        call_command("import_caseload", path, "--team", "north", "--dry-run", stdout=io.StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == [
+        f"Row 2 ({format_nhs_number(NHS[0])}): {identity_error('BYRON, Ada', '17 May 1960')}"
+    ]
+
+
+# The template's example row: skipped by the importer, so it can never touch a record --------------------------
+
+
+def test_import_template_as_downloaded_dry_runs_clean_on_the_demo_data_and_changes_nothing(admin_client, admin_user):
+    call_command("seed_demo", "--patients", "20", stdout=io.StringIO())
+    north = Team.objects.get(code="north")
+    before = snapshot()
+    template = admin_client.get(url("import_template")).content
+    example = list(csv.reader(io.StringIO(template.decode())))[1]
+    assert example[0] == format_nhs_number(imports.EXAMPLE_NHS_NUMBER)
+
+    response = upload(admin_client, template, north, name="caseload-import-template.csv")
+    plan = response.context["plan"]
+    assert [(r.number, r.nhs_display, r.name, r.summary, r.errors) for r in plan.rows] == [
+        (2, format_nhs_number(imports.EXAMPLE_NHS_NUMBER), "EXAMPLE, Ada", "Example row skipped", [])
+    ]
+    page = body(response)
+    assert "1 row: 0 to create, 0 to update, 0 unchanged, 0 with errors, 1 example row skipped." in page
+    assert "Nothing to import: the file holds only the template's example row." in page
+    assert 'id="import-confirm"' not in page
+    assert imports.import_all(plan, by=admin_user) == 0
+    assert snapshot() == before
+
+    # Every value of the example is one the demo accepts: the same row under a new number would be created.
+    fresh = template.replace(example[0].encode(), format_nhs_number(NHS[0]).encode())
+    assert [(r.summary, r.errors) for r in imports.build_plan(fresh, team=north).rows] == [
+        (f"Create, with primary diagnosis and next mammogram due 1 Mar {NEXT_YEAR}", [])
+    ]
+
+
+def test_import_template_example_row_never_touches_a_patient_even_one_with_its_number(team, nurse, admin_user):
+    holder = PatientFactory(team=team, named_nurse=nurse, nhs_number=imports.EXAMPLE_NHS_NUMBER, family_name="Real")
+    before = snapshot()
+    content = imports.template_csv().encode() + csv_bytes([row(NHS[0])]).split(b"\n", 1)[1]
+    plan = imports.build_plan(content, team=team)
+    assert [(r.number, r.summary, r.errors) for r in plan.rows] == [
+        (2, "Example row skipped", []),
+        (3, "Create", []),
+    ]
+    assert imports.import_all(plan, by=admin_user) == 1
+    assert list(Patient.objects.order_by("pk").values_list("nhs_number", "family_name")) == [
+        (imports.EXAMPLE_NHS_NUMBER, "Real"),
+        (NHS[0], "Lovelace"),
+    ]
+    assert [line for line in snapshot() if line[0] == "Patient" and line[1] == holder.pk] == [
+        line for line in before if line[0] == "Patient" and line[1] == holder.pk
+    ]
+
+
+# The pages, as a person reads them --------------------------------------------------------------------------------
+
+
+def test_import_pages_sit_under_patients_in_the_header_with_a_back_link_for_small_screens(admin_client, team, nurse):
+    page = body(admin_client.get(url("import_upload")))
+    current = '<a class="nhsuk-header__navigation-link" href="/patients/" aria-current="true">'
+    assert current in page
+    assert 'aria-current="true"' not in page.replace(current, "")
+    assert '<a class="nhsuk-back-link" href="/patients/">Back to Patients</a>' in page
+
+    checked = body(upload(admin_client, csv_bytes([row(NHS[0])]), team))
+    assert current in checked
+    assert '<a class="nhsuk-back-link" href="/import/">Back to Import a caseload</a>' in checked
+
+
+def test_import_check_shows_each_rows_errors_in_what_happens_for_narrow_screens_too(admin_client, team, byron):
+    response = upload(admin_client, csv_bytes([row(NHS[0], family_name="Example"), row(NHS[1])]), team)
+    page = body(response)
+    # Four columns, each cell labelled for the stacked layout of a phone.
+    assert page.count('<th class="nhsuk-table__header" scope="col">') == 4
+    assert page.count('<span class="nhsuk-table-responsive__heading" aria-hidden="true">What happens </span>') == 2
+    error = identity_error("BYRON, Ada", "17 May 1960")
+    assert (
+        f'Not imported<ul class="nhsuk-list nhsuk-error-message nhsuk-u-margin-bottom-0"><li>{error}</li></ul>' in page
+    )
+
+
+def test_import_of_one_row_and_the_example_says_so_in_words(admin_client, team, nurse):
+    content = imports.template_csv().encode() + csv_bytes([row(NHS[0])]).split(b"\n", 1)[1]
+    page = streamed(confirm(admin_client, upload(admin_client, content, team)))
+    assert "Keep this page open until it says the import is complete" in page
+    assert "<li>1 of 1 row processed</li>" in page
+    assert "1 created, 0 updated, 0 unchanged, 1 example row skipped." in page

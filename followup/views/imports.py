@@ -16,20 +16,22 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import DatabaseError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import imports
+from .. import import_files, imports
 from ..display import plural
 from ..models import Team
+from ..nhs import format_nhs_number
 from ..permissions import can_administer
 
 SESSION_KEY = "caseload_import"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 KEEP_SECONDS = 24 * 60 * 60
 # Where the streamed import page is cut to insert the progress lines and the outcome.
 PROGRESS, OUTCOME = "@@import-progress@@", "@@import-outcome@@"
@@ -44,13 +46,40 @@ class ImportUploadForm(forms.Form):
     )
     file = forms.FileField(label="CSV or XLSX file", help_text="The first sheet of a workbook is read.")
 
+    def __init__(self, *args, too_large: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+        if too_large:
+            self.fields["file"].required = False  # it was dropped as it arrived: say why, not "required"
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if self.too_large or upload.size > import_files.MAX_FILE_BYTES:
+            raise forms.ValidationError(import_files.file_too_large_message())
         if not upload.name.lower().endswith((".csv", ".xlsx")):
             raise forms.ValidationError("Choose a CSV or XLSX file.")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it.")
         return upload
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Drops an uploaded file as soon as it passes the import's size limit, and notes that it did.
+
+    Nothing beyond the limit is kept, in memory or on disk; the rest of the request is read and thrown
+    away, so the page can still answer with the message beside the field.
+    """
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > import_files.MAX_FILE_BYTES:
+            self.too_large = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None  # the next handler (memory or temporary file) keeps the file
 
 
 def _require_admin(user) -> None:
@@ -102,11 +131,22 @@ def _kept_content(pending: dict) -> bytes | None:
 # Views --------------------------------------------------------------------------
 
 
+@csrf_exempt  # only until the size limit is in place: _import_upload checks the CSRF token
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
     _require_admin(request.user)
+    # Upload handlers must be set before anything reads the body, and the CSRF check reads it.
+    limit = SizeLimitedUploadHandler(request)
+    request.upload_handlers.insert(0, limit)
+    return _import_upload(request, limit)
+
+
+@csrf_protect
+def _import_upload(request, limit: SizeLimitedUploadHandler):
     posted = request.method == "POST"
-    form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    form = ImportUploadForm(
+        request.POST if posted else None, request.FILES if posted else None, too_large=posted and limit.too_large
+    )
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         content = upload.read()
@@ -125,7 +165,14 @@ def import_upload(request):
 
 
 def _upload_page(request, form, *, status=200, message=""):
-    context = {"form": form, "columns": imports.COLUMNS, "message": message, "max_rows": imports.MAX_ROWS}
+    context = {
+        "form": form,
+        "columns": imports.COLUMNS,
+        "message": message,
+        "max_rows": import_files.MAX_ROWS,
+        "max_megabytes": import_files.MAX_FILE_BYTES // (1024 * 1024),
+        "example_nhs_number": format_nhs_number(imports.EXAMPLE_NHS_NUMBER),
+    }
     return render(request, "followup/import_upload.html", context, status=status)
 
 

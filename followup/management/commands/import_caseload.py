@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from followup import imports
+from followup import import_files, imports
 from followup.display import plural
 from followup.models import Team, User
 from followup.permissions import can_administer
@@ -37,22 +37,29 @@ class Command(BaseCommand):
             if user is None or not can_administer(user):
                 raise CommandError("Say who is importing with --by USERNAME: an active admin.")
         try:
-            plan = imports.build_plan(file.read_bytes(), team=team_obj)
+            with file.open("rb") as stream:
+                # No more than the limit and a byte is read: a bigger file is refused without filling the memory.
+                content = stream.read(import_files.MAX_FILE_BYTES + 1)
+            plan = imports.build_plan(content, team=team_obj)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
         except imports.ImportFileError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
 
         for row in plan.rows:
-            if verbosity >= 2:
+            # Every row with -v 2; by default the updates, each change as "was → will be".
+            if verbosity >= 2 or (verbosity >= 1 and row.changes and not row.errors):
                 self.stdout.write(f"Row {row.number:>5}  {row.nhs_display or '-':<12}  {row.name}: {row.summary}")
+                for change in row.changes if not row.errors else ():
+                    self.stdout.write(f"{'':12}{change}")
             for error in row.errors:
                 self.stderr.write(f"Row {row.number} ({row.nhs_display or 'no NHS number'}): {error}")
         counts = plan.counts
         if verbosity >= 1:
             self.stdout.write(
                 f"{plural(len(plan.rows), 'row')} for {team_obj}: {counts['create']:,} to create, "
-                f"{counts['update']:,} to update, {counts['unchanged']:,} unchanged, {counts['errors']:,} with errors."
+                f"{counts['update']:,} to update, {counts['unchanged']:,} unchanged, {counts['errors']:,} with errors"
+                + (f", {plural(counts['skipped'], 'example row')} skipped." if counts["skipped"] else ".")
             )
         if plan.error_rows:
             raise CommandError(f"{imports.rows_have_errors(len(plan.error_rows))}: nothing imported.")
