@@ -14,8 +14,15 @@ from followup import choices as c
 from followup import import_files, imports, services
 from followup.models import FollowUpItem, Patient, RestagingEpisode
 from followup.services import SiteEntry
+from followup.worklists import WORKLISTS
 
-from .factories import FollowUpItemFactory
+from .factories import (
+    FollowUpItemFactory,
+    PatientFactory,
+    PrimaryDiagnosisFactory,
+    SymptomReportFactory,
+    UserFactory,
+)
 from .test_import import NHS, csv_bytes, row
 
 TODAY = timezone.localdate()
@@ -158,3 +165,79 @@ def test_import_dry_run_refuses_the_dates_the_import_would_refuse(nurse, admin_u
     plan = imports.build_plan(content, team=nurse.team)
     assert [r.errors for r in plan.rows] == [[error]]
     assert Patient.objects.count() == 0 and FollowUpItem.objects.count() == 0
+
+
+# The patient page of a patient with an implausible date reads what it loaded ----------------------------
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_patient_page_with_an_implausible_date_query_count_is_constant(rows, client, nurse, django_assert_num_queries):
+    patient = PatientFactory(team=nurse.team, named_nurse=nurse, date_of_birth=date(1899, 6, 1))
+    for _ in range(rows):
+        PrimaryDiagnosisFactory(patient=patient)
+        FollowUpItemFactory(patient=patient, due_on=days(-60))
+        recurrence = services.recurrence_record(
+            patient=patient,
+            metastatic_type=c.MetastaticType.LOCAL,
+            sites=[SiteEntry(c.Site.SCAR)],
+            diagnosed_on=days(-5),
+            restaging_tests=[c.StagingModality.CT_CAP],
+            by=nurse,
+        )
+        SymptomReportFactory(patient=patient)
+    client.force_login(nurse)
+    # As test_views.test_patient_page_query_count_is_constant: session, user, access check, the access-log row,
+    # the patient, 7 prefetches, one query per worklist, the tests of the open restaging episodes. The
+    # implausible dates are found in what the page already loaded (dates.stored_problems()).
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
+        response = client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    problems = dict(response.context["actions"])[WORKLISTS["data-quality"]]
+    assert problems[:2] == [
+        "Implausible date",
+        "Patient, 1 Jun 1899: The date of birth cannot be before 1 Jan 1900: check the year.",
+    ]
+    assert recurrence.restaging.tests.count() == 1
+
+
+# The conflict page and the new "Result not yet available" forms -------------------------------------------
+
+
+@pytest.fixture
+def priya(nurse):
+    return UserFactory(username="priya", team=nurse.team, role=c.Role.NURSE, first_name="Priya", last_name="Shah")
+
+
+def at(record) -> str:
+    return f"{timezone.localtime(record.updated_at):%H:%M}"
+
+
+def test_conflict_page_shows_result_not_yet_available_as_the_users_entry(client, nurse, priya, patient):
+    item = FollowUpItemFactory(patient=patient, kind=c.FollowUpKind.MAMMOGRAM, due_on=days(-5))
+    opened = item.version  # Alex opens "Record done"
+    services.followup_item_record_done(
+        item=item, done_on=days(-2), result=c.ImagingOutcome.NORMAL, by=priya, expected_version=opened
+    )
+    client.force_login(nurse)
+    response = client.post(
+        reverse("followup:item_done", args=[item.pk]),
+        {"done_on": days(-1).isoformat(), "result": "awaited", "version": opened},
+    )
+    assert response.status_code == 409
+    rows = {field: (then, now, yours) for field, then, now, yours in response.context["conflict"].rows}
+    assert rows["Result"] == ("–", "Normal", "Result not yet available")
+
+
+def test_conflict_page_says_the_other_person_recorded_the_awaited_result(client, nurse, priya, patient):
+    item = FollowUpItemFactory(patient=patient, kind=c.FollowUpKind.MAMMOGRAM, due_on=days(-5))
+    item = services.followup_item_record_done(
+        item=item, done_on=days(-2), result_awaited=True, by=nurse, expected_version=None
+    )
+    opened = item.version  # Alex opens "Record the result"
+    services.followup_item_record_result(item=item, result=c.ImagingOutcome.ABNORMAL, by=priya, expected_version=opened)
+    client.force_login(nurse)
+    response = client.post(
+        reverse("followup:item_result", args=[item.pk]), {"result": c.ImagingOutcome.NORMAL, "version": opened}
+    )
+    assert response.status_code == 409
+    item = FollowUpItem.objects.get(pk=item.pk)
+    assert response.context["conflict"].steps == [f"Result recorded by Priya Shah at {at(item)}: Abnormal"]
