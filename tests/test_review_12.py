@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import import_files, imports, services
-from followup.models import FollowUpItem, Patient, RestagingEpisode
+from followup.models import AccessLog, FollowUpItem, Patient, RestagingEpisode
 from followup.services import SiteEntry
 from followup.worklists import WORKLISTS
 
@@ -246,3 +246,16 @@ def test_conflict_page_says_the_other_person_recorded_the_awaited_result(client,
     assert response.status_code == 409
     item = FollowUpItem.objects.get(pk=item.pk)
     assert response.context["conflict"].steps == [f"Result recorded by Priya Shah at {at(item)}: Abnormal"]
+
+
+# Admin-site views of a patient: the patient list searched by NHS number ---------------------------------
+
+
+def test_admin_patient_list_searched_by_nhs_number_is_logged(client, admin_user, patient):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:followup_patient_changelist"), {"q": patient.nhs_number_display})
+    # The page shows the patient's name, date of birth, team and nurse: a view of the patient.
+    assert list(response.context["cl"].result_list) == [patient]
+    assert list(AccessLog.objects.values_list("user", "action", "nhs_number")) == [
+        (admin_user.pk, c.AccessAction.VIEW_IN_ADMIN, patient.nhs_number)
+    ]
