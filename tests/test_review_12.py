@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import import_files, imports, services
+from followup.display import show_date
 from followup.models import AccessLog, FollowUpItem, Patient, RestagingEpisode
 from followup.services import SiteEntry
 from followup.worklists import WORKLISTS
@@ -259,3 +260,24 @@ def test_admin_patient_list_searched_by_nhs_number_is_logged(client, admin_user,
     assert list(AccessLog.objects.values_list("user", "action", "nhs_number")) == [
         (admin_user.pk, c.AccessAction.VIEW_IN_ADMIN, patient.nhs_number)
     ]
+
+
+# A did-not-attend: the patient page and the no-next-follow-up list give the same day --------------------
+
+
+def test_a_did_not_attend_is_dated_by_its_appointment_on_the_patient_page_as_on_the_list(client, nurse, patient):
+    item = FollowUpItemFactory(
+        patient=patient,
+        kind=c.FollowUpKind.CLINIC_REVIEW,
+        due_on=days(-30),
+        status=c.FollowUpStatus.BOOKED,
+        booked_for=days(-16),
+    )
+    services.followup_item_did_not_attend(item=item, by=nurse, expected_version=None)
+    client.force_login(nurse)
+    listed = client.get(reverse("followup:worklist", args=["no-follow-up"]))
+    (row,) = listed.context["table"].paginated_rows
+    assert str(row.get_cell("last_follow_up")) == f"Clinic review: did not attend {show_date(days(-16))}"
+    page = client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    (event,) = [e for e in page.context["timeline"].history if e.title == "Clinic review: did not attend"]
+    assert event.on == days(-16)
