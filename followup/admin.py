@@ -99,6 +99,8 @@ class ClinicalRecordAdmin(PatientDataAdmin):
         compact = normalise_nhs_number(search_term)
         if compact.isdigit() and len(compact) == 10:
             search_term = compact
+            # A list searched by NHS number shows that patient's rows (name, date of birth...): a read.
+            log_access(request, action=c.AccessAction.VIEW_IN_ADMIN, nhs_number=compact)
         return super().get_search_results(request, queryset, search_term)
 
 

@@ -174,7 +174,8 @@ def birth_after_records_error(born: date, recorded: list[tuple[str, date]]) -> s
 def stored_problems(patient, *, today: date) -> list[str]:
     """The implausible dates a patient's record holds, each said with the record it is on: what the
     data-quality flag "Implausible date" stands for, for the patient page. Reads only what
-    PatientQuerySet.for_patient_page() loaded."""
+    PatientQuerySet.for_patient_page() loaded (its ``all_...`` lists), leaving out the rows entered in
+    error as the flag does."""
     problems = []
     born = patient.date_of_birth
     message = birth_error(born, died=patient.date_of_death, today=today)
@@ -189,13 +190,16 @@ def stored_problems(patient, *, today: date) -> list[str]:
             if message:
                 problems.append(f"{name}, {day(value)}: {message}")
 
+    def live(rows):
+        return [row for row in rows if not row.entered_in_error]
+
     check(patient, "Patient")
-    primaries = {primary.pk: primary for primary in patient.primaries.all()}
+    primaries = {primary.pk: primary for primary in live(patient.all_primaries)}
     for primary in primaries.values():
         check(primary, "Primary diagnosis")
-    for item in patient.followup_items.all():
+    for item in live(patient.all_followup_items):
         check(item, item.get_kind_display())
-    for recurrence in patient.recurrences.all():
+    for recurrence in live(patient.all_recurrences):
         name = f"{recurrence.get_metastatic_type_display()} recurrence"
         check(recurrence, name)
         primary = primaries.get(recurrence.primary_id)
@@ -203,11 +207,11 @@ def stored_problems(patient, *, today: date) -> list[str]:
         if message:
             problems.append(f"{name}, {day(recurrence.diagnosed_on)}: {message}")
         episode = getattr(recurrence, "restaging", None)
-        if episode is not None:
+        if episode is not None and not episode.entered_in_error:
             check(episode, "Restaging")
-            for test in episode.tests.all():
+            for test in live(episode.all_tests):
                 check(test, test.get_modality_display())
-    for report in patient.symptom_reports.all():
+    for report in live(patient.all_symptom_reports):
         check(report, f"{report.get_area_display()} symptom report")
     return problems
 

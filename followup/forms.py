@@ -263,9 +263,11 @@ class RecordDoneForm(VersionedForm):
 
     def clean(self):
         cleaned = super().clean()
-        result = cleaned.get("result", "")
-        cleaned["result_awaited"] = result == RESULT_NOT_YET_AVAILABLE
-        cleaned["result"] = "" if result == RESULT_NOT_YET_AVAILABLE else result
+        # "result" stays as chosen, so that a conflict page shows the user's entry in words; the
+        # service takes the result itself (result_value) and whether it is awaited.
+        chosen = cleaned.get("result", "")
+        cleaned["result_awaited"] = chosen == RESULT_NOT_YET_AVAILABLE
+        cleaned["result_value"] = "" if cleaned["result_awaited"] else chosen
         return cleaned
 
 

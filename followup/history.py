@@ -200,6 +200,9 @@ def _what_item(before, after) -> tuple[str, str]:
         return f"Recorded as done on {show_date(after.done_on)}{result}", ""
     if _became(before, after, "status", c.FollowUpStatus.DID_NOT_ATTEND):
         return "Recorded as did not attend", ""
+    if status == c.FollowUpStatus.DONE and after.result and _changed(before, after, "result"):
+        # Done earlier with its result not yet available (services.followup_item_record_result()).
+        return "Result recorded", f": {_label_of(FollowUpItem, 'result', after.result)}"
     if after.result_acknowledged_at and _changed(before, after, "result_acknowledged_at"):
         return "Result acknowledged", ""
     return "", ""

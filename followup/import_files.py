@@ -159,12 +159,36 @@ def check_workbook(content: bytes) -> None:
             counter.scan(archive, info)
 
 
+_CENTRAL_ENTRY = struct.Struct("<4s24x3H12x")  # signature; name, extra and comment lengths (46 bytes in all)
+
+
 def _zip_entry_count(content: bytes) -> int | None:
-    """How many parts the zip's end record announces, read before zipfile builds an object for each."""
+    """How many parts the zip's central directory lists (at most MAX_PARTS + 1 are counted), read before
+    zipfile builds an object for each.
+
+    Counted as zipfile reads them: entry after entry, over the directory's size in bytes, which sits just
+    before the end record. The count the end record announces is not used: zipfile never reads it, so a
+    file could announce one part and list a hundred thousand.
+    """
     end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF))
     if end < 0 or len(content) < end + 22:
         return None
-    return struct.unpack_from("<H", content, end + 10)[0]  # 0xFFFF for a zip64 archive: over the limit too
+    announced, size = struct.unpack_from("<HL", content, end + 10)
+    if announced == 0xFFFF or size == 0xFFFFFFFF:
+        return MAX_PARTS + 1  # a zip64 archive: over the limit too
+    position, stop = end - size, end
+    if position < 0:
+        return None
+    count = 0
+    while position < stop and count <= MAX_PARTS:
+        if position + _CENTRAL_ENTRY.size > stop:
+            return None
+        signature, name, extra, comment = _CENTRAL_ENTRY.unpack_from(content, position)
+        if signature != b"PK\x01\x02":
+            return None
+        position += _CENTRAL_ENTRY.size + name + extra + comment
+        count += 1
+    return count
 
 
 class _ElementCounter:

@@ -80,6 +80,9 @@ UPDATABLE_KEYS = tuple(key for key in PATIENT_KEYS if key not in IDENTITY_KEYS)
 # The model's own checks run on each row; the foreign keys and constraints are checked once for the file.
 _PATIENT_UNCHECKED = ["team", "named_nurse", "protocol", "created_by", "updated_by", "error_marked_by"]
 _PRIMARY_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by"]
+_ITEM_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by", "result_acknowledged_by", "protocol_step"]
+# The next follow-up item's fields, as the file names them.
+_ITEM_HEADERS = {"kind": COLUMN_BY_KEY["next_kind"].header, "due_on": COLUMN_BY_KEY["next_due_on"].header}
 
 _UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -351,14 +354,13 @@ def _hospital_numbers(numbers: list[str], team: Team) -> dict[str, str]:
     return holders
 
 
-def _model_errors(instance, exclude: list[str]) -> list[str]:
+def _model_errors(instance, exclude: list[str], headers: dict[str, str] | None = None) -> list[str]:
+    headers = headers or {key: column.header for key, column in COLUMN_BY_KEY.items()}
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         return [
-            message
-            if name == "__all__"
-            else f"{COLUMN_BY_KEY[name].header if name in COLUMN_BY_KEY else name}: {message}"
+            message if name == "__all__" else f"{headers.get(name, name)}: {message}"
             for name, messages in exc.message_dict.items()
             for message in messages
         ]
@@ -491,8 +493,13 @@ def _plan_row(row: Row, *, team: Team, patient: Patient | None, holders: dict[st
             )
     if candidate is not None:
         row.errors += _model_errors(candidate, _PATIENT_UNCHECKED)
+    # What the row adds is checked as the import will check it: against the patient's date of birth too.
     if row.add_primary and "diagnosed_on" in row.primary:
-        row.errors += _model_errors(PrimaryDiagnosis(**row.primary), _PRIMARY_UNCHECKED)
+        row.errors += _model_errors(PrimaryDiagnosis(patient=candidate, **row.primary), _PRIMARY_UNCHECKED)
+    if row.add_item:
+        kind, due_on = row.next_item
+        item = FollowUpItem(patient=candidate, kind=kind, due_on=due_on)
+        row.errors += _model_errors(item, _ITEM_UNCHECKED, _ITEM_HEADERS)
 
 
 # Writing ----------------------------------------------------------------------

@@ -160,7 +160,11 @@ def date_errors(record, *, born) -> dict[str, list[str]]:
 
 
 def _birth_date_of_patient(record):
-    return record.patient.date_of_birth if record.patient_id else None
+    """The date of birth of the row's patient, also of one not saved yet (the caseload import's dry run)."""
+    if record.patient_id is None and not type(record)._meta.get_field("patient").is_cached(record):
+        return None
+    patient = record.patient
+    return patient.date_of_birth if patient is not None else None
 
 
 class Patient(ClinicalRecord):

@@ -139,7 +139,9 @@ def _item_event(item) -> Event:
     if item.status == c.FollowUpStatus.CANCELLED:
         return Event(item.due_on, f"{kind} cancelled", item.cancel_reason, [("Cancelled", "grey")], "follow-up")
     if item.status == c.FollowUpStatus.DID_NOT_ATTEND:
-        return Event(item.due_on, f"{kind}: did not attend", "", [("Did not attend", "orange")], "follow-up")
+        # The day of the appointment missed, as "Last follow-up item" gives it (querysets.HAPPENED_ON).
+        on = item.booked_for or item.due_on
+        return Event(on, f"{kind}: did not attend", "", [("Did not attend", "orange")], "follow-up")
     return Event(item.due_on, f"{kind} due", item.notes, [("Due", "white")], "follow-up", upcoming=True)
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import services
+from followup.dates import add_years
 from followup.exports import write_xlsx
 from followup.models import FollowUpItem, Patient, Recurrence, StagingTest
 from followup.querysets import DATA_QUALITY_FLAGS
@@ -76,7 +77,7 @@ def error_beside(response, field) -> str:
         (date(1, 3, 15), "The date of birth cannot be before 1 Jan 1900: check the year."),
         (date(1899, 12, 31), "The date of birth cannot be before 1 Jan 1900: check the year."),
         (TODAY + timedelta(days=1), "The date of birth cannot be in the future."),
-        (TODAY.replace(year=TODAY.year - 121), "The date of birth gives an age over 120: check the year."),
+        (add_years(TODAY, -121), "The date of birth gives an age over 120: check the year."),
     ],
 )
 def test_implausible_date_of_birth_is_refused_beside_the_field(nurse, born, message):
@@ -85,14 +86,14 @@ def test_implausible_date_of_birth_is_refused_beside_the_field(nurse, born, mess
 
 
 def test_plausible_dates_of_birth_at_the_edges_are_accepted(nurse):
-    services.patient_create(by=nurse, **_identity(nurse, "Aged120", TODAY.replace(year=TODAY.year - 120)))
+    services.patient_create(by=nurse, **_identity(nurse, "Aged120", add_years(TODAY, -120)))
     services.patient_create(by=nurse, **_identity(nurse, "Newborn", TODAY))
     # Aged 95 at death, though 121 had she lived: the age is at death.
     services.patient_create(
         by=nurse,
-        **_identity(nurse, "Died", TODAY.replace(year=TODAY.year - 121)),
+        **_identity(nurse, "Died", add_years(TODAY, -121)),
         status=c.PatientStatus.DECEASED,
-        date_of_death=TODAY.replace(year=TODAY.year - 26),
+        date_of_death=add_years(TODAY, -26),
     )
     assert sorted(Patient.objects.values_list("family_name", flat=True)) == ["Aged120", "Died", "Newborn"]
 
@@ -368,7 +369,7 @@ def _bad_rows(nurse):
     rows["born in year 1"] = mk(date_of_birth=date(1, 1, 1))
     rows["born 1899"] = mk(date_of_birth=date(1899, 6, 1))
     rows["born tomorrow"] = mk(date_of_birth=days(1))
-    rows["aged 121"] = mk(date_of_birth=TODAY.replace(year=TODAY.year - 121))
+    rows["aged 121"] = mk(date_of_birth=add_years(TODAY, -121))
     p = rows["item due in year 27"] = mk()
     FollowUpItemFactory(patient=p, due_on=date(27, 3, 15))
     p = rows["item done before birth"] = mk()

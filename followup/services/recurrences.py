@@ -173,6 +173,9 @@ def recurrence_set_status(
             raise ValidationError({"cancel_reason": "Give a reason for cancelling the tests."})
     recurrence.status = status
     save_record(recurrence, by)
+    if status == c.RecurrenceStatus.CONFIRMED:
+        # Confirmed after a refutation, the patient may have been discharged since: as when it is recorded.
+        _back_under_follow_up(patient=recurrence.patient, by=by)
     episode = RestagingEpisode.objects.filter(recurrence=recurrence).first()
     if episode is not None:
         if cancel_outstanding_tests:

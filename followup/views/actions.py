@@ -225,7 +225,7 @@ class ItemDoneView(ItemActionView):
         item = services.followup_item_record_done(
             item=self.record,
             done_on=form.cleaned_data["done_on"],
-            result=form.cleaned_data["result"],
+            result=form.cleaned_data["result_value"],
             result_awaited=form.cleaned_data["result_awaited"],
             notes=form.cleaned_data["notes"],
             by=self.request.user,
