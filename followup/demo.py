@@ -463,6 +463,7 @@ class PatientBuilder:
             item = min(self.items, key=lambda i: abs((i.due_on - target).days))
             item.due_on, item.status, item.booked_for, item.done_on = target, c.FollowUpStatus.DUE, None, None
             item.result, item.result_acknowledged_at, item.result_acknowledged_by = "", None, None
+            item.result_recorded_on = None
         if scenario in ("result_unacknowledged", "result_awaited"):
             latest = max(
                 (i for i in self.items if i.kind == c.FollowUpKind.MAMMOGRAM and i.due_on <= today),
@@ -471,7 +472,7 @@ class PatientBuilder:
             self._complete(latest, age=0)
             latest.result_acknowledged_at = latest.result_acknowledged_by = None
             if scenario == "result_awaited":
-                latest.result, latest.result_awaited = "", True
+                latest.result, latest.result_awaited, latest.result_recorded_on = "", True, None
                 latest.done_on = max(latest.due_on, today - timedelta(days=6))  # a week's wait, not months
         self.rows.items.extend(self.items)
 
@@ -481,6 +482,7 @@ class PatientBuilder:
         item.done_on = min(item.due_on + _days(rng, 0, 14), self.today)
         if item.kind in c.RESULT_KINDS:
             item.result = rng.choices([c.ImagingOutcome.NORMAL, c.ImagingOutcome.BENIGN], weights=[92, 8])[0]
+            item.result_recorded_on = item.done_on
             if age > 21 or rng.random() < 0.5:
                 acknowledged_on = min(item.done_on + _days(rng, 1, 7), self.today)
                 item.result_acknowledged_at = self._at(acknowledged_on)

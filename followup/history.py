@@ -28,8 +28,18 @@ from .models import (
     User,
 )
 
-# Bookkeeping that every change touches: shown as who and when, not as a change.
-IGNORED = {"id", "created_at", "created_by", "updated_at", "updated_by", "version", "error_marked_at"}
+# Bookkeeping that every change touches: shown as who and when, not as a change. The day a
+# result was recorded is the day of the change that recorded it.
+IGNORED = {
+    "id",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "version",
+    "error_marked_at",
+    "result_recorded_on",
+}
 # Links between the patient's own records: the "Record" column already says what each row is.
 STRUCTURAL = {"patient", "recurrence", "episode", "test", "protocol_step", "sequence", "follow_up_of", "primary"}
 KINDS = {"+": "Created", "~": "Changed", "-": "Deleted"}

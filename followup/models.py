@@ -433,6 +433,9 @@ class FollowUpItem(ClinicalRecord):
     result = models.CharField(max_length=2, choices=c.ImagingOutcome.choices, blank=True)
     # Done, with the result not yet available: on "Results awaited" until it is recorded.
     result_awaited = models.BooleanField("result not yet available", default=False)
+    # The day the result was entered: a result waits to be read from then (the results list's
+    # "Waiting" and escalation), not from the day the test was done, which may be weeks earlier.
+    result_recorded_on = models.DateField("result recorded on", null=True, blank=True)
     result_acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -463,7 +466,7 @@ class FollowUpItem(ClinicalRecord):
             # order and stopped at a page, where sorting them all chose a hash join of every patient.
             models.Index(
                 routine_result(ABNORMAL_RESULT),
-                F("done_on"),
+                F("result_recorded_on"),
                 F("id"),
                 condition=UNACKNOWLEDGED_RESULT,
                 name="followup_item_unack_urgent",
@@ -521,6 +524,12 @@ class FollowUpItem(ClinicalRecord):
                 name="followup_followupitem_awaited_only_without_result",
                 violation_error_message="Only a done mammogram, bloods or other test with no result yet "
                 "can be awaiting its result.",
+            ),
+            models.CheckConstraint(
+                condition=Q(result="", result_recorded_on__isnull=True)
+                | (~Q(result="") & Q(result_recorded_on__isnull=False)),
+                name="followup_followupitem_result_has_recorded_date",
+                violation_error_message="A result goes with the day it was recorded, and only a result has one.",
             ),
             models.CheckConstraint(
                 condition=Q(result_acknowledged_at__isnull=True, result_acknowledged_by__isnull=True)

@@ -363,7 +363,7 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         return urgent_first(
             self.live().filter(UNACKNOWLEDGED_RESULT),
             flagged=ABNORMAL_RESULT,
-            waiting_since="done_on",
+            waiting_since="result_recorded_on",
         )
 
     def results_awaited(self):

@@ -395,7 +395,7 @@ def _escalation(field: str) -> tables.Column:
 
 
 class ResultTable(ResultsTable):
-    waiting_since = "done_on"
+    waiting_since = "result_recorded_on"
     flagged_result = c.ImagingOutcome.ABNORMAL
     actions = ActionsColumn("acknowledge")
     patient = PatientColumn()
@@ -404,9 +404,9 @@ class ResultTable(ResultsTable):
     kind = tables.Column(verbose_name="Test")
     done_on = DateColumn(verbose_name="Done")
     result = tables.Column(verbose_name="Result")
-    waiting = _waiting("done_on")
-    days_waiting = _days_waiting("done_on")
-    escalation = _escalation("done_on")
+    waiting = _waiting("result_recorded_on")
+    days_waiting = _days_waiting("result_recorded_on")
+    escalation = _escalation("result_recorded_on")
 
     class Meta(ResultsTable.Meta):
         pass

@@ -91,6 +91,10 @@ class FollowUpItemFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     kind = c.FollowUpKind.MAMMOGRAM
     due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=60))
+    done_on = None
+    result = ""
+    # A result is recorded the day the test was done unless a test says otherwise.
+    result_recorded_on = factory.LazyAttribute(lambda o: (o.done_on or timezone.localdate()) if o.result else None)
     created_by = factory.SelfAttribute("patient.named_nurse")
     updated_by = factory.SelfAttribute("patient.named_nurse")
 

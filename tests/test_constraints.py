@@ -167,7 +167,7 @@ CASES = {
     "followup_followupitem_error_mark_complete": _error_mark(f.FollowUpItemFactory),
     "followup_followupitem_kind_valid": _set(f.FollowUpItemFactory, kind="scan"),
     "followup_followupitem_status_valid": _set(f.FollowUpItemFactory, status="lost"),
-    "followup_followupitem_result_valid": _done_item(result="77"),
+    "followup_followupitem_result_valid": _done_item(result="77", result_recorded_on=TODAY),
     "followup_followupitem_protocol_slot_unique": _duplicate_protocol_slot,
     "followup_followupitem_protocol_step_has_sequence": lambda nurse: f.FollowUpItemFactory.build(
         protocol_step=f.ProtocolStepFactory(), patient=f.PatientFactory(), created_by=nurse, updated_by=nurse
@@ -177,7 +177,11 @@ CASES = {
     ),
     "followup_followupitem_booked_has_date": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.BOOKED),
     "followup_followupitem_cancel_has_reason": _set(f.FollowUpItemFactory, status=c.FollowUpStatus.CANCELLED),
-    "followup_followupitem_result_when_done": _set(f.FollowUpItemFactory, result=c.ImagingOutcome.NORMAL),
+    "followup_followupitem_result_when_done": _set(
+        f.FollowUpItemFactory, result=c.ImagingOutcome.NORMAL, result_recorded_on=TODAY
+    ),
+    # A result with no day it was recorded: its wait on the results list would start nowhere.
+    "followup_followupitem_result_has_recorded_date": _done_item(result=c.ImagingOutcome.NORMAL),
     # Issue 12: a done mammogram with no result, and not marked "Result not yet available".
     "followup_followupitem_done_has_result_or_awaits_it": _done_item(),
     "followup_followupitem_awaited_only_without_result": _set(f.FollowUpItemFactory, result_awaited=True),

@@ -410,7 +410,12 @@ def test_a_download_of_several_chunks_is_the_cell_by_cell_file_and_logged(client
         if i % 7 == 0:
             fields.update(status=c.FollowUpStatus.CANCELLED, cancel_reason=["=cmd", "moved", "-x"][i % 3])
         elif i % 5 == 0:
-            fields.update(status=c.FollowUpStatus.DONE, done_on=days(-(i % 900)), result=c.ImagingOutcome.NORMAL)
+            fields.update(
+                status=c.FollowUpStatus.DONE,
+                done_on=days(-(i % 900)),
+                result=c.ImagingOutcome.NORMAL,
+                result_recorded_on=days(-(i % 900)),
+            )
             if i % 10 == 0:
                 fields.update(result_acknowledged_by=nurse, result_acknowledged_at=acknowledged + timedelta(hours=i))
         return FollowUpItem(created_by=nurse, updated_by=nurse, **fields)

@@ -127,11 +127,6 @@ def test_confirming_a_refuted_distant_recurrence_after_discharge_brings_the_pati
 # Results awaited, then recorded: the results list counts the wait from the result --------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Not fixed: a follow-up item has no record of when its result was recorded; the results list counts the "
-    "wait from done_on (needs a field, its migration and the list's index)",
-)
 def test_a_result_recorded_today_after_waiting_is_not_escalated_on_the_results_list(client, nurse, patient):
     item = FollowUpItemFactory(patient=patient, due_on=days(-40))
     item = services.followup_item_record_done(

@@ -78,6 +78,7 @@ def populated(nurse):
                     status=c.FollowUpStatus.DONE if done else c.FollowUpStatus.DUE,
                     done_on=TODAY + timedelta(days=30 * (k - 52)) if done else None,
                     result=c.ImagingOutcome.NORMAL if done else "",
+                    result_recorded_on=TODAY + timedelta(days=30 * (k - 52)) if done else None,
                     result_acknowledged_at=timezone.now() if done and k else None,
                     result_acknowledged_by=nurse if done and k else None,
                     created_by=nurse,

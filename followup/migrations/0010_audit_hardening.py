@@ -51,6 +51,17 @@ def remove_truncate_guard(apps, schema_editor):
     schema_editor.execute("DROP FUNCTION IF EXISTS followup_refuse_audit_truncate()")
 
 
+def refuse_rollback_over_refusals(apps, schema_editor):
+    """Going back to 0009 makes AccessLog.patient required again: impossible once a refusal
+    (a row naming no patient) is logged, and audit rows cannot be deleted. Say so plainly."""
+    AccessLog = apps.get_model("followup", "AccessLog")
+    if AccessLog.objects.filter(patient__isnull=True).exists():
+        raise RuntimeError(
+            "Migration 0010 cannot be reversed: the access log holds refused requests that name no "
+            "patient, and audit rows are never deleted. Restore a backup taken before 0010 instead."
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -110,4 +121,6 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('patient__isnull', False), models.Q(('object_pk', ''), _negated=True), models.Q(('nhs_number', ''), _negated=True), _connector='OR'), name='followup_accesslog_names_what_was_asked_for', violation_error_message='An access log row names the patient, the record or the NHS number asked for.'),
         ),
         migrations.RunPython(add_truncate_guard, remove_truncate_guard),
+        # Reversed first when going back: stops before anything is undone.
+        migrations.RunPython(migrations.RunPython.noop, refuse_rollback_over_refusals),
     ]

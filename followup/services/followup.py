@@ -67,6 +67,7 @@ def followup_item_record_done(
     elif not result and not result_awaited:
         raise ValidationError({"result": f"Record the result of the {kind}, or that it is not yet available."})
     item.status, item.done_on, item.result, item.result_awaited = c.FollowUpStatus.DONE, done_on, result, result_awaited
+    item.result_recorded_on = timezone.localdate() if result else None
     _add_notes(item, notes)
     save_record(item, by)
     return item
@@ -88,7 +89,7 @@ def followup_item_record_result(
         raise ValidationError(f"A {kind} has no result to record.")
     if not result:
         raise ValidationError({"result": f"Record the result of the {kind}."})
-    item.result, item.result_awaited = result, False
+    item.result, item.result_awaited, item.result_recorded_on = result, False, timezone.localdate()
     _add_notes(item, notes)
     save_record(item, by)
     return item
