@@ -1,8 +1,7 @@
-"""Views, split by role: read (dashboard, worklists, patients), actions (clinical writes)."""
+"""Views, split by role: read (dashboard, worklists, patients) and the clinical writes,
+actions_patients, actions_items and actions_recurrences."""
 
-from .actions import (
-    DischargeView,
-    EnteredInErrorView,
+from .actions_items import (
     ItemAcknowledgeView,
     ItemAddView,
     ItemBookView,
@@ -10,11 +9,20 @@ from .actions import (
     ItemDidNotAttendView,
     ItemDoneView,
     ItemResultView,
+    item_next_step,
+)
+from .actions_patients import (
+    DischargeView,
     PatientEditView,
     PrimaryAddView,
     ProtocolAssignView,
     ReassignNurseView,
     RecordDeathView,
+    caseload_hand_over,
+    patient_create,
+)
+from .actions_recurrences import (
+    EnteredInErrorView,
     RecurrenceAddView,
     RecurrenceStatusView,
     SecondaryFromTestView,
@@ -24,9 +32,6 @@ from .actions import (
     StagingResultView,
     SymptomAddView,
     SymptomTriageView,
-    caseload_hand_over,
-    item_next_step,
-    patient_create,
 )
 from .read import PatientListView, WorklistView, dashboard, patient_detail, patient_history_view, worklist_index
 from .reports import LineListView, report_index, summary

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.utils.text import capfirst
 from django.views import View
 
 from ..audit import RecordNotVisible
-from ..display import show_date
+from ..display import show_date, show_datetime
 from ..history import NOTHING, changes_since, shown_now
 from ..models import Patient, User, patient_of
 from ..permissions import can_act, can_administer
@@ -222,3 +223,18 @@ class ActionView(View):
             return render(self.request, "followup/includes/row_done.html", context)
         messages.success(self.request, message)
         return redirect(url or self.next_url())
+
+
+def add_item_url(patient: Patient, **initial) -> str:
+    return f"{reverse('followup:item_add', args=[patient.pk])}?{urlencode(initial)}"
+
+
+def day_or_not_recorded(value) -> str:
+    return show_date(value) if value else "Not recorded"
+
+
+def acknowledged_rows(by, at) -> list[tuple[str, str]]:
+    """A result already acknowledged says so: acknowledging again changes nothing."""
+    if at is None:
+        return []
+    return [("Acknowledged", f"By {by.get_full_name() or by.username} on {show_datetime(at)}")]

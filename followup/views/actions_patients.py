@@ -1,0 +1,170 @@
+"""Clinical actions on a patient: register, edit, primary, schedule, named nurse, discharge, death."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from .. import forms as f
+from .. import services
+from ..display import plural
+from ..models import Patient, PrimaryDiagnosis
+from ..permissions import can_act, can_administer
+from .base import ActionView, apply_errors
+
+
+def _patient_url(patient: Patient) -> str:
+    return reverse("followup:patient_detail", args=[patient.pk])
+
+
+# Patients ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def patient_create(request):
+    if not can_act(request.user):
+        raise PermissionDenied("Your role cannot register patients.")
+    form = f.PatientForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {
+            name: value for name, value in form.cleaned_data.items() if name not in ("confirm_not_duplicate", "version")
+        }
+        fields.setdefault("team", request.user.team)
+        try:
+            patient = services.patient_create(by=request.user, **fields)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{patient.full_name} is registered. Next: the primary diagnosis and a follow-up schedule."
+            )
+            return redirect(_patient_url(patient))
+    return render(
+        request,
+        "followup/action.html",
+        {"form": form, "title": "Register a patient", "cancel_url": reverse("followup:patient_list")},
+    )
+
+
+class PatientEditView(ActionView):
+    form_class = f.PatientForm
+    title = "Change patient details"
+
+    def get_form(self, data=None):
+        fresh = Patient.objects.get(pk=self.patient.pk)
+        return f.PatientForm(data, instance=fresh, initial={"version": fresh.version}, user=self.request.user)
+
+    def perform(self, form):
+        fields = {
+            name: form.cleaned_data[name] for name in services.EDITABLE_PATIENT_FIELDS if name in form.cleaned_data
+        }
+        services.patient_update(
+            patient=self.patient, by=self.request.user, expected_version=form.cleaned_data["version"], **fields
+        )
+        return self.done("Patient details saved.")
+
+
+class PrimaryAddView(ActionView):
+    form_class = f.PrimaryDiagnosisForm
+    title = "Record the primary diagnosis"
+
+    def get_form(self, data=None):
+        return f.PrimaryDiagnosisForm(data, instance=PrimaryDiagnosis(patient=self.patient))
+
+    def perform(self, form):
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        services.primary_record(patient=self.patient, by=self.request.user, **fields)
+        return self.done("Primary diagnosis recorded.")
+
+
+class ProtocolAssignView(ActionView):
+    form_class = f.AssignProtocolForm
+    title = "Start a follow-up schedule"
+    submit_label = "Generate the schedule"
+
+    def get_initial(self):
+        # The schedule's own start, if it has one (data); never today by default.
+        return {"protocol_start_on": self.patient.protocol_start_on}
+
+    def perform(self, form):
+        items = services.protocol_assign(
+            patient=self.patient,
+            protocol=form.cleaned_data["protocol"],
+            start_on=form.cleaned_data["protocol_start_on"],
+            by=self.request.user,
+        )
+        return self.done(f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}.")
+
+
+class ReassignNurseView(ActionView):
+    form_class = f.ReassignNurseForm
+    title = "Change the named nurse"
+    admin_only = True
+
+    def get_form_kwargs(self):
+        return {"patient": self.patient}
+
+    def perform(self, form):
+        services.patient_reassign_nurse(
+            patient=self.patient,
+            nurse=form.cleaned_data["named_nurse"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        return self.done(f"Named nurse is now {form.cleaned_data['named_nurse']}.")
+
+
+@require_http_methods(["GET", "POST"])
+def caseload_hand_over(request):
+    if not can_administer(request.user):
+        raise PermissionDenied("Only admins hand over caseloads.")
+    form = f.HandOverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.caseload_hand_over(
+                from_nurse=form.cleaned_data["from_nurse"], to_nurse=form.cleaned_data["to_nurse"], by=request.user
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"{plural(moved, 'patient')} handed over to {form.cleaned_data['to_nurse']}.")
+            return redirect("followup:patient_list")
+    context = {
+        "form": form,
+        "title": "Hand over a caseload",
+        "submit_label": "Hand over",
+        "cancel_url": reverse("followup:patient_list"),
+    }
+    return render(request, "followup/action.html", context)
+
+
+class DischargeView(ActionView):
+    form_class = f.DischargeForm
+    title = "Discharge from follow-up"
+    submit_label = "Discharge"
+    conflict_fields = {"reason": "discharge_reason"}
+
+    def perform(self, form):
+        services.patient_discharge(
+            patient=self.patient,
+            discharged_on=form.cleaned_data["discharged_on"],
+            reason=form.cleaned_data["reason"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        return self.done("Discharged. Open follow-up items were cancelled; remember to tell the GP.")
+
+
+class RecordDeathView(ActionView):
+    form_class = f.RecordDeathForm
+    title = "Record a death"
+
+    def perform(self, form):
+        services.patient_record_death(
+            patient=self.patient,
+            date_of_death=form.cleaned_data["date_of_death"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        return self.done("Death recorded. Open follow-up items were cancelled.")

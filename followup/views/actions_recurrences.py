@@ -1,0 +1,307 @@
+"""Clinical actions on recurrences, restaging tests and symptom reports; marking entered in error."""
+
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+
+from .. import choices as c
+from .. import forms as f
+from .. import services
+from ..display import plural
+from ..models import FollowUpItem, Patient, PrimaryDiagnosis, Recurrence, RestagingEpisode, StagingTest, SymptomReport
+from ..tables import restaging_status
+from .base import ActionView, acknowledged_rows, day_or_not_recorded
+
+# Recurrences and restaging ------------------------------------------------------
+
+
+class RecurrenceAddView(ActionView):
+    form_class = f.RecurrenceForm
+    title = "Record a recurrence"
+
+    def get_initial(self):
+        return {"primary": self.patient.primaries.last()}
+
+    def get_form_kwargs(self):
+        return {"patient": self.patient}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        recurrence = services.recurrence_record(
+            patient=self.patient,
+            metastatic_type=data["metastatic_type"],
+            sites=data["site_entries"],
+            diagnosed_on=data["diagnosed_on"],
+            status=data["status"],
+            primary=data["primary"],
+            detection_method=data["detection_method"],
+            basis_of_diagnosis=data["basis_of_diagnosis"],
+            er_status=data["er_status"],
+            pr_status=data["pr_status"],
+            her2_status=data["her2_status"],
+            lymphoedema=data["lymphoedema"],
+            notes=data["notes"],
+            restaging_tests=data["restaging_tests"],
+            by=self.request.user,
+        )
+        if recurrence.metastatic_type in c.RESTAGED_TYPES:
+            kind, count = recurrence.get_metastatic_type_display(), len(data["restaging_tests"])
+            return self.done(f"{kind} recurrence recorded; restaging opened with {plural(count, 'test')} requested.")
+        return self.done("Distant recurrence (secondary breast cancer) recorded.")
+
+
+class RecurrenceStatusView(ActionView):
+    model = Recurrence
+    form_class = f.RecurrenceStatusForm
+    title = "Confirm or refute the recurrence"
+
+    def get_form_kwargs(self):
+        return {"recurrence": self.record}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        was_refuted = self.record.status == c.RecurrenceStatus.REFUTED
+        cancelled = len(form.outstanding) if data["cancel_outstanding_tests"] else 0
+        recurrence = services.recurrence_set_status(
+            recurrence=self.record,
+            status=data["status"],
+            cancel_outstanding_tests=data["cancel_outstanding_tests"],
+            cancel_reason=data["cancel_reason"],
+            by=self.request.user,
+            expected_version=data["version"],
+        )
+        message = f"Recurrence {recurrence.get_status_display().lower()}."
+        episode = RestagingEpisode.objects.with_tests().filter(recurrence=recurrence).first()
+        if episode and episode.outcome == c.RestagingOutcome.REFUTED:
+            message += " Restaging closed"
+            message += f"; {cancelled} outstanding test{pluralize(cancelled)} cancelled." if cancelled else "."
+        elif episode and was_refuted and episode.outcome in c.OPEN_RESTAGING_OUTCOMES:
+            message += f" Restaging is open again: {restaging_status(episode)}."
+        return self.done(message)
+
+
+class StagingRequestView(ActionView):
+    model = RestagingEpisode
+    form_class = f.StagingRequestForm
+    title = "Request a restaging test"
+
+    def get_initial(self):
+        return {"follow_up_of": self.request.GET.get("follow_up_of")}
+
+    def get_form_kwargs(self):
+        return {"episode": self.record}
+
+    def perform(self, form):
+        test = services.staging_test_request(episode=self.record, by=self.request.user, **form.cleaned_data)
+        return self.done(f"{test.get_modality_display()} requested.")
+
+
+class StagingTestView(ActionView):
+    model = StagingTest
+
+
+class StagingResultView(StagingTestView):
+    form_class = f.StagingResultForm
+    title = "Record the result"
+    conflict_fields = {"notes": "result_notes"}
+
+    def get_initial(self):
+        test = self.record
+        initial = {**super().get_initial(), "performed_on": test.performed_on, "reported_on": test.reported_on}
+        if test.result:
+            initial.update(result=test.result, sites=[s.site for s in test.sites.all()], notes=test.result_notes)
+        return initial
+
+    def perform(self, form):
+        data = form.cleaned_data
+        test = services.staging_test_record_result(
+            test=self.record,
+            performed_on=data["performed_on"],
+            reported_on=data["reported_on"],
+            result=data["result"],
+            sites=data["site_entries"] if data["result"] == c.StagingResult.DISTANT else (),
+            notes=data["notes"],
+            by=self.request.user,
+            expected_version=data["version"],
+        )
+        if test.result == c.StagingResult.DISTANT:
+            return self.done(
+                "Distant disease found. Record the secondary breast cancer now.",
+                reverse("followup:secondary_from_test", args=[test.pk]),
+            )
+        return self.done(f"{test.get_modality_display()} result recorded; it now waits to be acknowledged.")
+
+
+class StagingAcknowledgeView(StagingTestView):
+    form_class = f.ConfirmForm  # carries the version of the result the user read
+    title = "Acknowledge the result"
+    submit_label = "Acknowledge"
+
+    def record_summary(self):
+        test = self.record
+        rows = [
+            ("Test", test.get_modality_display()),
+            ("Requested", day_or_not_recorded(test.requested_on)),
+            ("Performed", day_or_not_recorded(test.performed_on)),
+            ("Reported", day_or_not_recorded(test.reported_on)),
+            ("Result", test.get_result_display() or "Not recorded"),
+        ]
+        sites = sorted(str(site) for site in test.sites.all())
+        if sites:
+            rows.append(("Distant disease found in", ", ".join(sites)))
+        return [
+            *rows,
+            ("Report", test.result_notes or "None recorded"),
+            *acknowledged_rows(test.acknowledged_by, test.acknowledged_at),
+        ]
+
+    def perform(self, form):
+        test = services.staging_test_acknowledge(
+            test=self.record, by=self.request.user, expected_version=form.cleaned_data["version"]
+        )
+        return self.done(f"{test.get_modality_display()} result acknowledged ({test.get_result_display()}).")
+
+
+class StagingCancelView(StagingTestView):
+    form_class = f.CancelForm
+    title = "Cancel the test"
+    submit_label = "Cancel this test"
+    conflict_fields = {"reason": "cancel_reason"}
+
+    def warning(self):
+        if services.cancelling_leaves_no_imaging(self.record):
+            return "This is the only CT or PET-CT for this restaging: restaging cannot complete without one."
+        return ""
+
+    def perform(self, form):
+        test = services.staging_test_cancel(
+            test=self.record,
+            reason=form.cleaned_data["reason"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        episode = RestagingEpisode.objects.with_tests().get(pk=test.episode_id)
+        if episode.outcome in c.OPEN_RESTAGING_OUTCOMES and c.RestagingNeed.IMAGING in services.restaging_needs(
+            episode.tests.all()
+        ):
+            return self.done(
+                f"{test.get_modality_display()} cancelled. "
+                "Restaging cannot complete without a CT or PET-CT: request one now.",
+                reverse("followup:staging_request", args=[episode.pk]),
+            )
+        return self.done(f"{test.get_modality_display()} cancelled.")
+
+
+class SecondaryFromTestView(StagingTestView):
+    form_class = f.DistantFromTestForm
+    title = "Record secondary breast cancer"
+
+    def get_initial(self):
+        return {"diagnosed_on": self.record.reported_on, "sites": [s.site for s in self.record.sites.all()]}
+
+    def get_form_kwargs(self):
+        return {"patient": self.patient}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        if data["existing"]:
+            services.staging_test_link_distant(test=self.record, recurrence=data["existing"], by=self.request.user)
+            return self.done("Linked to the secondary breast cancer already recorded.")
+        services.distant_recurrence_record_from_test(
+            test=self.record,
+            by=self.request.user,
+            diagnosed_on=data["diagnosed_on"],
+            sites=data["site_entries"],
+            status=data["status"],
+            notes=data["notes"],
+        )
+        return self.done("Secondary breast cancer recorded and linked to the staging result.")
+
+
+# Symptoms ---------------------------------------------------------------------
+
+
+class SymptomAddView(ActionView):
+    form_class = f.SymptomReportForm
+    title = "Record a symptom report"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        report = services.symptom_report_record(
+            patient=self.patient,
+            reported_on=data["reported_on"],
+            onset_on=data["onset_on"],
+            area=data["area"],
+            description=data["description"],
+            red_flag=data["red_flag"],
+            by=self.request.user,
+        )
+        if report.red_flag:
+            return self.done(
+                f"RED FLAG: {report.get_red_flag_display()}. Triage now.",
+                reverse("followup:symptom_triage", args=[report.pk]),
+            )
+        return self.done("Symptom report recorded; it is on the triage list.")
+
+
+class SymptomTriageView(ActionView):
+    model = SymptomReport
+    form_class = f.TriageForm
+    title = "Triage the symptom report"
+    conflict_fields = {"outcome": "triage_outcome", "notes": "triage_notes"}
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.record.red_flag == c.RedFlag.CORD_COMPRESSION:
+            initial["outcome"] = c.TriageOutcome.URGENT
+        return initial
+
+    def perform(self, form):
+        report = services.symptom_report_triage(
+            report=self.record,
+            outcome=form.cleaned_data["outcome"],
+            notes=form.cleaned_data["notes"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        return self.done(f"Triaged: {report.get_triage_outcome_display()}.")
+
+
+# Entered in error ---------------------------------------------------------------
+
+ERROR_MODELS = {
+    "patient": Patient,
+    "primary": PrimaryDiagnosis,
+    "item": FollowUpItem,
+    "recurrence": Recurrence,
+    "test": StagingTest,
+    "symptom": SymptomReport,
+}
+
+
+class EnteredInErrorView(ActionView):
+    form_class = f.EnteredInErrorForm
+    title = "Mark as entered in error"
+    submit_label = "Mark as entered in error"
+    conflict_fields = {"reason": "error_reason"}
+
+    def dispatch(self, request, *args, **kwargs):
+        self.model = ERROR_MODELS.get(kwargs["kind"])
+        if self.model is None:
+            from django.http import Http404
+
+            raise Http404("No such record.")
+        if self.model is Patient:
+            self.model = None  # the pk is the patient itself
+        return super().dispatch(request, *args, **kwargs)
+
+    def perform(self, form):
+        target = self.record if self.record is not None else self.patient
+        services.record_mark_entered_in_error(
+            record=target,
+            reason=form.cleaned_data["reason"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        if target is self.patient:
+            return self.done("Patient record marked as entered in error.", reverse("followup:patient_list"))
+        return self.done("Marked as entered in error. It stays in the history with your reason.")
