@@ -178,7 +178,7 @@ def test_cached_signature_answers_like_inspect():
     import django_tables2 as tables
     from django_tables2.utils import inspect
 
-    from followup.tables import _cached_signature
+    from followup.tables.cells import _cached_signature
 
     def plain(record, value):
         return value
