@@ -33,6 +33,18 @@ def admin_user(db):
 
 
 @pytest.fixture
+def priya(nurse):
+    """A second nurse of the same team: the other person in a conflict, the one who marks in error."""
+    return UserFactory(username="priya", team=nurse.team, role=c.Role.NURSE, first_name="Priya", last_name="Shah")
+
+
+@pytest.fixture
+def nurse_client(client, nurse):
+    client.force_login(nurse)
+    return client
+
+
+@pytest.fixture
 def patient(nurse):
     return PatientFactory(team=nurse.team, named_nurse=nurse)
 

@@ -77,12 +77,6 @@ def clinician(team):
 
 
 @pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
-
-
-@pytest.fixture
 def overdue_mammogram(patient):
     """The patient's only open item, on the overdue list."""
     return FollowUpItemFactory(patient=patient, kind=c.FollowUpKind.MAMMOGRAM, due_on=days(-60))

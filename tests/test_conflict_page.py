@@ -14,7 +14,7 @@ from followup import services
 from followup.models import FollowUpItem, Patient, StagingTest
 from followup.services import SiteEntry
 
-from .factories import FollowUpItemFactory, UserFactory
+from .factories import FollowUpItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +32,6 @@ def day(value) -> str:
 def at(record) -> str:
     """The time of the record's last change, as the page says it: "10:42"."""
     return f"{timezone.localtime(record.updated_at):%H:%M}"
-
-
-@pytest.fixture
-def priya(nurse):
-    return UserFactory(username="priya", team=nurse.team, role=c.Role.NURSE, first_name="Priya", last_name="Shah")
-
-
-@pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
 
 
 def url(name, *args):

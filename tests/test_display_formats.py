@@ -24,7 +24,6 @@ from .factories import (
     ProtocolStepFactory,
     RestagingEpisodeFactory,
     StagingTestFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,17 +39,6 @@ def days(n):
 
 def url(name, *args):
     return reverse(f"followup:{name}", args=args)
-
-
-@pytest.fixture
-def priya(nurse):
-    return UserFactory(username="priya", team=nurse.team, role=c.Role.NURSE, first_name="Priya", last_name="Shah")
-
-
-@pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
 
 
 # The History page --------------------------------------------------------------------

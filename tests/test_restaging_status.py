@@ -42,12 +42,6 @@ def body(response) -> str:
     return response.content.decode()
 
 
-@pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
-
-
 def regional(patient, nurse, *, tests=(), on=None):
     """A regional recurrence with its restaging episode and the tests asked for (requested on the day)."""
     recurrence = services.recurrence_record(

@@ -67,12 +67,6 @@ def listed(client, slug, **params):
 
 
 @pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
-
-
-@pytest.fixture
 def clinician(team):
     return UserFactory(username="sam", team=team, role=c.Role.CLINICIAN)
 

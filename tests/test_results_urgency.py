@@ -39,12 +39,6 @@ def text(fragment) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", str(fragment))).split())
 
 
-@pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
-
-
 def cells(response, *columns) -> list[tuple]:
     """The page's rows, as the words of the given columns."""
     return [tuple(text(row.get_cell(column)) for column in columns) for row in response.context["table"].paginated_rows]

@@ -22,7 +22,6 @@ from .factories import (
     PatientFactory,
     PrimaryDiagnosisFactory,
     SymptomReportFactory,
-    UserFactory,
 )
 from .test_import import NHS, csv_bytes, row
 
@@ -201,11 +200,6 @@ def test_patient_page_with_an_implausible_date_query_count_is_constant(rows, cli
 
 
 # The conflict page and the new "Result not yet available" forms -------------------------------------------
-
-
-@pytest.fixture
-def priya(nurse):
-    return UserFactory(username="priya", team=nurse.team, role=c.Role.NURSE, first_name="Priya", last_name="Shah")
 
 
 def at(record) -> str:

@@ -19,7 +19,6 @@ from .factories import (
     FollowUpItemFactory,
     PrimaryDiagnosisFactory,
     SymptomReportFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,17 +28,6 @@ TODAY = timezone.localdate()
 
 def days(n):
     return TODAY + timedelta(days=n)
-
-
-@pytest.fixture
-def priya(nurse):
-    return UserFactory(username="priya", team=nurse.team, role=c.Role.NURSE, first_name="Priya", last_name="Shah")
-
-
-@pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
 
 
 def page_of(client, patient):

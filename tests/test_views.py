@@ -48,12 +48,6 @@ def colleague(nurse):
     return UserFactory(username="priya", team=nurse.team, role=c.Role.NURSE)
 
 
-@pytest.fixture
-def nurse_client(client, nurse):
-    client.force_login(nurse)
-    return client
-
-
 # Each worklist lists exactly the right rows -------------------------------------
 
 

@@ -31,6 +31,13 @@ class ItemAddView(ActionView):
 class ItemActionView(ActionView):
     model = FollowUpItem
 
+    def done_with_result(self, item: FollowUpItem, message: str):
+        """After a result is recorded or read: an abnormal one goes on to its next step
+        (a clinic review or a suspected recurrence), so it is never left at "recorded"."""
+        if item.result == c.ImagingOutcome.ABNORMAL:
+            return self.done(f"{message} Choose the next step.", reverse("followup:item_next_step", args=[item.pk]))
+        return self.done(message)
+
 
 class ItemBookView(ItemActionView):
     form_class = f.BookItemForm
@@ -64,9 +71,7 @@ class ItemDoneView(ItemActionView):
             expected_version=form.cleaned_data["version"],
         )
         if item.result == c.ImagingOutcome.ABNORMAL:
-            return self.done(
-                "Abnormal result recorded. Choose the next step.", reverse("followup:item_next_step", args=[item.pk])
-            )
+            return self.done_with_result(item, "Abnormal result recorded.")
         if item.result_awaited:
             return self.done(f"{item.get_kind_display()} recorded as done; its result is awaited.")
         return self.done(f"{item.get_kind_display()} recorded as done.")
@@ -90,9 +95,7 @@ class ItemResultView(ItemActionView):
             expected_version=form.cleaned_data["version"],
         )
         if item.result == c.ImagingOutcome.ABNORMAL:
-            return self.done(
-                "Abnormal result recorded. Choose the next step.", reverse("followup:item_next_step", args=[item.pk])
-            )
+            return self.done_with_result(item, "Abnormal result recorded.")
         return self.done(f"{item.get_kind_display()} result recorded; it now waits to be acknowledged.")
 
 
@@ -148,10 +151,9 @@ class ItemAcknowledgeView(ItemActionView):
         item = services.result_acknowledge(
             item=self.record, by=self.request.user, expected_version=form.cleaned_data["version"]
         )
-        message = f"{item.get_kind_display()} result acknowledged ({item.get_result_display()})."
-        if item.result == c.ImagingOutcome.ABNORMAL:
-            return self.done(message + " Choose the next step.", reverse("followup:item_next_step", args=[item.pk]))
-        return self.done(message)
+        return self.done_with_result(
+            item, f"{item.get_kind_display()} result acknowledged ({item.get_result_display()})."
+        )
 
 
 def item_next_step(request, pk):
