@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "followup.context_processors.navigation",
+                "followup.context_processors.session_warning",
             ],
         },
     },
@@ -170,6 +171,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Sessions: logged off after SESSION_IDLE_TIMEOUT_MINUTES without a request,
 # and after SESSION_MAX_AGE_HOURS whatever happens (followup.middleware).
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30))
+# Pages warn this long before either limit ends, with "Stay signed in" (static/js/timeout.mjs).
+SESSION_IDLE_WARNING = timedelta(seconds=env_int("SESSION_IDLE_WARNING_SECONDS", 120))
 SESSION_MAX_AGE = timedelta(hours=env_int("SESSION_MAX_AGE_HOURS", 12))
 SESSION_COOKIE_AGE = int(SESSION_MAX_AGE.total_seconds())
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

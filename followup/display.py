@@ -13,6 +13,8 @@ from datetime import date, datetime
 
 from django.utils import dateformat, timezone
 
+from .choices import FollowUpKind, MetastaticType
+
 DATE_FORMAT = "j M Y"  # Django's date format letters: 1 Dec 2026
 
 
@@ -52,3 +54,25 @@ def show_when(value: datetime, *, today: date | None = None) -> str:
 def plural(count: int, noun: str, nouns: str = "") -> str:
     """ "1 row", "2 rows", "1,200 rows": a count with its noun (``nouns`` for an irregular plural)."""
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "Bone scan" is "bone scan"; "CT chest" and "MRI brain" keep their capitals."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def noun_for(record) -> str:
+    """What a record is called inside a sentence: "Record the <mammogram> as done",
+    "Acknowledge the <CT chest, abdomen and pelvis> result" (a page's h1, a button's words)."""
+    kind = type(record).__name__
+    if kind == "FollowUpItem":
+        return "follow-up item" if record.kind == FollowUpKind.OTHER else _in_sentence(record.get_kind_display())
+    if kind == "StagingTest":
+        return _in_sentence(record.get_modality_display())
+    if kind == "Recurrence":
+        if record.metastatic_type == MetastaticType.DISTANT:
+            return "secondary breast cancer"
+        return f"{_in_sentence(record.get_metastatic_type_display())} recurrence"
+    if kind == "RestagingEpisode":
+        return "restaging"
+    return {"Patient": "patient", "PrimaryDiagnosis": "primary diagnosis", "SymptomReport": "symptom report"}[kind]

@@ -41,6 +41,18 @@ def last_request(request) -> float:
         return 0.0
 
 
+def max_age_left(request) -> float:
+    """Seconds until this session reaches SESSION_MAX_AGE, whatever the user does."""
+    started = request.session.get("started_at", clock())
+    return max(0.0, settings.SESSION_MAX_AGE.total_seconds() - (clock() - started))
+
+
+def allowance_left(request) -> float:
+    """Seconds this session has left if no other request comes, counted from now (this request
+    counts as activity): the idle allowance, or less when the session's maximum length ends first."""
+    return min(settings.SESSION_IDLE_TIMEOUT.total_seconds(), max_age_left(request))
+
+
 class SessionTimeoutMiddleware:
     """Log off after SESSION_IDLE_TIMEOUT without a request, and after SESSION_MAX_AGE in any case.
 

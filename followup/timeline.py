@@ -58,7 +58,7 @@ def _item_links(item) -> list[tuple[str, str]]:
     if item.result_awaited:
         links.append(("Record the result", _url("item_result", item.pk)))
     if item.result and not item.result_acknowledged_at:
-        links.append(("Acknowledge result", _url("item_acknowledge", item.pk)))
+        links.append(("Acknowledge the result", _url("item_acknowledge", item.pk)))
     if item.result == c.ImagingOutcome.ABNORMAL:
         links.append(("Next step", _url("item_next_step", item.pk)))
     return [*links, _error_link("item", item.pk)]
@@ -81,10 +81,13 @@ def _test_links(test, *, refuted: bool) -> list[tuple[str, str]]:
     links = []
     if not test.cancelled_on:
         if not test.result:
-            links += [("Record result", _url("staging_result", test.pk)), ("Cancel", _url("staging_cancel", test.pk))]
+            links += [
+                ("Record the result", _url("staging_result", test.pk)),
+                ("Cancel", _url("staging_cancel", test.pk)),
+            ]
         else:
             if not test.acknowledged_at:
-                links.append(("Acknowledge result", _url("staging_acknowledge", test.pk)))
+                links.append(("Acknowledge the result", _url("staging_acknowledge", test.pk)))
             if test.result == c.StagingResult.DISTANT and (
                 test.distant_recurrence_id is None or test.distant_recurrence.entered_in_error
             ):

@@ -311,7 +311,7 @@ def test_item_done_with_an_abnormal_result_goes_to_the_next_step(nurse_client, o
     assert (item.status, item.result) == (c.FollowUpStatus.DONE, c.ImagingOutcome.ABNORMAL)
 
     page = nurse_client.get(response["Location"])
-    assert "Abnormal result: choose the next step" in body(page)
+    assert "Abnormal mammogram result: choose the next step" in body(page)
     assert f'href="{url("recurrence_add", item.patient.pk)}"' in body(page)
     assert page.context["review_url"].startswith(url("item_add", item.patient.pk) + "?kind=clinic_review&")
 

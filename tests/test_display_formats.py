@@ -105,7 +105,7 @@ def test_every_page_about_a_record_writes_its_dates_as_1_mar_2027(nurse_client, 
 
     page = nurse_client.get(url("patient_detail", patient.pk))
     overdue_row = dict(page.context["actions"])
-    assert [rows for worklist, rows in overdue_row.items() if worklist.slug == "overdue"] == [
+    assert [[row.text for row in rows] for worklist, rows in overdue_row.items() if worklist.slug == "overdue"] == [
         [f"Bloods due 5 Jun {TODAY.year - 1} (Due)"]
     ]
     history = nurse_client.get(url("patient_history", patient.pk))

@@ -171,7 +171,7 @@ def test_patient_page_open_actions_say_what_restaging_needs(nurse_client, nurse,
     recurrence, tests = regional(patient, nurse, tests=[CT, BONE], on=days(-20))
     cancel(tests[CT], nurse)
     response = nurse_client.get(url("patient_detail", patient.pk))
-    actions = {worklist.slug: rows for worklist, rows in response.context["actions"]}
+    actions = {worklist.slug: [row.text for row in rows] for worklist, rows in response.context["actions"]}
     assert actions["restaging"] == [
         f"Regional recurrence of {days(-20):%-d %b %Y}, target {days(8):%-d %b %Y}: {IMAGING}; {AWAITED}"
     ]

@@ -159,7 +159,7 @@ def test_staging_acknowledge_page_shows_the_test_dates_result_sites_and_report(n
     )
     # Reached from the patient page's timeline.
     timeline = nurse_client.get(url("patient_detail", patient.pk)).context["timeline"]
-    link = next(link for e in timeline.history for label, link in e.links if label == "Acknowledge result")
+    link = next(link for e in timeline.history for label, link in e.links if label == "Acknowledge the result")
     assert link == url("staging_acknowledge", ct.pk)
 
     response = nurse_client.get(link)

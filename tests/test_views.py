@@ -497,7 +497,7 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     actions = dict(response.context["actions"])
     assert [w.slug for w in actions] == ["overdue"]
-    assert actions[WORKLISTS["overdue"]] == [str(overdue)]
+    assert [row.text for row in actions[WORKLISTS["overdue"]]] == [str(overdue)]
 
 
 def test_date_range_filter_keeps_what_was_typed(nurse_client, patient):

@@ -242,13 +242,14 @@ def _standing(tests: Iterable[StagingTest]) -> tuple[list[StagingTest], list[Sta
     return tests, standing
 
 
-def restaging_needs(tests: Iterable[StagingTest]) -> list[str]:
-    """What restaging still needs before it can close (c.RestagingNeed), most pressing first.
+def restaging_needs_by_test(tests: Iterable[StagingTest]) -> dict[str, list[StagingTest]]:
+    """What restaging still needs before it can close (c.RestagingNeed), most pressing first,
+    each with the tests that need something done (none for IMAGING: no test is there yet).
 
-    The one place this rule lives: the restaging list, the patient page and the
-    warning before a CT is cancelled say it in words, and restaging_outcome()
-    closes an episode as "no distant disease" exactly when nothing is needed.
-    Cancelled tests count for nothing.
+    The one place this rule lives: the restaging list, the patient page (its "What needs
+    doing" buttons) and the warning before a CT is cancelled say it in words, and
+    restaging_outcome() closes an episode as "no distant disease" exactly when nothing is
+    needed. Cancelled tests count for nothing.
 
     - IMAGING: no CT chest/abdomen/pelvis or PET-CT requested or resulted (NICE CG81 1.3.1);
     - FURTHER_TEST: an equivocal result not yet followed by a further test;
@@ -256,16 +257,24 @@ def restaging_needs(tests: Iterable[StagingTest]) -> list[str]:
     - RESULTS: a test still waiting for its result.
     """
     tests, standing = _standing(tests)
-    needs = []
+    needs = {}
     if not any(t.modality in c.RESTAGING_IMAGING for t in tests):
-        needs.append(c.RestagingNeed.IMAGING)
-    if any(t.result == c.StagingResult.EQUIVOCAL for t in standing):
-        needs.append(c.RestagingNeed.FURTHER_TEST)
-    if any(t.result and t.acknowledged_at is None for t in standing):
-        needs.append(c.RestagingNeed.ACKNOWLEDGE)
-    if any(not t.result for t in standing):
-        needs.append(c.RestagingNeed.RESULTS)
+        needs[c.RestagingNeed.IMAGING] = []
+    found = {
+        c.RestagingNeed.FURTHER_TEST: [t for t in standing if t.result == c.StagingResult.EQUIVOCAL],
+        c.RestagingNeed.ACKNOWLEDGE: [t for t in standing if t.result and t.acknowledged_at is None],
+        c.RestagingNeed.RESULTS: [t for t in standing if not t.result],
+    }
+    for need, waiting in found.items():
+        if waiting:
+            needs[need] = waiting
     return needs
+
+
+def restaging_needs(tests: Iterable[StagingTest]) -> list[str]:
+    """What restaging still needs before it can close (c.RestagingNeed), most pressing first
+    (restaging_needs_by_test() says which tests)."""
+    return list(restaging_needs_by_test(tests))
 
 
 def restaging_outcome(

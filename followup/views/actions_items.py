@@ -9,8 +9,9 @@ from django.utils import timezone
 from .. import choices as c
 from .. import forms as f
 from .. import services
-from ..display import show_date
+from ..display import noun_for, show_date
 from ..models import FollowUpItem
+from ..navigation import patient_trail
 from .base import ActionView, acknowledged_rows, add_item_url, day_or_not_recorded, get_visible_or_404
 
 # Follow-up items ----------------------------------------------------------------
@@ -41,7 +42,7 @@ class ItemActionView(ActionView):
 
 class ItemBookView(ItemActionView):
     form_class = f.BookItemForm
-    title = "Book"
+    title = "Book the {noun}"
 
     def perform(self, form):
         services.followup_item_book(
@@ -55,7 +56,7 @@ class ItemBookView(ItemActionView):
 
 class ItemDoneView(ItemActionView):
     form_class = f.RecordDoneForm
-    title = "Record as done"
+    title = "Record the {noun} as done"
 
     def get_form_kwargs(self):
         return {"item": self.record}
@@ -81,7 +82,7 @@ class ItemResultView(ItemActionView):
     """The result of an item recorded done with its result not yet available."""
 
     form_class = f.RecordResultForm
-    title = "Record the result"
+    title = "Record the {noun} result"
 
     def get_form_kwargs(self):
         return {"item": self.record}
@@ -101,7 +102,7 @@ class ItemResultView(ItemActionView):
 
 class ItemDidNotAttendView(ItemActionView):
     form_class = f.ConfirmForm
-    title = "Record did not attend"
+    title = "Record that the patient did not attend the {noun}"
     submit_label = "Record did not attend"
 
     def perform(self, form):
@@ -114,7 +115,7 @@ class ItemDidNotAttendView(ItemActionView):
 
 class ItemCancelView(ItemActionView):
     form_class = f.CancelForm
-    title = "Cancel"
+    title = "Cancel the {noun}"
     submit_label = "Cancel this item"
     conflict_fields = {"reason": "cancel_reason"}
 
@@ -133,7 +134,7 @@ class ItemCancelView(ItemActionView):
 
 class ItemAcknowledgeView(ItemActionView):
     form_class = f.ConfirmForm  # carries the version of the result the user read
-    title = "Acknowledge the result"
+    title = "Acknowledge the {noun} result"
     submit_label = "Acknowledge"
 
     def record_summary(self):
@@ -174,5 +175,7 @@ def item_next_step(request, pk):
             notes=f"Review of abnormal {item.get_kind_display().lower()} of {show_date(item.done_on)}",
         ),
         "recurrence_url": reverse("followup:recurrence_add", args=[patient.pk]),
+        "title": f"Abnormal {noun_for(item)} result: choose the next step",
+        "trail": patient_trail(patient),
     }
     return render(request, "followup/next_step.html", context)

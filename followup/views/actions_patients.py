@@ -10,6 +10,7 @@ from .. import forms as f
 from .. import services
 from ..display import plural
 from ..models import Patient, PrimaryDiagnosis
+from ..navigation import patient_trail
 from ..permissions import can_act, can_administer
 from .base import ActionView, apply_errors
 
@@ -43,7 +44,12 @@ def patient_create(request):
     return render(
         request,
         "followup/action.html",
-        {"form": form, "title": "Register a patient", "cancel_url": reverse("followup:patient_list")},
+        {
+            "form": form,
+            "title": "Register a patient",
+            "cancel_url": reverse("followup:patient_list"),
+            "trail": patient_trail(None),
+        },
     )
 
 
@@ -135,6 +141,7 @@ def caseload_hand_over(request):
         "title": "Hand over a caseload",
         "submit_label": "Hand over",
         "cancel_url": reverse("followup:patient_list"),
+        "trail": patient_trail(None),
     }
     return render(request, "followup/action.html", context)
 
@@ -144,6 +151,13 @@ class DischargeView(ActionView):
     title = "Discharge from follow-up"
     submit_label = "Discharge"
     conflict_fields = {"reason": "discharge_reason"}
+    status_change = True
+
+    def warning(self):
+        return (
+            "Discharging ends this patient's follow-up: their open follow-up items are cancelled and they "
+            "leave every worklist. Tell the GP."
+        )
 
     def perform(self, form):
         services.patient_discharge(
@@ -159,6 +173,11 @@ class DischargeView(ActionView):
 class RecordDeathView(ActionView):
     form_class = f.RecordDeathForm
     title = "Record a death"
+    submit_label = "Record the death"
+    status_change = True
+
+    def warning(self):
+        return "Recording a death cancels this patient's open follow-up items and takes them off every worklist."
 
     def perform(self, form):
         services.patient_record_death(

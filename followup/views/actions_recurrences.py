@@ -52,7 +52,7 @@ class RecurrenceAddView(ActionView):
 class RecurrenceStatusView(ActionView):
     model = Recurrence
     form_class = f.RecurrenceStatusForm
-    title = "Confirm or refute the recurrence"
+    title = "Confirm or refute the {noun}"
 
     def get_form_kwargs(self):
         return {"recurrence": self.record}
@@ -101,7 +101,7 @@ class StagingTestView(ActionView):
 
 class StagingResultView(StagingTestView):
     form_class = f.StagingResultForm
-    title = "Record the result"
+    title = "Record the {noun} result"
     conflict_fields = {"notes": "result_notes"}
 
     def get_initial(self):
@@ -133,7 +133,7 @@ class StagingResultView(StagingTestView):
 
 class StagingAcknowledgeView(StagingTestView):
     form_class = f.ConfirmForm  # carries the version of the result the user read
-    title = "Acknowledge the result"
+    title = "Acknowledge the {noun} result"
     submit_label = "Acknowledge"
 
     def record_summary(self):
@@ -163,7 +163,7 @@ class StagingAcknowledgeView(StagingTestView):
 
 class StagingCancelView(StagingTestView):
     form_class = f.CancelForm
-    title = "Cancel the test"
+    title = "Cancel the {noun}"
     submit_label = "Cancel this test"
     conflict_fields = {"reason": "cancel_reason"}
 
@@ -193,7 +193,7 @@ class StagingCancelView(StagingTestView):
 
 class SecondaryFromTestView(StagingTestView):
     form_class = f.DistantFromTestForm
-    title = "Record secondary breast cancer"
+    title = "Record the secondary breast cancer found by the {noun}"
 
     def get_initial(self):
         return {"diagnosed_on": self.record.reported_on, "sites": [s.site for s in self.record.sites.all()]}
@@ -280,9 +280,18 @@ ERROR_MODELS = {
 
 class EnteredInErrorView(ActionView):
     form_class = f.EnteredInErrorForm
-    title = "Mark as entered in error"
+    title = "Mark the {noun} as entered in error"
     submit_label = "Mark as entered in error"
     conflict_fields = {"reason": "error_reason"}
+    status_change = True
+
+    def warning(self):
+        if self.record is None:
+            return (
+                "This patient and all their records leave every worklist and the patient search. "
+                "They stay in the history, with your reason."
+            )
+        return "The record leaves every worklist. It stays in the history, struck through, with your reason."
 
     def dispatch(self, request, *args, **kwargs):
         self.model = ERROR_MODELS.get(kwargs["kind"])

@@ -17,9 +17,10 @@ from django.utils.text import capfirst
 from django.views import View
 
 from ..audit import RecordNotVisible
-from ..display import show_date, show_datetime
+from ..display import noun_for, show_date, show_datetime
 from ..history import NOTHING, changes_since, shown_now
 from ..models import Patient, User, patient_of
+from ..navigation import came_from, patient_trail
 from ..permissions import can_act, can_administer
 from ..services import ConflictError
 
@@ -100,9 +101,10 @@ class ActionView(View):
 
     model = None
     form_class: type[forms.Form]
-    title = ""
+    title = ""  # the task, as the page's h1 says it; "{noun}" stands for the record ("the mammogram")
     submit_label = "Save"
     admin_only = False
+    status_change = False  # discharges, deaths, entered in error: styled as warnings, apart from everyday actions
     template_name = "followup/action.html"
     # Form fields saved on the record under another name (form field: record field), for the conflict page.
     conflict_fields: dict[str, str] = {}
@@ -170,7 +172,7 @@ class ActionView(View):
         context = {
             "form": form,
             "view": self,
-            "title": self.title,
+            "title": self.heading(),
             "submit_label": self.submit_label,
             "patient": self.patient,
             "record": self.record,
@@ -180,8 +182,15 @@ class ActionView(View):
             "conflict_record": conflict,
             "warning": self.warning(),
             "summary": self.record_summary(),
+            "status_change": self.status_change,
+            # Back to the list the user came from (``next``), else to the patient.
+            "trail": came_from(self.request, patient=self.patient) or patient_trail(self.patient),
         }
         return render(self.request, self.template_name, context, status=status)
+
+    def heading(self) -> str:
+        """The page's h1: the task, naming the record acted on ("Record the mammogram as done")."""
+        return self.title.format(noun=noun_for(self.record if self.record is not None else self.patient))
 
     def conflict_rows(self, current, form, *, opened_version: int) -> Conflict:
         """Every field someone else changed since the version the user opened (with the user's

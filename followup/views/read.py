@@ -10,12 +10,14 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from .. import charts, dates
+from .. import charts
 from ..audit import log_access
 from ..choices import AccessAction, TriageOutcome
 from ..filters import ANYONE, PatientFilter
 from ..history import patient_history
 from ..models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
+from ..navigation import came_from, patient_trail
+from ..patient_tasks import patient_rows, without_repeats
 from ..tables import PatientTable
 from ..timeline import patient_timeline
 from ..worklists import WORKLISTS
@@ -108,7 +110,12 @@ class PatientListView(SingleTableMixin, FilterView):
 def patient_history_view(request, pk):
     patient = get_patient_for(request.user, pk)
     log_access(request, action=AccessAction.VIEW_HISTORY, patient=patient, model=Patient, pk=patient.pk)
-    context = {"patient": patient, "changes": patient_history(patient), "today": timezone.localdate()}
+    context = {
+        "patient": patient,
+        "changes": patient_history(patient),
+        "today": timezone.localdate(),
+        "trail": patient_trail(patient),
+    }
     return render(request, "followup/patient_history.html", context)
 
 
@@ -147,16 +154,16 @@ def patient_detail(request, pk):
     for worklist in WORKLISTS.values():
         if not _may_hold(worklist, page):
             continue
-        rows = [worklist.describe(row) for row in worklist.for_patient(page, today=today)]
-        if rows and worklist.slug == "data-quality":
-            rows += dates.stored_problems(page, today=today)  # which dates are implausible, if any
+        rows = patient_rows(worklist, page, today=today)
         if rows:
             actions.append((worklist, rows))
     context = {
         "patient": page,
         "primaries": _live(page.all_primaries),
-        "actions": actions,
+        "actions": without_repeats(actions),
         "timeline": patient_timeline(page),
         "today": today,
+        # Back to the list the user came from (the worklist as filtered, the search), else Patients.
+        "trail": came_from(request, referer=True) or patient_trail(page)[:1],
     }
     return render(request, "followup/patient_detail.html", context)

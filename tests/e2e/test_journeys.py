@@ -76,7 +76,7 @@ def test_nurse_records_an_overdue_item_done_from_the_overdue_list(page, alex, pr
     expect(row(page, "GREEN, Ann").locator("td").nth(6)).to_have_text("Escalated")
 
     row(page, "BROWN, Mary").get_by_role("link", name="Record done for BROWN, Mary").click()
-    expect(page.get_by_role("heading", name="Record as done")).to_be_visible()
+    expect(page.get_by_role("heading", name="Record the mammogram as done")).to_be_visible()
     expect(page.locator("#action-record")).to_have_text(f"Mammogram due {_day(mammogram.due_on)} (Due)")
     expect(page.get_by_label("Date done")).to_have_value("")  # never today by default (issue 12)
     page.get_by_label("Date done").fill(today.isoformat())
@@ -118,6 +118,9 @@ STANDARD_TESTS = [
     "Biopsy of the recurrence (ER, PR, HER2)",
 ]
 OTHER_TESTS = ["FDG PET-CT", "MRI brain", "MRI spine", "Liver ultrasound", "Chest X-ray", "Tumour markers"]
+
+
+SECONDARY_FROM_CT = "Record the secondary breast cancer found by the CT chest, abdomen and pelvis"
 
 
 def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_is_recorded(page, alex, mary):
@@ -162,8 +165,8 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
         expect(history.get_by_role("heading", name=f"{name} requested")).to_be_visible()
     # The link's hidden text names the event (NHS.UK's visually-hidden class adds a space before the colon).
     ct_event = re.escape(f"CT chest, abdomen and pelvis requested, {_day(today)}")
-    history.get_by_role("link", name=re.compile(rf"^Record result ?: {ct_event}$")).click()
-    expect(page.get_by_role("heading", name="Record the result")).to_be_visible()
+    history.get_by_role("link", name=re.compile(rf"^Record the result ?: {ct_event}$")).click()
+    expect(page.get_by_role("heading", name="Record the CT chest, abdomen and pelvis result")).to_be_visible()
     page.get_by_label("Performed on").fill(today.isoformat())
     page.get_by_label("Reported on").fill(today.isoformat())
     page.get_by_label("Distant disease found", exact=True).check()
@@ -173,7 +176,7 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
 
     # The app offers the next step straight away; she first checks the failsafe list.
     expect(message(page)).to_have_text("Information: Distant disease found. Record the secondary breast cancer now.")
-    expect(page.get_by_role("heading", name="Record secondary breast cancer")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(SECONDARY_FROM_CT)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboard").click()
     expect(page.locator("#count-restaging-mine")).to_have_text("0")
     expect(page.locator("#count-distant-not-recorded-mine")).to_have_text("1")
@@ -184,7 +187,7 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
     expect(distant_row).to_contain_text("Liver")
 
     distant_row.get_by_role("link", name="Record secondary breast cancer for BROWN, Mary").click()
-    expect(page.get_by_role("heading", name="Record secondary breast cancer")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(SECONDARY_FROM_CT)
     expect(page.get_by_label("Liver", exact=True)).to_be_checked()
     expect(page.get_by_label("Date clinically agreed")).to_have_value(today.isoformat())
     expect(page.get_by_label("Confirmed", exact=True)).to_be_checked()

@@ -38,7 +38,7 @@ def test_untouched_book_and_record_done_save_nothing_and_a_result_not_yet_availa
 
     # Book, sent untouched: the date is asked for beside its field, and nothing is booked.
     row(page, "BROWN, Mary").get_by_role("link", name="Book for BROWN, Mary").click()
-    expect(page.get_by_role("heading", name="Book", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Book the mammogram", exact=True)).to_be_visible()
     expect(page.get_by_label("Appointment date")).to_have_value("")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#id_booked_for-error")).to_have_text("Error: Enter the appointment date")
@@ -49,7 +49,7 @@ def test_untouched_book_and_record_done_save_nothing_and_a_result_not_yet_availa
     page.get_by_role("link", name="Go back without saving").click()
     expect(page).to_have_url(path_is(overdue))
     row(page, "BROWN, Mary").get_by_role("link", name="Record done for BROWN, Mary").click()
-    expect(page.get_by_role("heading", name="Record as done")).to_be_visible()
+    expect(page.get_by_role("heading", name="Record the mammogram as done")).to_be_visible()
     expect(page.get_by_label("Date done")).to_have_value("")
     results = page.get_by_role("group", name="Result")
     for choice in [*c.ImagingOutcome.labels, "Result not yet available"]:
@@ -82,7 +82,7 @@ def test_untouched_book_and_record_done_save_nothing_and_a_result_not_yet_availa
 
     # The result arrives: recorded from the row, it moves to "Results to acknowledge".
     awaited.get_by_role("link", name="Record the result for BROWN, Mary").click()
-    expect(page.get_by_role("heading", name="Record the result")).to_be_visible()
+    expect(page.get_by_role("heading", name="Record the mammogram result")).to_be_visible()
     page.get_by_role("group", name="Result").get_by_role("radio", name="Normal", exact=True).check()
     page.get_by_role("button", name="Save").click()
     expect(message(page)).to_have_text("Information: Mammogram result recorded; it now waits to be acknowledged.")

@@ -55,7 +55,7 @@ def test_nurse_marks_a_recurrence_entered_in_error_and_it_stays_struck_through_i
     link_name = re.compile(rf"^Entered in error\s*: Regional recurrence, {_day(diagnosed)}$")
     history.get_by_role("link", name=link_name).click()
 
-    expect(page.get_by_role("heading", name="Mark as entered in error")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mark the regional recurrence as entered in error")).to_be_visible()
     page.get_by_label("Why was this entered in error?").fill("Recorded on the wrong patient")
     page.get_by_role("button", name="Mark as entered in error").click()
 

@@ -78,7 +78,7 @@ def test_nurse_sees_what_restaging_needs_and_is_warned_before_cancelling_the_onl
     expect(page).to_have_url(path_is(f"/patients/{sue.pk}/"))
     requested = f"CT chest, abdomen and pelvis requested, {sue_recurrence.diagnosed_on:%-d %b %Y}"
     page.locator("#history").get_by_role("link", name=re.compile(rf"^Cancel ?: {re.escape(requested)}$")).click()
-    expect(page.get_by_role("heading", name="Cancel the test")).to_be_visible()
+    expect(page.get_by_role("heading", name="Cancel the CT chest, abdomen and pelvis")).to_be_visible()
     warning = page.locator("#action-warning")
     expect(warning).to_contain_text(
         "This is the only CT or PET-CT for this restaging: restaging cannot complete without one."
