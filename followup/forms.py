@@ -208,7 +208,7 @@ class PrimaryDiagnosisForm(NHSMessagesMixin, forms.ModelForm):
         error_messages=required("Select the laterality, or 'Not known'"),
     )
     diagnosed_on = date_field("Date diagnosed", missing="Enter the date of diagnosis")
-    endocrine_started_on = date_field("Date endocrine therapy started", required=False, happened=False)
+    endocrine_started_on = date_field("Date endocrine therapy started", required=False, happened=False, example="past")
 
     class Meta:
         model = PrimaryDiagnosis
@@ -248,6 +248,7 @@ class AssignProtocolForm(ActionForm):
         "Schedule start date",
         missing="Enter the date the schedule starts",
         happened=False,
+        example="past",
         help_text="Usually the end of primary treatment. Items are due from here.",
     )
 
@@ -415,6 +416,8 @@ class RecurrenceTypeForm(ActionForm):
     method = "get"
     submit_label = "Continue"
 
+    # Sent with every answer, none included: a browser sends no radio that was left unchosen.
+    step = forms.CharField(widget=forms.HiddenInput, initial="type", required=False)
     metastatic_type = radios(
         c.MetastaticType.choices,
         label="Type of recurrence",

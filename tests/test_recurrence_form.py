@@ -107,9 +107,14 @@ def test_change_goes_back_to_the_type_with_it_chosen(nurse_client, patient):
 
 
 def test_continuing_without_a_type_asks_for_it(nurse_client, patient):
-    response = nurse_client.get(url("recurrence_add", patient.pk), {"metastatic_type": ""})
+    # What a browser sends when no radio is chosen: the form's hidden step, and no metastatic_type.
+    first = body(nurse_client.get(url("recurrence_add", patient.pk)))
+    assert '<input type="hidden" name="step" value="type"' in first
+    response = nurse_client.get(url("recurrence_add", patient.pk), {"step": "type"})
     assert error_beside(response, "metastatic_type") == "Select the type of recurrence"
     assert checkboxes(body(response), "sites") == {}
+    unknown = nurse_client.get(url("recurrence_add", patient.pk), {"step": "type", "metastatic_type": "99"})
+    assert error_beside(unknown, "metastatic_type") == "Select the type of recurrence"
 
 
 def test_posting_without_a_type_saves_nothing_and_asks_for_it(nurse_client, patient):

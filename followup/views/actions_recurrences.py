@@ -28,7 +28,7 @@ class RecurrenceAddView(ActionView):
         return {"patient": self.patient}
 
     def get(self, request, *args, **kwargs):
-        if "metastatic_type" not in request.GET:
+        if "metastatic_type" not in request.GET and "step" not in request.GET:
             # First step; "Change" comes back here with the type already chosen.
             return self.render(f.RecurrenceTypeForm(initial={"metastatic_type": request.GET.get("change")}))
         chosen = f.RecurrenceTypeForm(request.GET)
