@@ -51,7 +51,7 @@ def split_plain_date(text: str) -> DateParts:
     except ValueError:
         pass
     else:
-        return DateParts([str(when.day), str(when.month), str(when.year)])
+        return DateParts([str(when.day), str(when.month), f"{when.year:04d}"])
     pieces = [piece for piece in re.split(r"[-/. ]+", text.strip()) if piece]
     if len(pieces) == 3:
         if len(pieces[0]) == 4 and pieces[0].isdigit():  # ISO: year first
@@ -79,7 +79,7 @@ class DateInputWidget(forms.MultiWidget):
             except ValueError:
                 return split_plain_date(value)
         if isinstance(value, date):
-            return [str(value.day), str(value.month), str(value.year)]
+            return [str(value.day), str(value.month), f"{value.year:04d}"]
         return [None, None, None]
 
     def value_from_datadict(self, data, files, name):
@@ -92,6 +92,12 @@ class DateInputWidget(forms.MultiWidget):
         return name not in data and super().value_omitted_from_data(data, files, name)
 
 
+def _typed(parts) -> tuple[str, str, str]:
+    """(day, month, year) as typed, stripped; "" for a box left empty or not sent."""
+    parts = [*(parts or []), None, None, None][:3]
+    return tuple(str(part if part is not None else "").strip() for part in parts)
+
+
 def _join(words: list[str]) -> str:
     return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
 
@@ -99,12 +105,12 @@ def _join(words: list[str]) -> str:
 class DateField(forms.MultiValueField):
     """A date typed as day, month and year (the NHS.UK date input).
 
-    ``label`` is the legend and begins every message ("Date done must include a year") unless ``name``
-    says otherwise (a "From" legend, "From date must ..."); ``missing``
-    is the message when nothing is entered ("Enter the date it was done"). ``today_button``: a date
-    something happened on, which the "Today" button fills in (static/js/today.mjs); nothing is ever
-    filled in with today by default. ``example`` picks the hint's example date: "past", "future",
-    "birth", or "" for none. Whether the date is plausible (not in the future, not before birth...) is the model's rule
+    ``label`` is the legend and begins every message ("Date done must include a year") unless
+    ``name`` says otherwise (a "From" legend, "From date must ..."); ``missing`` is the message when
+    nothing is entered ("Enter the date it was done"). ``today_button``: a date something happened
+    on, which the "Today" button fills in (static/js/today.mjs); nothing is ever filled in with today
+    by default. ``example`` picks the hint's example date: "past", "future", "birth", or "" for none.
+    Whether the date is plausible (not in the future, not before birth...) is the model's rule
     (followup/dates.py); its message comes back beside this field through the service.
     """
 
@@ -150,10 +156,9 @@ class DateField(forms.MultiValueField):
         return ValidationError(message, code=code, params={"parts": tuple(parts)})
 
     def clean(self, value):
-        parts = DateParts(value or ["", "", ""])
         if getattr(value, "unreadable", False):
             raise self.error(f"{self.name} must be a real date", "invalid")
-        day, month, year = (str(part if part is not None else "").strip() for part in (list(parts) + ["", "", ""])[:3])
+        day, month, year = _typed(value)
         if not (day or month or year):
             if self.required:
                 raise self.error(self.error_messages["required"], "required")
@@ -179,19 +184,7 @@ class DateField(forms.MultiValueField):
             raise self.error(f"{self.name} must be a real date", "invalid", [DAY]) from None
 
     def has_changed(self, initial, data):
-        try:
-            return self.clean(data) != (self.to_python_initial(initial))
-        except ValidationError:
-            return True
-
-    @staticmethod
-    def to_python_initial(initial):
-        if isinstance(initial, str):
-            try:
-                return date.fromisoformat(initial)
-            except ValueError:
-                return None
-        return initial
+        return _typed(self.widget.decompress(initial)) != _typed(data)
 
 
 def parts_in_error(errors, prefix: str = "") -> set:
@@ -206,7 +199,7 @@ def parts_in_error(errors, prefix: str = "") -> set:
     return marked
 
 
-def _boxes(bound: BoundField, html_name: str, auto_id: str, values, marked: set, prefix: str) -> list[dict]:
+def _boxes(html_name: str, auto_id: str, values, marked: set, prefix: str) -> list[dict]:
     values = list(values or []) + [None, None, None]
     return [
         {
@@ -221,7 +214,7 @@ def _boxes(bound: BoundField, html_name: str, auto_id: str, values, marked: set,
     ]
 
 
-def _values(bound: BoundField, widget: DateInputWidget, value):
+def _values(widget: DateInputWidget, value):
     return value if isinstance(value, list) else widget.decompress(value)
 
 
@@ -230,7 +223,7 @@ class DateBoundField(BoundField):
     def boxes(self) -> list[dict]:
         """The three boxes as field.html draws them: name, id, label, width, value, marked wrong."""
         marked = parts_in_error(self.errors) if self.errors else set()
-        return _boxes(self, self.html_name, self.auto_id, _values(self, self.field.widget, self.value()), marked, "")
+        return _boxes(self.html_name, self.auto_id, _values(self.field.widget, self.value()), marked, "")
 
     @property
     def hint(self) -> str:
@@ -324,8 +317,8 @@ class DateRangeBoundField(BoundField):
         shown = []
         for (suffix, name), widget, typed in zip(self.field.ends, self.field.widget.widgets, value, strict=True):
             marked = parts_in_error(self.errors, suffix) if self.errors else set()
-            values = _values(self, widget, typed)
-            boxes = _boxes(self, f"{self.html_name}_{suffix}", f"{self.auto_id}_{suffix}", values, marked, suffix)
+            values = _values(widget, typed)
+            boxes = _boxes(f"{self.html_name}_{suffix}", f"{self.auto_id}_{suffix}", values, marked, suffix)
             shown.append({"name": name, "id": f"{self.auto_id}_{suffix}", "boxes": boxes})
         return shown
 

@@ -77,6 +77,13 @@ def test_date_input_says_a_plain_value_it_cannot_read_is_not_a_real_date():
     assert errors_of({"done_on": "31/02/2026"}) == [("Date done must be a real date", (0,))]
 
 
+def test_date_input_has_changed_only_when_the_date_typed_differs():
+    initial = {"done_on": date(2026, 12, 1)}
+    assert not DoneForm({"done_on_0": "1", "done_on_1": "12", "done_on_2": "2026"}, initial=initial).has_changed()
+    assert DoneForm({"done_on_0": "2", "done_on_1": "12", "done_on_2": "2026"}, initial=initial).has_changed()
+    assert not DoneForm({"done_on_0": "", "done_on_1": "", "done_on_2": ""}).has_changed()
+
+
 def test_optional_date_input_left_empty_is_none():
     class Form(forms.Form):
         onset_on = DateField("Date symptoms started", required=False)
