@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from . import choices as c
 from . import dates
+from .fields import DateField, DateFromToRangeFilter, NHSMessagesMixin
 from .models import Patient, Team, User
 
 ANYONE = "all"
@@ -24,21 +25,9 @@ DATA_QUALITY_PROBLEMS = [
 ]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"class": "nhsuk-input nhsuk-input--width-10", **(attrs or {})}, format="%Y-%m-%d")
-
-
-class DateRangeWidget(django_filters.widgets.DateRangeWidget):
-    def __init__(self, attrs=None):
-        widgets = (DateInput(), DateInput())
-        forms.MultiWidget.__init__(self, widgets, attrs)
-
-
-def date_range(field_name: str, label: str) -> django_filters.DateFromToRangeFilter:
-    return django_filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=DateRangeWidget())
+def date_range(field_name: str, label: str) -> DateFromToRangeFilter:
+    """ "From" and "To", each an NHS.UK date input (followup/fields.py)."""
+    return DateFromToRangeFilter(field_name=field_name, label=label)
 
 
 def nurse_choices_for(user) -> list[tuple[str, str]]:
@@ -49,6 +38,10 @@ def nurse_choices_for(user) -> list[tuple[str, str]]:
     return [(ANYONE, "Anyone"), *((str(n.pk), n.get_full_name() or n.username) for n in nurses)]
 
 
+class FilterForm(NHSMessagesMixin, forms.Form):
+    """A filter's form: the service manual's words for a choice that is not offered."""
+
+
 class WorklistFilter(django_filters.FilterSet):
     """Named nurse (a nurse sees her own caseload first) and team, for any row with a patient.
 
@@ -57,6 +50,9 @@ class WorklistFilter(django_filters.FilterSet):
 
     patient_prefix = "patient__"
     default_to_my_caseload = True
+
+    class Meta:
+        form = FilterForm
 
     nurse = django_filters.ChoiceFilter(label="Named nurse", method="filter_nurse", empty_label=None)
     team = django_filters.ModelChoiceFilter(
@@ -148,7 +144,10 @@ class PatientWorklistFilter(WorklistFilter):
     patient_prefix = ""
 
     follow_up_model = django_filters.ChoiceFilter(
-        field_name="follow_up_model", choices=c.FollowUpModel.choices, empty_label="All follow-up models"
+        field_name="follow_up_model",
+        label="Follow-up model",
+        choices=c.FollowUpModel.choices,
+        empty_label="All follow-up models",
     )
 
 
@@ -179,7 +178,7 @@ class PatientFilter(WorklistFilter):
     )
     status = django_filters.ChoiceFilter(field_name="status", choices=c.PatientStatus.choices, empty_label="Any status")
 
-    class Meta:
+    class Meta(WorklistFilter.Meta):
         model = Patient
         fields = []
 
@@ -202,12 +201,12 @@ def report_filter_for(line_list) -> type[ReportFilter]:
     )
 
 
-class SummaryFilterForm(forms.Form):
+class SummaryFilterForm(NHSMessagesMixin, forms.Form):
     """Team (admins) and months, for a summary."""
 
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All teams")
-    start = forms.DateField(required=False, widget=DateInput(), label="From")
-    end = forms.DateField(required=False, widget=DateInput(), label="To")
+    start = DateField("From", name="From date", required=False, example="")
+    end = DateField("To", name="To date", required=False, example="")
 
     def __init__(self, *args, user, uses_dates: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,39 +8,59 @@ from django.utils.html import format_html, format_html_join
 from . import choices as c
 from .audit import check_nhs_number_elsewhere
 from .display import show_date
-from .filters import DateInput
+from .fields import ChosenValue, DateField, NHSMessagesMixin, Radios
 from .models import FollowUpProtocol, Patient, PrimaryDiagnosis, Recurrence, StagingTest, User
 from .nhs import nhs_number_error, normalise_nhs_number
 
-RADIO = forms.RadioSelect
 CHECKBOXES = forms.CheckboxSelectMultiple
+NOT_RECORDED = "Not recorded"
+# A post without the version it started from: an old or broken page, never something the user typed.
+VERSION_MESSAGES = {
+    "required": "This page was sent without the record's version. Go back to the record and try again.",
+    "invalid": "This page was sent without the record's version. Go back to the record and try again.",
+}
+
+
+def required(message: str) -> dict[str, str]:
+    """A field's message when it is left empty: the service manual's words, one per field."""
+    return {"required": message}
 
 
 def date_field(
-    label: str, *, missing: str = "", required: bool = True, help_text: str = "", happened: bool = True
-) -> forms.DateField:
-    """A date the user enters: never filled in with today (nothing completes a clinical action by
-    default). A date something happened on gets a "Today" button (static/js/today.mjs) to fill it in
-    with one press. Whether the date is plausible is the model's rule (followup/dates.py); its
-    message comes back beside the field through the service."""
-    return forms.DateField(
-        label=label,
+    label: str,
+    *,
+    missing: str = "",
+    required: bool = True,
+    help_text: str = "",
+    happened: bool = True,
+    example: str = "",
+) -> DateField:
+    """A date the user enters as day, month and year: never filled in with today (nothing completes a
+    clinical action by default). A date something happened on gets a "Today" button
+    (static/js/today.mjs) to fill it in with one press. Whether the date is plausible is the model's
+    rule (followup/dates.py); its message comes back beside the field through the service."""
+    return DateField(
+        label,
+        missing=missing,
         required=required,
-        widget=DateInput(attrs={"data-today": ""} if happened else None),
         help_text=help_text,
-        error_messages={"required": missing or f"Enter the {label.lower()}", "invalid": "Enter a real date"},
+        today_button=happened,
+        example=example or ("past" if happened else "future"),
     )
 
 
-class RadiosWithDivider(forms.RadioSelect):
-    """NHS.UK radios with an "or" line before one choice (templates/includes/field.html)."""
-
-    def __init__(self, *, divider_before: str, **kwargs):
-        self.divider_before = divider_before
-        super().__init__(**kwargs)
+def radios(choices, *, label: str, missing: str, hints: dict | None = None, **kwargs) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=choices, widget=Radios(hints=hints), label=label, error_messages=required(missing), **kwargs
+    )
 
 
-class ActionForm(forms.Form):
+def not_recorded(choices) -> list[tuple[str, str]]:
+    """An optional choice: "Not recorded" first, never Django's "---------"."""
+    return [("", NOT_RECORDED), *[(value, label) for value, label in choices if value != ""]]
+
+
+class ActionForm(NHSMessagesMixin, forms.Form):
     """A clinical action's form. It checks what it is given; the service and the model have the
     last word, and their refusals show beside the field they are about (views.base.apply_errors)."""
 
@@ -48,7 +68,7 @@ class ActionForm(forms.Form):
 class VersionedForm(ActionForm):
     """Carries the version of the record the user started from (see services.lock)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, error_messages=VERSION_MESSAGES)
 
 
 # Patients ---------------------------------------------------------------------
@@ -65,7 +85,7 @@ def _patient_links(patients) -> str:
     )
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(NHSMessagesMixin, forms.ModelForm):
     # Longer than the stored 10 digits: people type "943 476 5919"; clean_nhs_number() strips it.
     nhs_number = forms.CharField(
         label="NHS number",
@@ -75,11 +95,21 @@ class PatientForm(forms.ModelForm):
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "spellcheck": "false", "class": "nhsuk-input nhsuk-input--width-10"}
         ),
+        error_messages={"max_length": "Enter an NHS number with exactly 10 digits, for example 943 476 5919."},
     )
+    date_of_birth = DateField("Date of birth", missing="Enter the patient's date of birth", example="birth")
+    sex = radios(c.Sex.choices, label="Sex", missing="Select the patient's sex")
+    named_nurse = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Named nurse",
+        empty_label="Choose a named nurse",
+        error_messages=required("Select the named nurse"),
+    )
+    follow_up_model = radios(c.FollowUpModel.choices, label="Follow-up model", missing="Select the follow-up model")
     confirm_not_duplicate = forms.BooleanField(
         label="I have checked: this is a different person", required=False, widget=forms.CheckboxInput
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, error_messages=VERSION_MESSAGES)
 
     class Meta:
         model = Patient
@@ -94,12 +124,12 @@ class PatientForm(forms.ModelForm):
             "named_nurse",
             "follow_up_model",
         ]
-        widgets = {
-            "date_of_birth": DateInput(),
-            "sex": RADIO,
-            "follow_up_model": RADIO,
-        }
         labels = {"given_name": "First name", "family_name": "Last name"}
+        error_messages = {
+            "given_name": required("Enter the patient's first name"),
+            "family_name": required("Enter the patient's last name"),
+            "team": required("Select the team"),
+        }
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,6 +137,7 @@ class PatientForm(forms.ModelForm):
         nurses = User.objects.filter(role=c.Role.NURSE, is_active=True)
         if user.is_admin_role:
             self.fields["team"].queryset = self.fields["team"].queryset.all()
+            self.fields["team"].empty_label = "Choose a team"
         else:
             del self.fields["team"]
             nurses = nurses.filter(team_id=user.team_id)
@@ -117,8 +148,6 @@ class PatientForm(forms.ModelForm):
             self.fields.pop("named_nurse")
             # An edit without the version it started from could overwrite someone's change unseen.
             self.fields["version"].required = True
-        # Sex is required: no "---------" radio.
-        self.fields["sex"].choices = c.Sex.choices
         # The duplicate question is asked only when clean() finds a possible duplicate.
         self.fields["confirm_not_duplicate"].widget = forms.HiddenInput()
 
@@ -167,7 +196,20 @@ class PatientForm(forms.ModelForm):
         return cleaned
 
 
-class PrimaryDiagnosisForm(forms.ModelForm):
+LATERALITY_NOT_KNOWN = "unknown"
+
+
+class PrimaryDiagnosisForm(NHSMessagesMixin, forms.ModelForm):
+    # Asked, not preselected: "Not known" is an answer (stored blank, and on the data-quality list).
+    laterality = forms.TypedChoiceField(
+        choices=[*c.Laterality.choices, (LATERALITY_NOT_KNOWN, "Not known")],
+        coerce=lambda value: "" if value == LATERALITY_NOT_KNOWN else value,
+        widget=Radios(divider_before=LATERALITY_NOT_KNOWN),
+        error_messages=required("Select the laterality, or 'Not known'"),
+    )
+    diagnosed_on = date_field("Date diagnosed", missing="Enter the date of diagnosis")
+    endocrine_started_on = date_field("Date endocrine therapy started", required=False, happened=False, example="past")
+
     class Meta:
         model = PrimaryDiagnosis
         fields = [
@@ -185,22 +227,39 @@ class PrimaryDiagnosisForm(forms.ModelForm):
             "endocrine_therapy",
             "endocrine_started_on",
         ]
-        widgets = {"diagnosed_on": DateInput(), "endocrine_started_on": DateInput(), "laterality": RADIO}
-        labels = {"diagnosed_on": "Date diagnosed"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every other choice may be left unrecorded: said in words, never as "---------".
+        for name in self.Meta.fields:
+            field = self.fields[name]
+            if isinstance(field, forms.TypedChoiceField) and isinstance(field.widget, forms.Select):
+                field.choices = not_recorded(field.choices)
 
 
 class AssignProtocolForm(ActionForm):
-    protocol = forms.ModelChoiceField(queryset=FollowUpProtocol.objects.filter(active=True), empty_label=None)
+    protocol = forms.ModelChoiceField(
+        queryset=FollowUpProtocol.objects.filter(active=True),
+        label="Follow-up protocol",
+        empty_label="Choose a protocol",
+        error_messages=required("Select the follow-up protocol"),
+    )
     protocol_start_on = date_field(
-        "Schedule starts on",
+        "Schedule start date",
         missing="Enter the date the schedule starts",
         happened=False,
+        example="past",
         help_text="Usually the end of primary treatment. Items are due from here.",
     )
 
 
 class ReassignNurseForm(VersionedForm):
-    named_nurse = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None, label="New named nurse")
+    named_nurse = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        empty_label="Choose a named nurse",
+        label="New named nurse",
+        error_messages=required("Select the new named nurse"),
+    )
 
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
@@ -211,28 +270,43 @@ class ReassignNurseForm(VersionedForm):
 
 class HandOverForm(ActionForm):
     from_nurse = forms.ModelChoiceField(
-        queryset=User.objects.filter(role=c.Role.NURSE), label="Hand over the caseload of"
+        queryset=User.objects.filter(role=c.Role.NURSE),
+        label="Hand over the caseload of",
+        empty_label="Choose a nurse",
+        error_messages=required("Select the nurse whose caseload you are handing over"),
     )
-    to_nurse = forms.ModelChoiceField(queryset=User.objects.filter(role=c.Role.NURSE, is_active=True), label="To")
+    to_nurse = forms.ModelChoiceField(
+        queryset=User.objects.filter(role=c.Role.NURSE, is_active=True),
+        label="To",
+        empty_label="Choose a nurse",
+        error_messages=required("Select the nurse who takes over the caseload"),
+    )
 
 
 class DischargeForm(VersionedForm):
-    discharged_on = date_field("Discharge date")
+    discharged_on = date_field("Discharge date", missing="Enter the discharge date")
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="For example: completed 5-year follow-up, GP informed."
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason for discharge",
+        help_text="For example: completed 5-year follow-up, GP informed.",
+        error_messages=required("Enter the reason for discharge"),
     )
 
 
 class RecordDeathForm(VersionedForm):
-    date_of_death = date_field("Date of death")
+    date_of_death = date_field("Date of death", missing="Enter the date of death")
 
 
 # Follow-up items ----------------------------------------------------------------
 
 
 class AddItemForm(ActionForm):
-    kind = forms.ChoiceField(choices=c.FollowUpKind.choices, label="Follow-up")
-    due_on = date_field("Due on", missing="Enter the date it is due", happened=False)
+    kind = forms.ChoiceField(
+        choices=[("", "Choose a type of follow-up"), *c.FollowUpKind.choices],
+        label="Type of follow-up",
+        error_messages=required("Select the type of follow-up"),
+    )
+    due_on = date_field("Due date", missing="Enter the date it is due", happened=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
@@ -249,8 +323,8 @@ class RecordDoneForm(VersionedForm):
     done_on = date_field("Date done", missing="Enter the date it was done")
     result = forms.ChoiceField(
         choices=[*c.ImagingOutcome.choices, (RESULT_NOT_YET_AVAILABLE, "Result not yet available")],
-        widget=RadiosWithDivider(divider_before=RESULT_NOT_YET_AVAILABLE),
-        error_messages={"required": "Select the result, or 'Result not yet available'"},
+        widget=Radios(divider_before=RESULT_NOT_YET_AVAILABLE),
+        error_messages=required("Select the result, or 'Result not yet available'"),
         help_text="A result waits on 'Results to acknowledge' until a clinician reads it. "
         "A result not yet available waits on 'Results awaited' until you record it.",
     )
@@ -274,9 +348,7 @@ class RecordDoneForm(VersionedForm):
 class RecordResultForm(VersionedForm):
     """The result of an item recorded done with its result not yet available."""
 
-    result = forms.ChoiceField(
-        choices=c.ImagingOutcome.choices, widget=RADIO, error_messages={"required": "Select the result"}
-    )
+    result = radios(c.ImagingOutcome.choices, label="Result", missing="Select the result")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, item, **kwargs):
@@ -293,16 +365,22 @@ class ConfirmForm(VersionedForm):
 
 
 class CancelForm(VersionedForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason for cancelling")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for cancelling",
+        error_messages=required("Enter the reason for cancelling"),
+    )
 
 
 # Recurrences and restaging ------------------------------------------------------
 
-SITE_CHOICES = [
-    (site, f"{info.metastatic_type.label.split(' ')[0]}: {c.Site(site).label.removesuffix(' (distant)')}")
-    for site, info in c.SITE_INFO.items()
-]
 DISTANT_SITE_CHOICES = [(site, c.Site(site).label) for site in c.DISTANT_SITES]
+RECURRENCE_TYPE_HINTS = {
+    c.MetastaticType.LOCAL: "In the treated breast, its skin, the chest wall or the scar.",
+    c.MetastaticType.REGIONAL: "In the lymph nodes of the armpit, behind the breast bone, "
+    "or above or below the collarbone.",
+    c.MetastaticType.DISTANT: "Anywhere else, for example bone, lung, liver or brain.",
+}
 
 
 def _site_entries(sites: list[str], other_text: str):
@@ -330,26 +408,60 @@ class SitesMixin:
             self.add_error("other_site_text", "Describe the other site.")
 
 
+class RecurrenceTypeForm(ActionForm):
+    """The first step of recording a recurrence: its type decides the sites and the restaging asked next.
+
+    A GET form (views.RecurrenceAddView), so that choosing it needs no JavaScript and saves nothing."""
+
+    method = "get"
+    submit_label = "Continue"
+
+    # Sent with every answer, none included: a browser sends no radio that was left unchosen.
+    step = forms.CharField(widget=forms.HiddenInput, initial="type", required=False)
+    metastatic_type = radios(
+        c.MetastaticType.choices,
+        label="Type of recurrence",
+        missing="Select the type of recurrence",
+        hints=RECURRENCE_TYPE_HINTS,
+    )
+
+
 class RecurrenceForm(SitesMixin, ActionForm):
-    metastatic_type = forms.ChoiceField(choices=c.MetastaticType.choices, widget=RADIO, label="Type of recurrence")
+    """The second step: the type chosen (shown with a "Change" link), only that type's sites, and the
+    restaging tests only for a local or regional recurrence, the standard set ticked."""
+
+    metastatic_type = forms.ChoiceField(
+        choices=c.MetastaticType.choices,
+        label="Type of recurrence",
+        widget=ChosenValue,
+        error_messages=required("Select the type of recurrence"),
+    )
     sites = forms.MultipleChoiceField(
-        choices=SITE_CHOICES, widget=CHECKBOXES, help_text="Only sites that fit the type can be saved."
+        choices=[(site, c.Site(site).label) for site in c.SITE_INFO],
+        widget=CHECKBOXES,
+        label="Site of the recurrence",
+        help_text="Select all that apply.",
+        error_messages=required("Select where the recurrence is"),
     )
     other_site_text = forms.CharField(required=False, label="Other site", help_text="For 'Other site' only.")
-    status = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in (c.RecurrenceStatus.SUSPECTED, c.RecurrenceStatus.CONFIRMED)],
-        widget=RADIO,
+    status = radios(
+        [(s.value, s.label) for s in (c.RecurrenceStatus.SUSPECTED, c.RecurrenceStatus.CONFIRMED)],
+        label="Status",
+        missing="Select whether the recurrence is suspected or confirmed",
         initial=c.RecurrenceStatus.SUSPECTED,
     )
-    diagnosed_on = date_field("Date clinically agreed")
-    primary = forms.ModelChoiceField(queryset=PrimaryDiagnosis.objects.none(), required=False, label="Original primary")
-    detection_method = forms.ChoiceField(choices=[("", "Not recorded"), *c.DetectionMethod.choices], required=False)
-    basis_of_diagnosis = forms.ChoiceField(choices=[("", "Not recorded"), *c.BasisOfDiagnosis.choices], required=False)
-    er_status = forms.ChoiceField(choices=[("", "Not recorded"), *c.ReceptorStatus.choices], required=False, label="ER")
-    pr_status = forms.ChoiceField(choices=[("", "Not recorded"), *c.ReceptorStatus.choices], required=False, label="PR")
-    her2_status = forms.ChoiceField(
-        choices=[("", "Not recorded"), *c.ReceptorStatus.choices], required=False, label="HER2"
+    diagnosed_on = date_field("Date clinically agreed", missing="Enter the date the recurrence was clinically agreed")
+    primary = forms.ModelChoiceField(
+        queryset=PrimaryDiagnosis.objects.none(),
+        required=False,
+        label="Original primary diagnosis",
+        empty_label="Not recorded",
     )
+    detection_method = forms.ChoiceField(choices=not_recorded(c.DetectionMethod.choices), required=False)
+    basis_of_diagnosis = forms.ChoiceField(choices=not_recorded(c.BasisOfDiagnosis.choices), required=False)
+    er_status = forms.ChoiceField(choices=not_recorded(c.ReceptorStatus.choices), required=False, label="ER status")
+    pr_status = forms.ChoiceField(choices=not_recorded(c.ReceptorStatus.choices), required=False, label="PR status")
+    her2_status = forms.ChoiceField(choices=not_recorded(c.ReceptorStatus.choices), required=False, label="HER2 status")
     lymphoedema = forms.BooleanField(required=False, label="Lymphoedema (arm swelling)")
     neurological_symptoms = forms.BooleanField(
         required=False, label="Neurological symptoms (MRI brain is then part of restaging)"
@@ -358,16 +470,30 @@ class RecurrenceForm(SitesMixin, ActionForm):
         choices=c.StagingModality.choices,
         widget=CHECKBOXES,
         required=False,
-        initial=list(c.STANDARD_RESTAGING_TESTS),
         label="Restaging tests to request",
-        help_text="Local or regional recurrences only: the standard set is ticked. CT chest, abdomen and pelvis "
-        "or PET-CT is required (NICE CG81).",
+        help_text="The standard set is ticked. CT chest, abdomen and pelvis or PET-CT is required (NICE CG81).",
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["primary"].queryset = PrimaryDiagnosis.objects.filter(patient=patient)
+        kind = (self.data if self.is_bound else self.initial).get("metastatic_type")
+        if kind not in c.MetastaticType.values:
+            return  # nothing to tailor: the view asks for the type first
+        change = f"{reverse('followup:recurrence_add', args=[patient.pk])}?change={kind}"
+        self.fields["metastatic_type"].widget = ChosenValue(change_url=change)
+        # Only this type's sites are offered; one posted for another type stays, to be refused in words.
+        offered = c.sites_for_type(kind)
+        posted = list(self.data.getlist("sites")) if self.is_bound else []
+        offered += [site for site in posted if site in c.SITE_INFO and site not in offered]
+        self.fields["sites"].choices = [(site, c.Site(site).label) for site in offered]
+        if c.Site.OTHER not in offered:
+            del self.fields["other_site_text"]  # only a distant recurrence has an "Other site" to describe
+        if kind in c.RESTAGED_TYPES:
+            self.fields["restaging_tests"].initial = list(c.STANDARD_RESTAGING_TESTS)
+        else:
+            del self.fields["restaging_tests"], self.fields["neurological_symptoms"]
 
     def clean(self):
         cleaned = super().clean()
@@ -381,6 +507,7 @@ class RecurrenceForm(SitesMixin, ActionForm):
                 self.add_error("restaging_tests", "With neurological symptoms, request an MRI brain too.")
         else:
             cleaned["restaging_tests"] = []
+        cleaned.setdefault("neurological_symptoms", False)
         cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
         if kind and cleaned.get("sites"):
             _check_sites(self, kind, cleaned["site_entries"])
@@ -388,9 +515,10 @@ class RecurrenceForm(SitesMixin, ActionForm):
 
 
 class RecurrenceStatusForm(VersionedForm):
-    status = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.REFUTED)],
-        widget=RADIO,
+    status = radios(
+        [(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.REFUTED)],
+        label="Status",
+        missing="Select whether the recurrence is confirmed or refuted",
     )
 
     def __init__(self, *args, recurrence: Recurrence, **kwargs):
@@ -401,11 +529,11 @@ class RecurrenceStatusForm(VersionedForm):
             return
         count = len(self.outstanding)
         names = "; ".join(test.get_modality_display() for test in self.outstanding)
-        self.fields["outstanding_tests"] = forms.ChoiceField(
-            choices=[("cancel", "Cancel them"), ("keep", "Keep them")],
-            widget=RADIO,
+        self.fields["outstanding_tests"] = radios(
+            [("cancel", "Cancel them"), ("keep", "Keep them")],
             required=False,
             label="Outstanding restaging tests, if you refute it",
+            missing="Choose whether to cancel the outstanding tests or keep them.",
             help_text=f"{count} restaging test{pluralize(count, ' is,s are')} still outstanding: {names}.",
         )
         self.fields["cancel_reason"] = forms.CharField(
@@ -430,8 +558,12 @@ class RecurrenceStatusForm(VersionedForm):
 
 
 class StagingRequestForm(ActionForm):
-    modality = forms.ChoiceField(choices=c.StagingModality.choices, label="Test")
-    requested_on = date_field("Requested on", missing="Enter the date it was requested")
+    modality = forms.ChoiceField(
+        choices=[("", "Choose a test"), *c.StagingModality.choices],
+        label="Test to request",
+        error_messages=required("Select the test to request"),
+    )
+    requested_on = date_field("Date requested", missing="Enter the date the test was requested")
     follow_up_of = forms.ModelChoiceField(
         queryset=StagingTest.objects.none(),
         required=False,
@@ -445,11 +577,9 @@ class StagingRequestForm(ActionForm):
 
 
 class StagingResultForm(SitesMixin, VersionedForm):
-    performed_on = date_field("Performed on", missing="Enter the date it was performed")
-    reported_on = date_field("Reported on", missing="Enter the date it was reported")
-    result = forms.ChoiceField(
-        choices=c.StagingResult.choices, widget=RADIO, error_messages={"required": "Select the result"}
-    )
+    performed_on = date_field("Date performed", missing="Enter the date the test was performed")
+    reported_on = date_field("Date reported", missing="Enter the date the test was reported")
+    result = radios(c.StagingResult.choices, label="Result", missing="Select the result")
     sites = forms.MultipleChoiceField(
         choices=DISTANT_SITE_CHOICES,
         widget=CHECKBOXES,
@@ -481,11 +611,14 @@ class DistantFromTestForm(SitesMixin, ActionForm):
         help_text="If this patient's secondary breast cancer is already recorded, link this result to it.",
     )
     diagnosed_on = date_field("Date clinically agreed", required=False)
-    sites = forms.MultipleChoiceField(choices=DISTANT_SITE_CHOICES, widget=CHECKBOXES, required=False)
+    sites = forms.MultipleChoiceField(
+        choices=DISTANT_SITE_CHOICES, widget=CHECKBOXES, required=False, label="Site of the secondary breast cancer"
+    )
     other_site_text = forms.CharField(required=False, label="Other site")
-    status = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.SUSPECTED)],
-        widget=RADIO,
+    status = radios(
+        [(s.value, s.label) for s in (c.RecurrenceStatus.CONFIRMED, c.RecurrenceStatus.SUSPECTED)],
+        label="Status",
+        missing="Select whether it is confirmed or suspected",
         initial=c.RecurrenceStatus.CONFIRMED,
         required=False,  # not needed when linking to a recurrence already recorded
     )
@@ -501,10 +634,10 @@ class DistantFromTestForm(SitesMixin, ActionForm):
         cleaned = super().clean()
         cleaned.setdefault("existing", None)
         if not cleaned["existing"]:
-            if not cleaned.get("diagnosed_on"):
-                self.add_error("diagnosed_on", "Enter the date clinically agreed.")
+            if not cleaned.get("diagnosed_on") and "diagnosed_on" not in self.errors:
+                self.add_error("diagnosed_on", "Enter the date the secondary breast cancer was clinically agreed")
             if not cleaned.get("sites"):
-                self.add_error("sites", "Choose where the distant disease is.")
+                self.add_error("sites", "Select where the secondary breast cancer is")
             cleaned["status"] = cleaned.get("status") or c.RecurrenceStatus.CONFIRMED
         self.clean_other(cleaned)
         cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
@@ -521,10 +654,12 @@ RED_FLAG_QUESTIONS = [
 
 
 class SymptomReportForm(ActionForm):
-    reported_on = date_field("Reported on", missing="Enter the date they were reported")
-    onset_on = date_field("Symptoms started on", required=False)
-    area = forms.ChoiceField(choices=c.SymptomArea.choices, widget=RADIO, label="Where are the symptoms?")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reported_on = date_field("Date reported", missing="Enter the date the symptoms were reported")
+    onset_on = date_field("Date symptoms started", required=False)
+    area = radios(c.SymptomArea.choices, label="Where are the symptoms?", missing="Select where the symptoms are")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), error_messages=required("Describe the symptoms")
+    )
     cord_compression = forms.BooleanField(required=False, label=RED_FLAG_QUESTIONS[0][1])
     hypercalcaemia = forms.BooleanField(required=False, label=RED_FLAG_QUESTIONS[1][1])
     neurological = forms.BooleanField(required=False, label=RED_FLAG_QUESTIONS[2][1])
@@ -540,7 +675,7 @@ class SymptomReportForm(ActionForm):
 
 
 class TriageForm(VersionedForm):
-    outcome = forms.ChoiceField(choices=c.TriageOutcome.choices, widget=RADIO, label="Triage outcome")
+    outcome = radios(c.TriageOutcome.choices, label="Triage outcome", missing="Select the triage outcome")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
@@ -549,4 +684,5 @@ class EnteredInErrorForm(VersionedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why was this entered in error?",
         help_text="The record leaves every list but stays in the patient's history with this reason.",
+        error_messages=required("Enter why this was entered in error"),
     )

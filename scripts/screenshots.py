@@ -63,10 +63,10 @@ def main(base: str) -> None:
         page.locator("table.app-worklist tbody a").first.click()
         page.wait_for_load_state("networkidle")
         page.screenshot(path=OUT / "patient.png", full_page=True)
-        # A recurrence form sent with mistakes: local type with a liver site, no CT or PET-CT.
+        # A recurrence form sent with mistakes: local type (chosen first), no site, no date, no CT or PET-CT.
         page.get_by_role("link", name="Record a recurrence").click()
         page.get_by_label("Local", exact=True).check()
-        page.get_by_label("Distant: Liver").check()
+        page.get_by_role("button", name="Continue").click()
         page.get_by_label("CT chest, abdomen and pelvis").uncheck()
         page.get_by_role("button", name="Save").click()
         page.wait_for_load_state("networkidle")

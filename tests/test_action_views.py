@@ -166,9 +166,7 @@ def test_patient_register_possible_duplicate_saves_only_when_confirmed(nurse_cli
     assert error_beside(refused, "confirm_not_duplicate") == warning
     # Beside the tick box, with a link to the other record; the error summary links to the box only.
     assert f'<a href="{url("patient_detail", lovelace.pk)}">Jane LOVELACE' in body(refused)
-    assert f'<a href="#id_confirm_not_duplicate">I have checked: this is a different person: {warning}</a>' in (
-        html.unescape(body(refused))
-    )
+    assert f'<a href="#id_confirm_not_duplicate">{warning}</a>' in html.unescape(body(refused))
     # The tick box is now offered (it was a hidden input before).
     assert 'type="checkbox" name="confirm_not_duplicate"' in body(refused)
     assert list(Patient.objects.all()) == [lovelace]
@@ -196,9 +194,7 @@ def test_patient_register_by_a_nurse_is_always_in_her_own_team(nurse_client, nur
     assert Patient.objects.get().team == nurse.team
 
     other = nurse_client.post(url("patient_create"), new_patient(other_nurse, nhs_number="", hospital_number="RX2"))
-    assert error_beside(other, "named_nurse") == (
-        "Select a valid choice. That choice is not one of the available choices."
-    )
+    assert error_beside(other, "named_nurse") == "Select the named nurse"
     assert Patient.objects.count() == 1
 
 
@@ -390,7 +386,7 @@ def test_item_cancel_with_another_item_open_goes_back_to_the_patient(nurse_clien
 def test_item_cancel_needs_a_reason(nurse_client, overdue_mammogram):
     item = overdue_mammogram
     response = nurse_client.post(url("item_cancel", item.pk), {"reason": "  ", "version": item.version})
-    assert error_beside(response, "reason") == "This field is required."
+    assert error_beside(response, "reason") == "Enter the reason for cancelling"
     item.refresh_from_db()
     assert item.status == c.FollowUpStatus.DUE
 
@@ -597,7 +593,7 @@ def test_refuting_a_suspected_distant_recurrence_returns_the_patient_to_surveill
     assert patient.status == c.PatientStatus.SECONDARY
 
     refused = nurse_client.post(url("recurrence_status", distant.pk), {"status": "suspected", "version": 1})
-    assert error_beside(refused, "status") == "Select a valid choice. suspected is not one of the available choices."
+    assert error_beside(refused, "status") == "Select whether the recurrence is confirmed or refuted"
 
     response = nurse_client.post(url("recurrence_status", distant.pk), {"status": "refuted", "version": 1})
     assert response["Location"] == url("patient_detail", patient.pk)
@@ -687,7 +683,7 @@ def test_triage_with_a_stale_version_from_the_row_is_not_saved(nurse_client, col
 def test_entered_in_error_needs_a_reason(nurse_client, overdue_mammogram):
     item = overdue_mammogram
     response = nurse_client.post(url("entered_in_error", "item", item.pk), {"reason": "", "version": item.version})
-    assert error_beside(response, "reason") == "This field is required."
+    assert error_beside(response, "reason") == "Enter why this was entered in error"
     item.refresh_from_db()
     assert (item.entered_in_error, item.version) == (False, 1)
 
@@ -932,7 +928,8 @@ def test_item_done_page_query_count_is_constant(rows, nurse_client, nurse, patie
 def test_recurrence_add_page_query_count_is_constant(rows, nurse_client, nurse, patient, django_assert_num_queries):
     history(patient, nurse, rows)
     with django_assert_num_queries(6):
-        response = nurse_client.get(url("recurrence_add", patient.pk))
+        # The second step, with the type chosen: the first asks only the type.
+        response = nurse_client.get(url("recurrence_add", patient.pk), {"metastatic_type": c.MetastaticType.LOCAL})
     assert len(response.context["form"].fields["primary"].queryset) == rows
 
 

@@ -114,8 +114,8 @@ def test_recording_a_result_someone_recorded_meanwhile_shows_their_result_with_l
     conflict = response.context["conflict"]
     assert conflict.steps == [f"Result recorded by Priya Shah at {at(test)}: Distant disease found"]
     assert conflict.rows == [
-        ("Performed on", "–", day(days(-4)), day(days(-4))),
-        ("Reported on", "–", day(days(-3)), day(days(-2))),
+        ("Date performed", "–", day(days(-4)), day(days(-4))),
+        ("Date reported", "–", day(days(-3)), day(days(-2))),
         ("Result", "–", "Distant disease found", "No evidence of distant disease"),
         ("Report summary", "–", "Two liver lesions; sclerotic rib lesion.", "No distant disease."),
         ("Distant disease found in", "–", "Bone, Liver", "–"),

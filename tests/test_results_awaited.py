@@ -52,12 +52,15 @@ def error_beside(response, field) -> str:
 
 
 def date_inputs(response) -> dict[str, str]:
-    """Every date input of the page: its name and the value it opens with ("" for none)."""
+    """Every date input of the page (day, month and year boxes): its name and the date it opens with,
+    as YYYY-MM-DD ("" for none)."""
+    page = body(response)
     inputs = {}
-    for tag in re.findall(r'<input[^>]*type="date"[^>]*>', body(response)):
-        name = re.search(r'name="([^"]+)"', tag).group(1)
-        value = re.search(r'value="([^"]*)"', tag)
-        inputs[name] = value.group(1) if value else ""
+    for name in re.findall(r'<div class="nhsuk-date-input" id="id_(\w+)"', page):
+        day, month, year = (
+            re.search(rf'<input[^>]*name="{name}_{index}"[^>]*value="([^"]*)"', page).group(1) for index in range(3)
+        )
+        inputs[name] = f"{int(year):04d}-{int(month):02d}-{int(day):02d}" if day or month or year else ""
     return inputs
 
 
@@ -111,7 +114,9 @@ def test_action_forms_open_with_every_date_empty(nurse_client, nurse, patient, m
         "symptom_add": patient.pk,
         "primary_add": patient.pk,
     }
-    opened = {name: date_inputs(nurse_client.get(url(name, pk))) for name, pk in pages.items()}
+    # A recurrence's date is asked once its type is chosen (the form's second step).
+    query = {"recurrence_add": {"metastatic_type": c.MetastaticType.REGIONAL}}
+    opened = {name: date_inputs(nurse_client.get(url(name, pk), query.get(name))) for name, pk in pages.items()}
     assert opened == {
         "item_book": {"booked_for": ""},
         "item_done": {"done_on": ""},

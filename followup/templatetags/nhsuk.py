@@ -5,6 +5,7 @@ from datetime import date
 from django import forms, template
 
 from followup import display
+from followup.fields import ChosenValue, DateInputWidget
 from followup.nhs import format_nhs_number
 
 register = template.Library()
@@ -35,8 +36,12 @@ def nhsuk_widget(field):
 @register.filter
 def widget_kind(field) -> str:
     widget = field.field.widget
+    if isinstance(widget, DateInputWidget):
+        return "date"
     if isinstance(widget, forms.MultiWidget):
         return "range"
+    if isinstance(widget, ChosenValue):
+        return "chosen"
     if isinstance(widget, forms.CheckboxSelectMultiple):  # before RadioSelect: it is one
         return "checkboxes"
     if isinstance(widget, forms.RadioSelect):
@@ -44,6 +49,34 @@ def widget_kind(field) -> str:
     if isinstance(widget, forms.CheckboxInput):
         return "checkbox"
     return "single"
+
+
+@register.filter
+def error_target(field) -> str:
+    """The id the error summary links to: the field's first input ("" for none a user can reach).
+
+    A group of radios or checkboxes has no input of its own id: its first choice (id_<name>_0). A
+    date input: its first box marked wrong (followup/fields.py)."""
+    if field.is_hidden or isinstance(field.field.widget, ChosenValue):
+        return ""
+    if hasattr(field, "error_target"):
+        return field.error_target
+    if widget_kind(field) in ("radios", "checkboxes"):
+        return f"{field.auto_id}_0"
+    return field.id_for_label
+
+
+@register.filter
+def choice_hint(field, value) -> str:
+    """The hint under one radio (followup.fields.Radios)."""
+    return getattr(field.field.widget, "hints", {}).get(str(value), "")
+
+
+@register.filter
+def chosen_label(field) -> str:
+    """The words of a choice made on an earlier step (followup.fields.ChosenValue)."""
+    value = field.value()
+    return str(dict(field.field.choices).get(value, value or ""))
 
 
 @register.filter

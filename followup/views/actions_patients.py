@@ -26,7 +26,8 @@ def _patient_url(patient: Patient) -> str:
 def patient_create(request):
     if not can_act(request.user):
         raise PermissionDenied("Your role cannot register patients.")
-    form = f.PatientForm(request.POST or None, user=request.user)
+    # A POST with nothing in it is still a POST: it gets the form's messages, not an empty form.
+    form = f.PatientForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {
             name: value for name, value in form.cleaned_data.items() if name not in ("confirm_not_duplicate", "version")
@@ -125,7 +126,7 @@ class ReassignNurseView(ActionView):
 def caseload_hand_over(request):
     if not can_administer(request.user):
         raise PermissionDenied("Only admins hand over caseloads.")
-    form = f.HandOverForm(request.POST or None)
+    form = f.HandOverForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             moved = services.caseload_hand_over(

@@ -15,14 +15,32 @@ from .base import ActionView, acknowledged_rows, day_or_not_recorded
 
 
 class RecurrenceAddView(ActionView):
+    """Two steps, both working without JavaScript: the type (a GET form, forms.RecurrenceTypeForm),
+    then the recurrence with only that type's sites and, for local or regional, its restaging tests."""
+
     form_class = f.RecurrenceForm
     title = "Record a recurrence"
 
     def get_initial(self):
-        return {"primary": self.patient.primaries.last()}
+        return {"primary": self.patient.primaries.last(), "metastatic_type": self.request.GET.get("metastatic_type")}
 
     def get_form_kwargs(self):
         return {"patient": self.patient}
+
+    def get(self, request, *args, **kwargs):
+        if "metastatic_type" not in request.GET and "step" not in request.GET:
+            # First step; "Change" comes back here with the type already chosen.
+            return self.render(f.RecurrenceTypeForm(initial={"metastatic_type": request.GET.get("change")}))
+        chosen = f.RecurrenceTypeForm(request.GET)
+        if not chosen.is_valid():
+            return self.render(chosen)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        chosen = f.RecurrenceTypeForm(request.POST)
+        if not chosen.is_valid():
+            return self.render(chosen)  # nothing else is checked, or saved, before the type
+        return super().post(request, *args, **kwargs)
 
     def perform(self, form):
         data = form.cleaned_data

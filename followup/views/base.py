@@ -173,7 +173,9 @@ class ActionView(View):
             "form": form,
             "view": self,
             "title": self.heading(),
-            "submit_label": self.submit_label,
+            # A step that only chooses what comes next (forms.RecurrenceTypeForm) is a GET form.
+            "form_method": getattr(form, "method", "post"),
+            "submit_label": getattr(form, "submit_label", self.submit_label),
             "patient": self.patient,
             "record": self.record,
             "today": timezone.localdate(),

@@ -1,6 +1,7 @@
 """Steps the journeys share."""
 
 import re
+from datetime import date
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -39,3 +40,24 @@ def tab_to(page: Page, target: Locator, *, limit: int = 60) -> int:
         if target.evaluate("el => el === document.activeElement"):
             return presses
     raise AssertionError(f"{target} never received the focus in {limit} presses of Tab")
+
+
+def date_input(page: Page | Locator, legend: str) -> Locator:
+    """The NHS.UK date input (day, month and year boxes) whose fieldset's legend is ``legend``."""
+    return page.get_by_role("group", name=legend, exact=True)
+
+
+def fill_date(page: Page | Locator, legend: str, when: date) -> None:
+    """Type a date into the date input named by its legend, box by box, as a person would."""
+    group = date_input(page, legend)
+    group.get_by_label("Day", exact=True).fill(str(when.day))
+    group.get_by_label("Month", exact=True).fill(str(when.month))
+    group.get_by_label("Year", exact=True).fill(str(when.year))
+
+
+def expect_date(page: Page | Locator, legend: str, when: date | None) -> None:
+    """The date input shows this date (None: its three boxes are empty)."""
+    group = date_input(page, legend)
+    shown = ("", "", "") if when is None else (str(when.day), str(when.month), str(when.year))
+    for label, value in zip(("Day", "Month", "Year"), shown, strict=True):
+        expect(group.get_by_label(label, exact=True)).to_have_value(value)

@@ -19,7 +19,7 @@ from followup import services
 from followup.models import AccessLog, ExportLog, FollowUpItem, Recurrence, StagingTest, SymptomReport
 
 from ..factories import FollowUpItemFactory, PatientFactory, PrimaryDiagnosisFactory, SymptomReportFactory
-from .helpers import PASSWORD, log_in, message, path_is, row, tab_to
+from .helpers import PASSWORD, date_input, expect_date, fill_date, log_in, message, path_is, row, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,8 +78,8 @@ def test_nurse_records_an_overdue_item_done_from_the_overdue_list(page, alex, pr
     row(page, "BROWN, Mary").get_by_role("link", name="Record done for BROWN, Mary").click()
     expect(page.get_by_role("heading", name="Record the mammogram as done")).to_be_visible()
     expect(page.locator("#action-record")).to_have_text(f"Mammogram due {_day(mammogram.due_on)} (Due)")
-    expect(page.get_by_label("Date done")).to_have_value("")  # never today by default (issue 12)
-    page.get_by_label("Date done").fill(today.isoformat())
+    expect_date(page, "Date done", None)  # never today by default (issue 12)
+    fill_date(page, "Date done", today)
     page.get_by_label("Normal", exact=True).check()
     page.get_by_label("Notes").fill("Seen at the screening unit.")
     page.get_by_role("button", name="Save").click()
@@ -131,11 +131,13 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
 
     page.get_by_role("link", name="Record a recurrence").click()
     expect(page.get_by_role("heading", name="Record a recurrence")).to_be_visible()
+    # The type first (issue 13): then only its sites, and the restaging tests.
     page.get_by_label("Regional", exact=True).check()
-    page.get_by_label("Regional: Axillary lymph nodes", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Axillary lymph nodes", exact=True).check()
     page.get_by_label("Confirmed", exact=True).check()
-    expect(page.get_by_label("Date clinically agreed")).to_have_value("")  # never today by default (issue 12)
-    page.get_by_label("Date clinically agreed").fill(today.isoformat())
+    expect_date(page, "Date clinically agreed", None)  # never today by default (issue 12)
+    fill_date(page, "Date clinically agreed", today)
     # The standard restaging set is ticked for her; nothing else is.
     tests = page.get_by_role("group", name="Restaging tests to request")
     for name in STANDARD_TESTS:
@@ -167,8 +169,8 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
     ct_event = re.escape(f"CT chest, abdomen and pelvis requested, {_day(today)}")
     history.get_by_role("link", name=re.compile(rf"^Record the result ?: {ct_event}$")).click()
     expect(page.get_by_role("heading", name="Record the CT chest, abdomen and pelvis result")).to_be_visible()
-    page.get_by_label("Performed on").fill(today.isoformat())
-    page.get_by_label("Reported on").fill(today.isoformat())
+    fill_date(page, "Date performed", today)
+    fill_date(page, "Date reported", today)
     page.get_by_label("Distant disease found", exact=True).check()
     page.get_by_role("group", name="Distant disease found in").get_by_label("Liver", exact=True).check()
     page.get_by_label("Report summary").fill("Two lesions in the right lobe of the liver.")
@@ -189,7 +191,7 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
     distant_row.get_by_role("link", name="Record secondary breast cancer for BROWN, Mary").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(SECONDARY_FROM_CT)
     expect(page.get_by_label("Liver", exact=True)).to_be_checked()
-    expect(page.get_by_label("Date clinically agreed")).to_have_value(today.isoformat())
+    expect_date(page, "Date clinically agreed", today)
     expect(page.get_by_label("Confirmed", exact=True)).to_be_checked()
     page.get_by_role("button", name="Save").click()
 
@@ -248,9 +250,9 @@ def test_red_flag_symptom_report_goes_first_and_is_triaged_urgent_from_the_row(p
     page.goto(f"/patients/{mary.pk}/")
     page.get_by_role("link", name="Record symptoms").click()
     expect(page.get_by_role("heading", name="Record a symptom report")).to_be_visible()
-    expect(page.get_by_label("Reported on")).to_have_value("")  # never today by default (issue 12)
-    page.get_by_label("Reported on").fill(today.isoformat())
-    page.get_by_label("Symptoms started on").fill((today - timedelta(days=7)).isoformat())
+    expect_date(page, "Date reported", None)  # never today by default (issue 12)
+    fill_date(page, "Date reported", today)
+    fill_date(page, "Date symptoms started", today - timedelta(days=7))
     page.get_by_role("group", name="Where are the symptoms?").get_by_label("Bone", exact=True).check()
     page.get_by_label("Description").fill("Low back pain for a week; her legs feel weak.")
     page.get_by_label(CORD_COMPRESSION_QUESTION).check()
@@ -641,7 +643,7 @@ def test_every_control_on_the_login_page_and_the_action_forms_has_an_accessible_
     # The action forms a nurse uses most, and a worklist with its filter form and row forms.
     for path in (
         f"/items/{item.pk}/done/",
-        f"/patients/{mary.pk}/recurrences/new/",
+        f"/patients/{mary.pk}/recurrences/new/?metastatic_type=02",  # its second step: the type chosen
         f"/patients/{mary.pk}/symptoms/new/",
         "/worklists/symptoms/",
     ):
@@ -650,7 +652,9 @@ def test_every_control_on_the_login_page_and_the_action_forms_has_an_accessible_
         assert _expect_every_control_named(page) > 5, path
     # The record-done form, control by control.
     page.goto(f"/items/{item.pk}/done/")
-    expect(page.get_by_role("textbox", name="Date done")).to_be_visible()
+    date_done = date_input(page, "Date done")
+    for box in ("Day", "Month", "Year"):
+        expect(date_done.get_by_role("textbox", name=box, exact=True)).to_be_visible()
     expect(page.get_by_role("group", name="Result")).to_be_visible()
     for outcome in c.ImagingOutcome.labels:
         expect(page.get_by_role("group", name="Result").get_by_role("radio", name=outcome, exact=True)).to_be_visible()
@@ -676,5 +680,5 @@ def test_refused_patient_edit_asks_no_duplicate_question_without_a_duplicate(pag
     page.goto(f"/patients/{mary.pk}/edit/")
     page.get_by_label("NHS number").fill("123")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("alert")).to_contain_text("NHS number: Enter an NHS number with exactly 10 digits")
+    expect(page.get_by_role("alert")).to_contain_text("Enter an NHS number with exactly 10 digits")
     assert page.get_by_role("checkbox", name="I have checked: this is a different person").count() == 0

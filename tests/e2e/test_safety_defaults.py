@@ -13,7 +13,7 @@ from followup import choices as c
 from followup.models import FollowUpItem
 
 from ..factories import FollowUpItemFactory, PatientFactory, PrimaryDiagnosisFactory
-from .helpers import log_in, message, path_is, row
+from .helpers import date_input, expect_date, fill_date, log_in, message, path_is, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +39,7 @@ def test_untouched_book_and_record_done_save_nothing_and_a_result_not_yet_availa
     # Book, sent untouched: the date is asked for beside its field, and nothing is booked.
     row(page, "BROWN, Mary").get_by_role("link", name="Book for BROWN, Mary").click()
     expect(page.get_by_role("heading", name="Book the mammogram", exact=True)).to_be_visible()
-    expect(page.get_by_label("Appointment date")).to_have_value("")
+    expect_date(page, "Appointment date", None)
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#id_booked_for-error")).to_have_text("Error: Enter the appointment date")
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter the appointment date")
@@ -50,7 +50,7 @@ def test_untouched_book_and_record_done_save_nothing_and_a_result_not_yet_availa
     expect(page).to_have_url(path_is(overdue))
     row(page, "BROWN, Mary").get_by_role("link", name="Record done for BROWN, Mary").click()
     expect(page.get_by_role("heading", name="Record the mammogram as done")).to_be_visible()
-    expect(page.get_by_label("Date done")).to_have_value("")
+    expect_date(page, "Date done", None)
     results = page.get_by_role("group", name="Result")
     for choice in [*c.ImagingOutcome.labels, "Result not yet available"]:
         expect(results.get_by_role("radio", name=choice, exact=True)).not_to_be_checked()
@@ -61,7 +61,7 @@ def test_untouched_book_and_record_done_save_nothing_and_a_result_not_yet_availa
 
     # Done two days ago, its result not yet available: off the overdue list, onto "Results awaited".
     done_on = today - timedelta(days=2)
-    page.get_by_label("Date done").fill(done_on.isoformat())
+    fill_date(page, "Date done", done_on)
     page.get_by_role("group", name="Result").get_by_role("radio", name="Result not yet available").check()
     page.get_by_role("button", name="Save").click()
     expect(page).to_have_url(path_is(overdue))
@@ -100,14 +100,13 @@ def test_today_fills_in_a_date_only_when_pressed(page, alex):
 
     log_in(page, "alex")
     page.goto(f"/items/{review.pk}/done/")
-    date_done = page.get_by_label("Date done")
-    expect(date_done).to_have_value("")
+    expect_date(page, "Date done", None)
     page.get_by_role("button", name="Today for Date done").click()
-    expect(date_done).to_have_value(today.isoformat())
+    expect_date(page, "Date done", today)  # the three boxes: day, month and year
     assert _saved(review) == (c.FollowUpStatus.DUE, None, None, "", False, 1)  # pressing it saves nothing
     # A plan (an appointment) has no such button: "today" is not its usual answer.
     page.goto(f"/items/{review.pk}/book/")
-    expect(page.get_by_label("Appointment date")).to_be_visible()
+    expect(date_input(page, "Appointment date")).to_be_visible()
     expect(page.get_by_role("button", name="Today for Appointment date")).to_have_count(0)
 
     page.goto(f"/items/{review.pk}/done/")
