@@ -53,7 +53,8 @@ def done(patient, *, ago, result):
     )
 
 
-def test_results_list_puts_abnormal_first_then_the_longest_waiting_and_marks_escalation(nurse_client, patient):
+def test_results_list_puts_escalated_first_then_abnormal_then_the_longest_waiting(nurse_client, patient):
+    """Escalated first (issue 13: "sort by escalation"), then the list's own order."""
     normal, abnormal = c.ImagingOutcome.NORMAL, c.ImagingOutcome.ABNORMAL
     done(patient, ago=3, result=normal)
     done(patient, ago=20, result=normal)
@@ -65,17 +66,19 @@ def test_results_list_puts_abnormal_first_then_the_longest_waiting_and_marks_esc
 
     assert cells(response, "result", "waiting") == [
         ("Abnormal", "30 days Escalated: waiting over 14 days"),
-        ("Abnormal", "1 day"),
         ("Normal", "20 days Escalated: waiting over 14 days"),
+        ("Abnormal", "1 day"),
         ("Normal", "14 days"),
         ("Normal", "3 days"),
     ]
     rows = response.context["table"].paginated_rows
     classes = [" ".join(k for k in row.attrs["class"].split() if k not in ("even", "odd")) for row in rows]
-    assert classes == ["app-row--escalated", "app-row--flagged", "app-row--escalated", "", ""]
+    assert classes == ["app-row--escalated", "app-row--escalated", "app-row--flagged", "", ""]
 
 
-def test_staging_results_list_puts_distant_first_then_the_longest_waiting(nurse_client, patient, settings):
+def test_staging_results_list_puts_escalated_first_then_distant_then_the_longest_waiting(
+    nurse_client, patient, settings
+):
     settings.RESULT_ESCALATE_DAYS = 7
 
     def reported(ago, result):
@@ -98,8 +101,8 @@ def test_staging_results_list_puts_distant_first_then_the_longest_waiting(nurse_
     response = nurse_client.get(url("worklist", "staging-results"))
 
     assert cells(response, "result", "waiting") == [
-        ("Distant disease Liver", "2 days"),
         ("No evidence of distant disease", "20 days Escalated: waiting over 7 days"),
+        ("Distant disease Liver", "2 days"),
         ("Equivocal", "5 days"),
         ("No evidence of distant disease", "1 day"),
     ]
