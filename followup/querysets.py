@@ -102,11 +102,25 @@ def routine_result(flagged: Q) -> ExpressionWrapper:
     return _flag(~flagged)
 
 
-def urgent_first(queryset: models.QuerySet, *, flagged: Q, waiting_since: str) -> models.QuerySet:
+def urgent_first(
+    queryset: models.QuerySet, *, flagged: Q, waiting_since: str, today: date | None = None
+) -> models.QuerySet:
     """The order of the results lists (failsafe 3), written once: flagged results
-    (abnormal, distant disease) first, then the longest waiting, so that those waiting
-    past RESULT_ESCALATE_DAYS (escalated) come before the newer ones."""
-    return queryset.alias(routine=routine_result(flagged)).order_by("routine", waiting_since, "pk")
+    (abnormal, distant disease) first, then the longest waiting.
+
+    Given ``today``, the results escalated on that day (waiting over RESULT_ESCALATE_DAYS)
+    come first of all, each half in that order (issue 13, "sort by escalation"): the
+    worklists. That order depends on the day, so no index holds it and PostgreSQL sorts
+    the list's rows; without ``today`` the rows are read in the order of
+    ``followup_item_unack_urgent`` (the dashboard counts and the patient page need no order).
+    """
+    order = ["routine", waiting_since, "pk"]
+    queryset = queryset.alias(routine=routine_result(flagged))
+    if today is not None:
+        cutoff = today - timedelta(days=settings.RESULT_ESCALATE_DAYS)
+        queryset = queryset.alias(not_escalated=_flag(Q(**{f"{waiting_since}__gte": cutoff})))
+        order.insert(0, "not_escalated")
+    return queryset.order_by(*order)
 
 
 class PatientQuerySet(TeamScopedQuerySet):
@@ -358,12 +372,14 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         end = today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
         return self.open().for_active_patients().filter(due_on__gte=start, due_on__lte=end)
 
-    def awaiting_acknowledgement(self):
-        """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""
+    def awaiting_acknowledgement(self, *, today: date | None = None):
+        """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first
+        (escalated before all, given ``today``: urgent_first())."""
         return urgent_first(
             self.live().filter(UNACKNOWLEDGED_RESULT),
             flagged=ABNORMAL_RESULT,
             waiting_since="result_recorded_on",
+            today=today,
         )
 
     def results_awaited(self):
@@ -447,12 +463,14 @@ class StagingTestQuerySet(TeamScopedQuerySet):
         """Requested and still waiting for a result (neither resulted nor cancelled)."""
         return self.filter(cancelled_on__isnull=True, result="")
 
-    def awaiting_acknowledgement(self):
-        """Failsafe 3 (staging half): results recorded and not yet acknowledged, distant disease first."""
+    def awaiting_acknowledgement(self, *, today: date | None = None):
+        """Failsafe 3 (staging half): results recorded and not yet acknowledged, distant disease first
+        (escalated before all, given ``today``: urgent_first())."""
         return urgent_first(
             self.not_cancelled().exclude(result="").filter(acknowledged_at__isnull=True),
             flagged=Q(result=c.StagingResult.DISTANT),
             waiting_since="reported_on",
+            today=today,
         )
 
     def distant_not_recorded(self):

@@ -91,9 +91,9 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "results",
             "Results to acknowledge",
-            "Follow-up results recorded but not yet read and acknowledged by a clinician: abnormal first, then "
-            f"the longest waiting. Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days.",
-            lambda today: FollowUpItem.objects.awaiting_acknowledgement(),
+            "Follow-up results recorded but not yet read and acknowledged by a clinician: escalated (waiting "
+            f"over {settings.RESULT_ESCALATE_DAYS} days) first, then abnormal, then the longest waiting.",
+            lambda today: FollowUpItem.objects.awaiting_acknowledgement(today=today),
             tables.ResultTable,
             filters.FollowUpResultFilter,
             noun="result",
@@ -113,9 +113,9 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "staging-results",
             "Staging results to acknowledge",
-            "Restaging test results recorded but not yet read and acknowledged: distant disease first, then "
-            f"the longest waiting. Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days.",
-            lambda today: StagingTest.objects.awaiting_acknowledgement(),
+            "Restaging test results recorded but not yet read and acknowledged: escalated (waiting over "
+            f"{settings.RESULT_ESCALATE_DAYS} days) first, then distant disease, then the longest waiting.",
+            lambda today: StagingTest.objects.awaiting_acknowledgement(today=today),
             tables.StagingResultTable,
             filters.StagingTestFilter,
             noun="result",
