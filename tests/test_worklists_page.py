@@ -320,7 +320,11 @@ def test_filters_are_collapsed_under_a_summary_of_what_the_list_shows(nurse_clie
             {"due_after": "2026-11-01", "due_before": "2026-11-30"},
             "Showing: Alex Morgan's caseload, due between 1 Nov 2026 and 30 Nov 2026, all kinds",
         ),
-        ("results", {"done_before": "2026-11-30"}, "Showing: Alex Morgan's caseload, done until 30 Nov 2026, all kinds"),
+        (
+            "results",
+            {"done_before": "2026-11-30"},
+            "Showing: Alex Morgan's caseload, done until 30 Nov 2026, all kinds",
+        ),
         (
             "data-quality",
             {"nurse": "all", "problem": "missing_nhs_number"},
