@@ -46,7 +46,7 @@ def one_of_each(nurse):
     nurse.first_name, nurse.last_name = "Alex", "Morgan"
     nurse.save()
     ann = PatientFactory(
-        team=nurse.team, named_nurse=nurse, given_name="Ann", family_name="Green", nhs_number="9990000026"
+        team=nurse.team, named_nurse=nurse, given_name="Ann", family_name="Green", nhs_number="9998765439"
     )
     FollowUpItemFactory(patient=ann, due_on=days(-60))
     FollowUpItemFactory(patient=ann, due_on=days(3), status=c.FollowUpStatus.BOOKED, booked_for=days(4))
@@ -83,23 +83,23 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
     assert {slug: _download(nurse_client, slug) for slug in WORKLISTS} == {
         "overdue": [
             ["Patient", "NHS number", "Named nurse", "Follow-up", "Due", "Days overdue", "Escalation", "Status"],
-            [ann, "9990000026", nurse, "Mammogram", iso[-60], "60", "Escalated", "Due"],
+            [ann, "9998765439", nurse, "Mammogram", iso[-60], "60", "Escalated", "Due"],
         ],
         "due-soon": [
             ["Patient", "NHS number", "Named nurse", "Follow-up", "Due", "Status", "Booked for"],
-            [ann, "9990000026", nurse, "Mammogram", iso[3], "Booked", iso[4]],
+            [ann, "9998765439", nurse, "Mammogram", iso[3], "Booked", iso[4]],
         ],
         "results": [
             ["Patient", "NHS number", "Named nurse", "Test", "Done", "Result", "Days waiting", "Escalation"],
-            [ann, "9990000026", nurse, "Mammogram", iso[-20], "Normal", "20", "Escalated: waiting over 14 days"],
+            [ann, "9998765439", nurse, "Mammogram", iso[-20], "Normal", "20", "Escalated: waiting over 14 days"],
         ],
         "results-awaited": [
             ["Patient", "NHS number", "Named nurse", "Test", "Done", "Days waiting"],
-            [ann, "9990000026", nurse, "Mammogram", iso[-2], "2"],
+            [ann, "9998765439", nurse, "Mammogram", iso[-2], "2"],
         ],
         "staging-results": [
             ["Patient", "NHS number", "Named nurse", "Test", "Reported", "Result", "Days waiting", "Escalation"],
-            [ann, "9990000026", nurse, "CT chest, abdomen and pelvis", iso[-2], "Distant disease Liver", "2", ""],
+            [ann, "9998765439", nurse, "CT chest, abdomen and pelvis", iso[-2], "Distant disease Liver", "2", ""],
         ],
         "restaging": [
             [
@@ -107,7 +107,7 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
                 *("Days open", "Target", "Named nurse"),
             ],
             [
-                *(ann, "9990000026", "Results to acknowledge; Results awaited", "1 of 2"),
+                *(ann, "9998765439", "Results to acknowledge; Results awaited", "1 of 2"),
                 *("Regional: Axillary lymph nodes", iso[-40], "40", iso[-12], nurse),
             ],
         ],
@@ -121,11 +121,11 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
                 "Distant disease found in",
                 "Days since report",
             ],
-            [ann, "9990000026", nurse, "CT chest, abdomen and pelvis", iso[-2], "Liver", "2"],
+            [ann, "9998765439", nurse, "CT chest, abdomen and pelvis", iso[-2], "Liver", "2"],
         ],
         "symptoms": [
             ["Patient", "NHS number", "Named nurse", "Red flag", "Reported", "Area", "Description"],
-            [ann, "9990000026", nurse, RED_FLAG, iso[-1], "Bone", "Aching in the lower back."],
+            [ann, "9998765439", nurse, RED_FLAG, iso[-1], "Bone", "Aching in the lower back."],
         ],
         "no-follow-up": [
             ["Patient", "NHS number", "Named nurse", "Status", "Follow-up model", "Last follow-up item"],
@@ -133,7 +133,7 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
         ],
         "data-quality": [
             ["Patient", "NHS number", "Named nurse", "Problems"],
-            [ann, "9990000026", nurse, "No primary diagnosis recorded"],
+            [ann, "9998765439", nurse, "No primary diagnosis recorded"],
             ["HILL, Bob", "", nurse, "Missing NHS numberNo primary diagnosis recorded"],
         ],
     }
@@ -212,7 +212,7 @@ def alex(nurse):
 @pytest.fixture
 def ann(alex):
     return PatientFactory(
-        team=alex.team, named_nurse=alex, given_name="Ann", family_name="Green", nhs_number="9990000026"
+        team=alex.team, named_nurse=alex, given_name="Ann", family_name="Green", nhs_number="9998765439"
     )
 
 
@@ -266,7 +266,7 @@ def test_each_list_shows_the_nhs_number_under_the_name_and_merges_its_dates(nurs
     beside the date they count from: every row's controls fit a 1024-pixel screen (tests/e2e)."""
     shown = {slug: nurse_client.get(url("worklist", slug), {"nurse": "all"}) for slug in WORKLISTS}
     assert {slug: headers(response) for slug, response in shown.items()} == SCREEN_COLUMNS
-    ann = "GREEN, Ann NHS number: 999 000 0026"
+    ann = "GREEN, Ann NHS number: 999 876 5439"
     cells = {slug: row_cells(response)[0][:-1] for slug, response in shown.items()}  # the action: below
     assert cells["overdue"] == [ann, "Alex Morgan", "Mammogram", f"{day(-60)} 60 days overdue Escalated", "Due"]
     assert cells["due-soon"] == [ann, "Alex Morgan", "Mammogram", day(3), f"Booked for {day(4)}"]
