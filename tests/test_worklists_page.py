@@ -426,24 +426,32 @@ def test_a_clinician_has_one_scope_and_no_tabs(client, nurse):
     assert summary_line(response) == "Showing: the whole team, all kinds"
 
 
+def described_by(page: str, fragment: str) -> str:
+    """The words of the element the (first) link of ``fragment`` is described by."""
+    target = re.search(r'<a[^>]*aria-describedby="([^"]*)"', fragment).group(1)
+    return text(re.search(rf'<th[^>]*id="{target}"[^>]*>(.*?)</th>', page, re.S).group(1))
+
+
 def test_dashboard_list_names_and_numbers_open_the_scope_they_count_and_say_so(nurse_client, alex):
     overdue = url("worklist", "overdue")
-    row = dashboard_row(nurse_client.get(url("dashboard")), overdue)
+    response = nurse_client.get(url("dashboard"))
+    row = dashboard_row(response, overdue)
     assert accessible_links(row) == [
-        (overdue, "Overdue follow-up (my caseload)"),
+        (overdue, "Overdue follow-up"),
         (overdue, "Overdue follow-up, my caseload: 0"),
         (f"{overdue}?nurse=all", "Overdue follow-up, whole team: 0"),
     ]
+    # The name opens the scope of the first number, and is described by its column's header.
+    assert described_by(body(response), row) == "My caseload"
 
 
 def test_admin_dashboard_opens_all_teams(client, admin_user):
     client.force_login(admin_user)
     overdue = url("worklist", "overdue")
-    row = dashboard_row(client.get(url("dashboard")), overdue)
-    assert accessible_links(row) == [
-        (overdue, "Overdue follow-up (all teams)"),
-        (overdue, "Overdue follow-up, all teams: 0"),
-    ]
+    response = client.get(url("dashboard"))
+    row = dashboard_row(response, overdue)
+    assert accessible_links(row) == [(overdue, "Overdue follow-up"), (overdue, "Overdue follow-up, all teams: 0")]
+    assert described_by(body(response), row) == "All teams"
 
 
 # 4. Inline actions: the row stays, the error sits beside its control, the count follows ------------
