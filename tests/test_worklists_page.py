@@ -222,7 +222,6 @@ def ann(alex):
 def test_worklists_and_reports_use_the_full_width_layout(client, admin_user):
     client.force_login(admin_user)
     pages = [url("worklist", slug) for slug in WORKLISTS] + [
-        url("reports"),
         url("report_line_list", "follow-up-items"),
         url("report_summary", "caseload"),
     ]
