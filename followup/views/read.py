@@ -72,10 +72,11 @@ class WorklistView(SingleTableMixin, FilterView):
 
     def get(self, request, *args, **kwargs):
         fmt = requested_format(request)
-        self.on_screen = not fmt
+        self.on_screen = True
         if fmt:
             filterset = self.get_filterset(self.get_filterset_class())
             if filterset.is_valid():
+                self.on_screen = False  # a download keeps every column
                 self.object_list = filterset.qs
                 table = self.get_table()
                 values = table.as_values(exclude_columns=("actions",))
