@@ -1,5 +1,8 @@
 """FilterSets for the worklists and the patient search. Every input passes one of these."""
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 import django_filters
 from django import forms
 from django.http import QueryDict
@@ -7,6 +10,7 @@ from django.utils import timezone
 
 from . import choices as c
 from . import dates
+from .display import show_date
 from .fields import DateField, DateFromToRangeFilter, NHSMessagesMixin
 from .models import Patient, Team, User
 
@@ -42,6 +46,24 @@ class FilterForm(NHSMessagesMixin, forms.Form):
     """A filter's form: the service manual's words for a choice that is not offered."""
 
 
+@dataclass(frozen=True)
+class ScopeTab:
+    """One tab above a list: whose rows it shows (My caseload, Whole team; All teams or one team)."""
+
+    label: str
+    href: str
+    current: bool
+
+
+def _lower_first(words: str) -> str:
+    """ "Recurrence type" -> "recurrence type"; "NHS number" stays as it is."""
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
+
+
+# Filters that scope the list (the tabs) rather than narrow it: the summary says them first.
+SCOPE_FILTERS = ("nurse", "team")
+
+
 class WorklistFilter(django_filters.FilterSet):
     """Named nurse (a nurse sees her own caseload first) and team, for any row with a patient.
 
@@ -67,7 +89,16 @@ class WorklistFilter(django_filters.FilterSet):
             data["nurse"] = str(user.pk) if mine else ANYONE
         super().__init__(data, *args, request=request, **kwargs)
         self.filters["nurse"].extra["choices"] = nurse_choices_for(user)
-        if not user.is_admin_role:
+        self.teams: list[Team] = []
+        if user.is_admin_role:
+            # Read once, for the team filter's choices and the tabs (one query, as the select alone took).
+            self.teams = list(Team.objects.all())
+            # The select draws these (a ModelChoiceField's own choices would read the teams again).
+            self.form.fields["team"].widget.choices = [
+                ("", "All teams"),
+                *((team.pk, team.name) for team in self.teams),
+            ]
+        else:
             del self.filters["team"]  # everyone else sees one team only
 
     def applied(self) -> dict:
@@ -82,6 +113,88 @@ class WorklistFilter(django_filters.FilterSet):
         elif nurse:
             applied["nurse"] = f"{dict(self.filters['nurse'].extra['choices'])[nurse]} (user {nurse})"
         return applied
+
+    def one_caseload(self) -> bool:
+        """Do the rows belong to one named nurse (so a "Named nurse" column would say nothing)?"""
+        return self.data.get("nurse") not in (None, "", ANYONE) and self.is_valid()
+
+    def scope_tabs(self) -> list[ScopeTab]:
+        """ "My caseload" and "Whole team" for a nurse; "All teams" and each team for an admin; none
+        for someone with one scope only (a clinician sees the team). Each tab is a link (it works
+        without JavaScript) keeping the other filters and the sort, from the first page."""
+        request = self.request
+        query = request.GET.copy()
+        for name in ("page", "export", *SCOPE_FILTERS):
+            query.pop(name, None)
+
+        def link(**scope) -> str:
+            tab = query.copy()
+            for name, value in scope.items():
+                tab[name] = value
+            return f"{request.path}?{tab.urlencode()}" if tab else request.path
+
+        return self._tabs(link)
+
+    def clear_url(self) -> str:
+        """ "Clear filters": the list in the scope of its tab, with no other filter."""
+        path = self.request.path
+        current = [
+            tab for tab in self._tabs(lambda **scope: f"{path}?{urlencode(scope)}" if scope else path) if tab.current
+        ]
+        return current[0].href if current else path
+
+    def _tabs(self, link) -> list[ScopeTab]:
+        user = self.request.user
+        if user.role == c.Role.NURSE:
+            mine = self.data.get("nurse") == str(user.pk)
+            return [ScopeTab("My caseload", link(), mine), ScopeTab("Whole team", link(nurse=ANYONE), not mine)]
+        if user.is_admin_role:
+            chosen = self.data.get("team") or ""
+            return [
+                ScopeTab("All teams", link(), chosen == ""),
+                *(ScopeTab(team.name, link(team=str(team.pk)), chosen == str(team.pk)) for team in self.teams),
+            ]
+        return []
+
+    def summary(self) -> str:
+        """What the list shows, in words, for the line above the (collapsed) filters and for a
+        printed copy: "Showing: Alex Morgan's caseload, due between 1 Nov 2026 and 30 Nov 2026, all
+        kinds". Reads only what the form already holds (no query)."""
+        self.is_valid()
+        cleaned = self.form.cleaned_data
+        words = [self._scope_words(cleaned)]
+        for name, field in self.form.fields.items():
+            if name not in SCOPE_FILTERS and name in cleaned:
+                words.append(self._filter_words(field, cleaned[name]))
+        return "Showing: " + ", ".join(word for word in words if word)
+
+    def _scope_words(self, cleaned: dict) -> str:
+        nurse, team = self.data.get("nurse"), cleaned.get("team")
+        if nurse and nurse != ANYONE:
+            name = dict(self.filters["nurse"].extra["choices"]).get(nurse)
+            caseload = f"{name}'s caseload" if name else "one nurse's caseload"
+            return f"{team}, {caseload}" if team else caseload
+        if team:
+            return str(team)
+        return "all teams" if self.request.user.is_admin_role else "the whole team"
+
+    @staticmethod
+    def _filter_words(field: forms.Field, value) -> str:
+        label = _lower_first(str(field.label or ""))
+        if isinstance(value, slice):  # a date range
+            stem = label.removesuffix(" between")
+            start, stop = (show_date(value.start) if value.start else ""), (show_date(value.stop) if value.stop else "")
+            if start and stop:
+                return f"{stem} between {start} and {stop}"
+            return f"{stem} from {start}" if start else (f"{stem} until {stop}" if stop else "")
+        if isinstance(field, forms.BooleanField) or isinstance(field.widget, forms.CheckboxInput):
+            return label if value else ""
+        if isinstance(field, forms.ChoiceField):
+            choices = {str(key): str(shown) for key, shown in field.choices}
+            if value in (None, ""):
+                return _lower_first(choices.get("", ""))  # "all kinds", "local and regional"
+            return f"{label}: {choices.get(str(getattr(value, 'pk', value)), value)}"
+        return f"{label}: {value}" if value not in (None, "") else ""
 
     def filter_nurse(self, queryset, name, value):
         if value == ANYONE:

@@ -6,9 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.http import QueryDict
+from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from . import filters, tables
 from .display import show_date
@@ -177,3 +181,24 @@ WORKLISTS: dict[str, Worklist] = {
         ),
     ]
 }
+
+
+def page_total(request, page_url: str) -> tuple[Worklist, int] | None:
+    """(list, rows) of the worklist page at ``page_url`` (its list, scope and filters, as the page
+    asked), counted again after a row's action changed it, for the page's count to follow; None
+    when ``page_url`` is not a worklist page of this site or its filters do not hold."""
+    parts = urlsplit(page_url)
+    if parts.scheme or parts.netloc:
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    worklist = WORKLISTS.get(match.kwargs.get("slug", "")) if match.view_name == "followup:worklist" else None
+    if worklist is None:
+        return None
+    rows = worklist.for_user(request.user, today=timezone.localdate())
+    filterset = worklist.filterset(QueryDict(parts.query), queryset=rows, request=request)
+    if not filterset.is_valid():
+        return None
+    return worklist, filterset.qs.count()

@@ -471,8 +471,9 @@ def test_acknowledge_by_htmx_of_an_item_with_no_result_answers_with_an_error_row
         url("item_acknowledge", overdue_mammogram.pk), {"version": overdue_mammogram.version}, **HTMX
     )
     assert response.status_code == 200
-    assert body(response).startswith("<tr")
-    assert "Not saved</strong> There is no result to acknowledge yet." in body(response)
+    # The row stays: only its form comes back, with the reason beside the button (issue 13).
+    assert (response["HX-Retarget"], body(response)[:26]) == ("this", '<form class="app-row-form"')
+    assert "</span> There is no result to acknowledge yet. <a" in body(response)
     overdue_mammogram.refresh_from_db()
     assert (overdue_mammogram.result_acknowledged_at, overdue_mammogram.version) == (None, 1)
 
@@ -647,9 +648,8 @@ def test_cord_compression_triage_from_the_row_must_be_urgent(nurse_client, nurse
 
     refused = nurse_client.post(url("symptom_triage", report.pk), row, **HTMX)
     assert refused.status_code == 200
-    assert body(refused).startswith("<tr")
-    assert "Not saved" in body(refused)
-    assert "Possible spinal cord compression must be triaged as urgent." in body(refused)
+    assert body(refused).startswith('<form class="app-row-form"')  # the row stays, the error beside its select
+    assert "</span> Possible spinal cord compression must be triaged as urgent." in body(refused)
     report.refresh_from_db()
     assert (report.triage_outcome, report.triaged_at, report.version) == ("", None, 1)
     assert listed(worklist(nurse_client, "symptoms")) == [report]
@@ -670,8 +670,8 @@ def test_triage_with_a_stale_version_from_the_row_is_not_saved(nurse_client, col
     response = nurse_client.post(
         url("symptom_triage", report.pk), {"outcome": c.TriageOutcome.REASSURE, "version": 1}, **HTMX
     )
-    assert body(response).startswith("<tr")
-    assert "Not saved</strong> Test Nurse" in body(response)
+    assert body(response).startswith('<form class="app-row-form"')
+    assert "</span> Test Nurse" in body(response)
     assert "after you opened it" in body(response)
     report.refresh_from_db()
     assert (report.triage_outcome, report.triaged_by) == (c.TriageOutcome.CLINIC_REVIEW, colleague)
@@ -964,6 +964,6 @@ def test_row_triage_asks_for_a_choice_rather_than_defaulting_to_reassure(client,
         {"version": report.version, "outcome": ""},
         HTTP_HX_REQUEST="true",
     )
-    assert "Not saved" in response.content.decode()
+    assert f'<span class="nhsuk-error-message" id="triage-{report.pk}-error">' in response.content.decode()
     report.refresh_from_db()
     assert report.triaged_at is None

@@ -95,7 +95,7 @@ def test_stale_acknowledgement_from_a_worklist_row_is_not_saved(client, patient,
     response = client.post(
         reverse("followup:staging_acknowledge", args=[ct.pk]), {"version": ct.version - 1}, HTTP_HX_REQUEST="true"
     )
-    assert "Not saved" in response.content.decode()
+    assert "after you opened it" in response.content.decode()
     assert StagingTest.objects.get(pk=ct.pk).acknowledged_at is None
 
 

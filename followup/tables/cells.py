@@ -1,6 +1,7 @@
 """What every worklist table is made of: row URLs, cells and columns, the row actions, the base table."""
 
 import functools
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
@@ -84,11 +85,19 @@ def tag(text: str, colour: str = "") -> str:
     return format_html('<strong class="nhsuk-tag{}">{}</strong>', modifier, text)
 
 
-class PatientColumn(tables.Column):
-    """The patient's name, linking to their page; sorts by surname."""
+def nhs_number_cell(value: str) -> str:
+    if not value:
+        return format_html('<span class="app-missing">{}</span>', "Not recorded")
+    return format_html('<span class="app-nowrap">{}</span>', format_nhs_number(value))
 
-    def __init__(self, prefix: str = "patient__", **kwargs):
+
+class PatientColumn(tables.Column):
+    """The patient's name, linking to their page, with the NHS number under it (a worklist needs
+    no column of its own for it: the download still has one, NhsNumberColumn); sorts by surname."""
+
+    def __init__(self, prefix: str = "patient__", *, with_nhs_number: bool = True, **kwargs):
         self.prefix = prefix
+        self.with_nhs_number = with_nhs_number
         # On a patient row the record is the patient: resolve something that always exists.
         self.path = prefix.rstrip("_")
         super().__init__(
@@ -104,11 +113,22 @@ class PatientColumn(tables.Column):
 
     def render(self, record):
         patient = self.patient(record)
-        return format_html(
+        link = format_html(
             '<a class="nhsuk-link" href="{}">{}</a>',
             url_for("followup:patient_detail", patient.pk),
             patient.display_name,
         )
+        if not self.with_nhs_number:
+            return link
+        return format_html(
+            '{}<br><span class="app-row-secondary"><span class="nhsuk-u-visually-hidden">NHS number: </span>{}</span>',
+            link,
+            nhs_number_cell(patient.nhs_number),
+        )
+
+    def value(self, record):
+        """In a download: the name only (the NHS number has its own column there)."""
+        return self.patient(record).display_name
 
 
 class NhsNumberColumn(tables.Column):
@@ -116,9 +136,7 @@ class NhsNumberColumn(tables.Column):
         super().__init__(verbose_name="NHS number", accessor=f"{prefix}nhs_number", empty_values=(), **kwargs)
 
     def render(self, value):
-        if not value:
-            return format_html('<span class="app-missing">{}</span>', "Not recorded")
-        return format_html('<span class="nhsuk-u-nowrap">{}</span>', format_nhs_number(value))
+        return nhs_number_cell(value)
 
     def value(self, value):
         """In a download: the 10 digits, as the report downloads write it (README, "Reports")."""
@@ -192,71 +210,148 @@ class ActionsColumn(tables.Column):
         page = self.page_of(table)
         if not page["may_act"]:
             return ""
-        return getattr(self, f"_{self.kind}")(record, page, row_patient_name(record))
+        return ROW_ACTIONS[self.kind](record, page, row_patient_name(record), record.version, RowErrors())
 
-    @staticmethod
-    def _links(record, page, name):
-        quoted = quote(page["next"], safe="/")
-        items = format_html_join(
-            "",
-            '<li><a class="nhsuk-link" href="{}?next={}">{}'
-            '<span class="nhsuk-u-visually-hidden"> for {}</span></a></li>',
-            ((url, quoted, label, name) for label, url in row_links(record)),
-        )
-        return format_html('<ul class="app-inline-links nhsuk-u-margin-bottom-0">{}</ul>', items)
 
-    @staticmethod
-    def _form(url, page, record, body):
-        return format_html(
-            '<form class="app-row-form" method="post" action="{url}" hx-post="{url}" hx-target="closest tr" '
-            'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
-            '<input type="hidden" name="next" value="{next}"><input type="hidden" name="version" value="{version}">'
-            "{body}</form>",
-            url=url,
-            csrf=page["csrf"],
-            next=page["next"],
-            version=record.version,
-            body=body,
-        )
+@dataclass(frozen=True)
+class RowErrors:
+    """What a row's form says after an htmx post was refused: the errors of its one control
+    (``field``), the others (a conflict, "no result yet"), and the value the user had chosen."""
 
-    def _acknowledge(self, record, page, name):
-        body = format_html(
-            '<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" '
-            'type="submit">Acknowledge<span class="nhsuk-u-visually-hidden"> {} for {}</span></button>',
-            record,
-            name,
-        )
-        return self._form(acknowledge_url(record), page, record, body)
+    field: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+    chosen: str | None = None
 
-    def _triage(self, record, page, name):
+    def __bool__(self) -> bool:
+        return bool(self.field or self.other)
+
+
+def _links(record, page, name, version, errors):
+    quoted = quote(page["next"], safe="/")
+    items = format_html_join(
+        "",
+        '<li><a class="nhsuk-link" href="{}?next={}">{}<span class="nhsuk-u-visually-hidden"> for {}</span></a></li>',
+        ((url, quoted, label, name) for label, url in row_links(record)),
+    )
+    return format_html('<ul class="app-inline-links nhsuk-u-margin-bottom-0">{}</ul>', items)
+
+
+def _form(url, page, version, body):
+    return format_html(
+        '<form class="app-row-form" method="post" action="{url}" hx-post="{url}" hx-target="closest tr" '
+        'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+        '<input type="hidden" name="next" value="{next}"><input type="hidden" name="version" value="{version}">'
+        "{body}</form>",
+        url=url,
+        csrf=page["csrf"],
+        next=page["next"],
+        version=version,
+        body=body,
+    )
+
+
+def _error_message(error_id: str, messages, *, full_form: str = "") -> str:
+    """The NHS.UK error message, beside the control it is about (aria-describedby); a refusal the
+    control cannot fix (someone else's change) links to the full form, which shows it."""
+    link = format_html(' <a class="nhsuk-link" href="{}">Open the full form</a>', full_form) if full_form else ""
+    return format_html(
+        '<span class="nhsuk-error-message" id="{}"><span class="nhsuk-u-visually-hidden">Error:</span> {}{}</span>',
+        error_id,
+        " ".join(str(message) for message in messages),
+        link,
+    )
+
+
+def _group(body, errors) -> str:
+    error_class = " nhsuk-form-group--error" if errors else ""
+    return format_html('<div class="nhsuk-form-group{}">{}</div>', error_class, body)
+
+
+def _control_attrs(error_id: str, errors) -> str:
+    """aria-describedby and autofocus on the control of a refused form: htmx moves the focus to it."""
+    return format_html(' aria-describedby="{}" autofocus', error_id) if errors else ""
+
+
+def _full_form(url: str, page) -> str:
+    return f"{url}?next={quote(page['next'], safe='/')}"
+
+
+def _acknowledge(record, page, name, version, errors):
+    url = acknowledge_url(record)
+    error_id = f"acknowledge-{record.pk}-error"
+    message = _error_message(error_id, errors.field + errors.other, full_form=_full_form(url, page)) if errors else ""
+    body = format_html(
+        '{}<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" '
+        'type="submit"{}>Acknowledge<span class="nhsuk-u-visually-hidden"> {} for {}</span></button>',
+        message,
+        _control_attrs(error_id, errors),
+        record,
+        name,
+    )
+    return _form(url, page, version, _group(body, errors) if errors else body)
+
+
+def _triage(record, page, name, version, errors):
+    url = url_for("followup:symptom_triage", record.pk)
+    if errors.chosen is None:
         # A suspected cord compression is urgent: offered as the choice already made.
-        urgent_first = record.red_flag == c.RedFlag.CORD_COMPRESSION
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (value, " selected" if urgent_first and value == c.TriageOutcome.URGENT else "", label)
-                for value, label in c.TriageOutcome.choices
-            ),
-        )
-        body = format_html(
-            '<label class="nhsuk-label nhsuk-u-font-size-16" for="triage-{pk}">Triage'
-            '<span class="nhsuk-u-visually-hidden"> {name}</span></label>'
-            '<select class="nhsuk-select nhsuk-u-font-size-16" id="triage-{pk}" name="outcome">'
-            '<option value="">Choose an outcome</option>{options}</select>'
-            '<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" '
-            'type="submit">Save<span class="nhsuk-u-visually-hidden"> triage for {name}</span></button>',
-            pk=record.pk,
-            name=name,
-            options=options,
-        )
-        return self._form(url_for("followup:symptom_triage", record.pk), page, record, body)
+        chosen = c.TriageOutcome.URGENT if record.red_flag == c.RedFlag.CORD_COMPRESSION else ""
+    else:
+        chosen = errors.chosen
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if value == chosen else "", label) for value, label in c.TriageOutcome.choices),
+    )
+    error_id = f"triage-{record.pk}-error"
+    message = ""
+    if errors:
+        full_form = _full_form(url, page) if errors.other else ""
+        message = _error_message(error_id, errors.field + errors.other, full_form=full_form)
+    select_class = "nhsuk-select nhsuk-select--error" if errors else "nhsuk-select"
+    field = format_html(
+        '<label class="nhsuk-label nhsuk-u-font-size-16" for="triage-{pk}">Triage'
+        '<span class="nhsuk-u-visually-hidden"> {name}</span></label>{message}'
+        '<select class="{select_class} nhsuk-u-font-size-16" id="triage-{pk}" name="outcome"{attrs}>'
+        '<option value="">Choose an outcome</option>{options}</select>',
+        pk=record.pk,
+        name=name,
+        message=message,
+        select_class=select_class,
+        attrs=_control_attrs(error_id, errors),
+        options=options,
+    )
+    body = format_html(
+        '{}<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" '
+        'type="submit">Save<span class="nhsuk-u-visually-hidden"> triage for {}</span></button>',
+        _group(field, errors),
+        name,
+    )
+    return _form(url, page, version, body)
+
+
+ROW_ACTIONS = {"links": _links, "acknowledge": _acknowledge, "triage": _triage}
+
+
+def row_form_refused(kind: str, record, *, request, next_url: str, version: str, errors: dict, chosen: str = "") -> str:
+    """A row's form again after htmx posted it and the action refused it (``errors``: a form's
+    errors by field, "__all__" for the others): the errors beside the control, the focus on it,
+    and the version the user sent (a second press after someone else's change is refused again:
+    the full form shows what changed)."""
+    field = "outcome" if kind == "triage" else ""
+    page = {"may_act": True, "next": next_url, "csrf": get_token(request)}
+    refused = RowErrors(
+        field=tuple(str(error) for error in errors.get(field, ())) if field else (),
+        other=tuple(str(error) for name, found in errors.items() if name != field for error in found),
+        chosen=chosen,
+    )
+    return ROW_ACTIONS[kind](record, page, row_patient_name(record), version, refused)
 
 
 class WorklistTable(tables.Table):
     class Meta:
         template_name = "django_tables2/nhsuk.html"
-        attrs = {"class": "nhsuk-table app-worklist"}
+        attrs = {"class": "nhsuk-table nhsuk-table--responsive app-worklist"}
         empty_text = "Nobody is on this list."
 
     def __init__(self, *args, **kwargs):

@@ -17,7 +17,7 @@ from .cells import ActionsColumn, DateColumn, NhsNumberColumn, NurseColumn, Pati
 
 class FollowUpTable(WorklistTable):
     patient = PatientColumn()
-    nhs_number = NhsNumberColumn()
+    nhs_number = NhsNumberColumn(visible=False)
     named_nurse = NurseColumn()
     kind = tables.Column(verbose_name="Follow-up")
     due_on = DateColumn(verbose_name="Due")
@@ -29,8 +29,11 @@ class FollowUpTable(WorklistTable):
 
 class OverdueTable(FollowUpTable):
     actions = ActionsColumn("links")
-    days_overdue = tables.Column(verbose_name="Days overdue", accessor="due_on", order_by=("due_on",), empty_values=())
-    flag = tables.Column(verbose_name="Escalation", accessor="due_on", orderable=False, empty_values=())
+    # On screen beside the due date (render_due_on); in a download, columns of their own.
+    days_overdue = tables.Column(
+        verbose_name="Days overdue", accessor="due_on", order_by=("due_on",), empty_values=(), visible=False
+    )
+    flag = tables.Column(verbose_name="Escalation", accessor="due_on", orderable=False, empty_values=(), visible=False)
 
     class Meta(FollowUpTable.Meta):
         sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "days_overdue", "flag", "...")
@@ -40,18 +43,28 @@ class OverdueTable(FollowUpTable):
             else "app-row--overdue"
         }
 
+    def render_due_on(self, value):
+        days = (_today() - value).days
+        return format_html(
+            '{}<br><span class="app-row-secondary">{} day{} overdue</span> {}',
+            show_date(value),
+            days,
+            pluralize(days),
+            self.render_flag(value),
+        )
+
     def render_days_overdue(self, record):
         return (_today() - record.due_on).days
 
-    def render_flag(self, record):
-        if (_today() - record.due_on).days > settings.FOLLOWUP_ESCALATE_DAYS:
+    def render_flag(self, value):
+        if (_today() - value).days > settings.FOLLOWUP_ESCALATE_DAYS:
             return tag("Escalated", "red")
         return tag("Overdue", "orange")
 
 
 class DueSoonTable(FollowUpTable):
     actions = ActionsColumn("links")
-    booked_for = DateColumn(verbose_name="Booked for")
+    booked_for = DateColumn(verbose_name="Booked for", visible=False)  # on screen in the status
 
     class Meta(FollowUpTable.Meta):
         sequence = ("patient", "nhs_number", "named_nurse", "kind", "due_on", "status", "booked_for", "actions")
@@ -61,6 +74,14 @@ class DueSoonTable(FollowUpTable):
         if value < _today():
             return format_html("{} {}", label, tag("Past due, in grace window", "yellow"))
         return label
+
+    def render_status(self, record, value):
+        if record.booked_for:
+            return format_html("{} for {}", value, show_date(record.booked_for))
+        return value
+
+    def value_status(self, value):
+        return value
 
 
 def result_escalated(waiting_since: date) -> bool:
@@ -127,7 +148,7 @@ class ResultTable(ResultsTable):
     flagged_result = c.ImagingOutcome.ABNORMAL
     actions = ActionsColumn("acknowledge")
     patient = PatientColumn()
-    nhs_number = NhsNumberColumn()
+    nhs_number = NhsNumberColumn(visible=False)
     named_nurse = NurseColumn()
     kind = tables.Column(verbose_name="Test")
     done_on = DateColumn(verbose_name="Done")
@@ -154,7 +175,7 @@ class StagingResultTable(ResultsTable):
     flagged_result = c.StagingResult.DISTANT
     actions = ActionsColumn("acknowledge")
     patient = PatientColumn("episode__recurrence__patient__")
-    nhs_number = NhsNumberColumn("episode__recurrence__patient__")
+    nhs_number = NhsNumberColumn("episode__recurrence__patient__", visible=False)
     named_nurse = NurseColumn("episode__recurrence__patient__")
     modality = tables.Column(verbose_name="Test")
     reported_on = DateColumn(verbose_name="Reported")
@@ -177,12 +198,14 @@ class StagingResultTable(ResultsTable):
 class DistantNotRecordedTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("episode__recurrence__patient__")
-    nhs_number = NhsNumberColumn("episode__recurrence__patient__")
+    nhs_number = NhsNumberColumn("episode__recurrence__patient__", visible=False)
     named_nurse = NurseColumn("episode__recurrence__patient__")
     modality = tables.Column(verbose_name="Test")
     reported_on = DateColumn(verbose_name="Reported")
     sites = tables.Column(verbose_name="Distant disease found in", accessor="pk", orderable=False)
-    days = tables.Column(verbose_name="Days since report", accessor="reported_on", order_by=("-reported_on",))
+    days = tables.Column(
+        verbose_name="Days since report", accessor="reported_on", order_by=("-reported_on",), visible=False
+    )
 
     class Meta(WorklistTable.Meta):
         sequence = ("...", "actions")
@@ -191,6 +214,11 @@ class DistantNotRecordedTable(WorklistTable):
 
     def render_sites(self, record):
         return _sites(record.sites.all())
+
+    def render_reported_on(self, value):
+        days = (_today() - value).days
+        ago = "today" if days == 0 else f"{days} day{pluralize(days)} ago"
+        return format_html('{}<br><span class="app-row-secondary">{}</span>', show_date(value), ago)
 
     def render_days(self, value):
         return (_today() - value).days
@@ -223,11 +251,11 @@ def restaging_status(episode) -> str:
 class RestagingTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("recurrence__patient__")
-    nhs_number = NhsNumberColumn("recurrence__patient__")
+    nhs_number = NhsNumberColumn("recurrence__patient__", visible=False)
     named_nurse = NurseColumn("recurrence__patient__")
     recurrence = tables.Column(verbose_name="Recurrence", accessor="recurrence__metastatic_type")
     opened_on = DateColumn(verbose_name="Recurrence date")
-    days_open = tables.Column(verbose_name="Days open", accessor="opened_on", order_by=("-opened_on",))
+    days_open = tables.Column(verbose_name="Days open", accessor="opened_on", order_by=("-opened_on",), visible=False)
     target_on = DateColumn(verbose_name="Target")
     tests = tables.Column(verbose_name="Tests reported", accessor="pk", orderable=False)
     outcome = tables.Column(verbose_name="Status", orderable=False)
@@ -236,7 +264,7 @@ class RestagingTable(WorklistTable):
         # What each episode still needs beside the patient: visible without scrolling a wide table.
         sequence = (
             *("patient", "nhs_number", "outcome", "tests"),
-            *("recurrence", "opened_on", "days_open", "target_on", "..."),
+            *("recurrence", "opened_on", "days_open", "target_on", "...", "actions"),
         )
         order_by = ("opened_on",)
         row_attrs = {"class": lambda record: "app-row--overdue" if record.target_on < _today() else ""}
@@ -244,6 +272,12 @@ class RestagingTable(WorklistTable):
     def render_recurrence(self, record):
         recurrence = record.recurrence
         return format_html("{}: {}", recurrence.get_metastatic_type_display(), _sites(recurrence.sites.all()))
+
+    def render_opened_on(self, value):
+        days = (_today() - value).days
+        return format_html(
+            '{}<br><span class="app-row-secondary">{} day{} open</span>', show_date(value), days, pluralize(days)
+        )
 
     def render_days_open(self, value):
         return (_today() - value).days
@@ -273,7 +307,7 @@ class RestagingTable(WorklistTable):
 class SymptomTable(WorklistTable):
     actions = ActionsColumn("triage")
     patient = PatientColumn()
-    nhs_number = NhsNumberColumn()
+    nhs_number = NhsNumberColumn(visible=False)
     named_nurse = NurseColumn()
     red_flag = tables.Column(verbose_name="Red flag", empty_values=(), order_by=("red_flag",))
     reported_on = DateColumn(verbose_name="Reported")
@@ -323,7 +357,7 @@ class LastFollowUpColumn(DateColumn):
 class NoNextFollowUpTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("")
-    nhs_number = NhsNumberColumn("")
+    nhs_number = NhsNumberColumn("", visible=False)
     named_nurse = NurseColumn("")
     status = tables.Column(verbose_name="Status")
     follow_up_model = tables.Column(verbose_name="Follow-up model")
@@ -345,7 +379,7 @@ class NoNextFollowUpTable(WorklistTable):
 class DataQualityTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("")
-    nhs_number = NhsNumberColumn("")
+    nhs_number = NhsNumberColumn("", visible=False)
     named_nurse = NurseColumn("")
     problems = tables.Column(verbose_name="Problems", accessor="pk", orderable=False)
 
@@ -362,7 +396,7 @@ class DataQualityTable(WorklistTable):
 
 
 class PatientTable(WorklistTable):
-    patient = PatientColumn("")
+    patient = PatientColumn("", with_nhs_number=False)
     nhs_number = NhsNumberColumn("")
     date_of_birth = DateColumn(verbose_name="Date of birth")
     hospital_number = tables.Column(verbose_name="Hospital number")
@@ -379,7 +413,7 @@ class ResultAwaitedTable(WorklistTable):
 
     actions = ActionsColumn("links")
     patient = PatientColumn()
-    nhs_number = NhsNumberColumn()
+    nhs_number = NhsNumberColumn(visible=False)
     named_nurse = NurseColumn()
     kind = tables.Column(verbose_name="Test")
     done_on = DateColumn(verbose_name="Done")

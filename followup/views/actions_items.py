@@ -134,6 +134,7 @@ class ItemCancelView(ItemActionView):
 
 class ItemAcknowledgeView(ItemActionView):
     form_class = f.ConfirmForm  # carries the version of the result the user read
+    row_action = "acknowledge"
     title = "Acknowledge the {noun} result"
     submit_label = "Acknowledge"
 

@@ -151,6 +151,7 @@ class StagingResultView(StagingTestView):
 
 class StagingAcknowledgeView(StagingTestView):
     form_class = f.ConfirmForm  # carries the version of the result the user read
+    row_action = "acknowledge"
     title = "Acknowledge the {noun} result"
     submit_label = "Acknowledge"
 
@@ -264,6 +265,7 @@ class SymptomAddView(ActionView):
 class SymptomTriageView(ActionView):
     model = SymptomReport
     form_class = f.TriageForm
+    row_action = "triage"
     title = "Triage the symptom report"
     conflict_fields = {"outcome": "triage_outcome", "notes": "triage_notes"}
 

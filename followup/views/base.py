@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.views import View
 
+from .. import tables
 from ..audit import RecordNotVisible
 from ..display import noun_for, show_date, show_datetime
 from ..history import NOTHING, changes_since, shown_now
@@ -23,6 +24,7 @@ from ..models import Patient, User, patient_of
 from ..navigation import came_from, patient_trail
 from ..permissions import can_act, can_administer
 from ..services import ConflictError
+from ..worklists import page_total
 
 
 def get_visible_or_404(rows: QuerySet, pk):
@@ -108,6 +110,8 @@ class ActionView(View):
     template_name = "followup/action.html"
     # Form fields saved on the record under another name (form field: record field), for the conflict page.
     conflict_fields: dict[str, str] = {}
+    # The form a worklist row offers for this action, by htmx (tables.ROW_ACTIONS), if any.
+    row_action = ""
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
@@ -152,10 +156,28 @@ class ActionView(View):
             except ValidationError as exc:
                 apply_errors(form, exc)
         if is_htmx(request):
-            # A worklist row asked: answer with a row, not a page.
-            errors = [error for errors in form.errors.values() for error in errors]
-            return render(request, "followup/includes/row_error.html", {"errors": errors, "url": request.path})
+            return self.row_refused(form)
         return self.render(form, conflict=conflict, opened_version=opened_version, status=409 if conflict else 200)
+
+    def row_refused(self, form) -> HttpResponse:
+        """A worklist row asked by htmx and nothing was saved: its form again, the error beside
+        its control and the focus on it, in place of the form only (the patient and the rest of
+        the row stay); a row with no such form (``row_action``) gets a row saying why."""
+        post = self.request.POST
+        if not self.row_action:
+            errors = [error for errors in form.errors.values() for error in errors]
+            context = {"errors": errors, "url": self.request.path}
+            return render(self.request, "followup/includes/row_error.html", context)
+        html = tables.row_form_refused(
+            self.row_action,
+            self.record,
+            request=self.request,
+            next_url=post.get("next", ""),
+            version=post.get("version", ""),
+            errors=form.errors,
+            chosen=post.get("outcome", ""),
+        )
+        return HttpResponse(html, headers={"HX-Retarget": "this", "HX-Reswap": "outerHTML"})
 
     def perform(self, form) -> HttpResponse:
         raise NotImplementedError
@@ -230,7 +252,13 @@ class ActionView(View):
 
     def done(self, message: str, url: str | None = None) -> HttpResponse:
         if is_htmx(self.request):
-            context = {"message": message, "patient": self.patient, "next_step_url": url}
+            # The row says what was done and takes the focus; the list's count follows (out of band).
+            context = {
+                "message": message,
+                "patient": self.patient,
+                "next_step_url": url,
+                "page_total": page_total(self.request, self.request.POST.get("next", "")),
+            }
             return render(self.request, "followup/includes/row_done.html", context)
         messages.success(self.request, message)
         return redirect(url or self.next_url())

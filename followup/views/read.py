@@ -33,6 +33,8 @@ def dashboard(request):
     context = {
         "counts": counts,
         "show_mine": user.role == "nurse",
+        # What the second column counts, as the worklist's tabs name it.
+        "scope_label": "all teams" if user.is_admin_role else "whole team",
         "anyone": ANYONE,
         "charts": charts.dashboard_charts(user, today=today),
     }
@@ -64,11 +66,19 @@ class WorklistView(SingleTableMixin, FilterView):
     def get_table_class(self):
         return self.worklist.table
 
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        if self.on_screen and self.filterset.one_caseload():
+            table.columns.hide("named_nurse")  # every row is the same nurse's: the tabs and summary say whose
+        return table
+
     def get(self, request, *args, **kwargs):
         fmt = requested_format(request)
+        self.on_screen = True
         if fmt:
             filterset = self.get_filterset(self.get_filterset_class())
             if filterset.is_valid():
+                self.on_screen = False  # a download keeps every column
                 self.object_list = filterset.qs
                 table = self.get_table()
                 values = table.as_values(exclude_columns=("actions",))
@@ -92,6 +102,10 @@ class WorklistView(SingleTableMixin, FilterView):
             worklist=self.worklist,
             triage_outcomes=TriageOutcome.choices,
             downloads=download_links(self.request),
+            scope_tabs=self.filterset.scope_tabs(),
+            filter_summary=self.filterset.summary(),
+            filter_clear_url=self.filterset.clear_url(),
+            listed_at=timezone.now(),
             **kwargs,
         )
 

@@ -84,7 +84,7 @@ def table_for(line_list: LineList) -> type[tables.Table]:
         (),
         {
             "template_name": "django_tables2/nhsuk.html",
-            "attrs": {"class": "nhsuk-table app-report"},
+            "attrs": {"class": "nhsuk-table nhsuk-table--responsive app-report"},
             "empty_text": "No rows for these filters.",
         },
     )
@@ -144,7 +144,13 @@ class LineListView(tables.SingleTableMixin, FilterView):
         return super().get(request, *args, **kwargs).render()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(report=self.line_list, downloads=download_links(self.request), **kwargs)
+        return super().get_context_data(
+            report=self.line_list,
+            downloads=download_links(self.request),
+            filter_summary=self.filterset.summary(),
+            filter_clear_url=self.request.path,
+            **kwargs,
+        )
 
 
 def _default_period(today: date) -> tuple[date, date]:

@@ -61,7 +61,11 @@ def test_nurse_records_an_overdue_item_done_from_the_overdue_list(page, alex, pr
     expect(page.locator("#count-overdue-team")).to_have_text("3")
     expect(page.locator("#count-results-mine")).to_have_text("0")
 
+    # The list's name opens her caseload, as its first number counts; the team is a tab away (issue 13).
     page.get_by_role("link", name="Overdue follow-up", exact=True).click()
+    expect(page).to_have_url(path_is("/worklists/overdue/"))
+    expect(page.locator("#worklist-total")).to_have_text("2")
+    page.get_by_role("navigation", name="Whose patients").get_by_role("link", name="Whole team").click()
     expect(page).to_have_url(path_is("/worklists/overdue/?nurse=all"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Overdue follow-up")
     expect(page.locator("#worklist-total")).to_have_text("3")
@@ -70,10 +74,10 @@ def test_nurse_records_an_overdue_item_done_from_the_overdue_list(page, alex, pr
     expect(page.locator("tbody tr").nth(0)).to_contain_text("GREEN, Ann")
     expect(page.locator("tbody tr").nth(1)).to_contain_text("BROWN, Mary")
     expect(page.locator("tbody tr").nth(2)).to_contain_text("WHITE, Sue")
-    # Days overdue, and the escalation flag (escalated beyond 42 days).
-    expect(row(page, "BROWN, Mary").locator("td").nth(5)).to_have_text("40")
-    expect(row(page, "BROWN, Mary").locator("td").nth(6)).to_have_text("Overdue")
-    expect(row(page, "GREEN, Ann").locator("td").nth(6)).to_have_text("Escalated")
+    # Days overdue, and the escalation flag (escalated beyond 42 days), beside the due date.
+    expect(row(page, "BROWN, Mary").locator("td").nth(3).locator(".app-row-secondary")).to_have_text("40 days overdue")
+    expect(row(page, "BROWN, Mary").locator("td").nth(3).locator(".nhsuk-tag")).to_have_text("Overdue")
+    expect(row(page, "GREEN, Ann").locator("td").nth(3).locator(".nhsuk-tag")).to_have_text("Escalated")
 
     row(page, "BROWN, Mary").get_by_role("link", name="Record done for BROWN, Mary").click()
     expect(page.get_by_role("heading", name="Record the mammogram as done")).to_be_visible()
@@ -195,7 +199,7 @@ def test_regional_recurrence_restaging_finds_liver_disease_and_secondary_cancer_
     expect(page.get_by_label("Confirmed", exact=True)).to_be_checked()
     page.get_by_role("button", name="Save").click()
 
-    expect(page).to_have_url(path_is("/worklists/distant-not-recorded/?nurse=all"))
+    expect(page).to_have_url(path_is("/worklists/distant-not-recorded/"))
     expect(message(page)).to_have_text(
         "Information: Secondary breast cancer recorded and linked to the staging result."
     )
@@ -314,12 +318,15 @@ def test_cord_compression_triaged_other_than_urgent_is_refused_in_the_row(page, 
     row(page, "BROWN, Mary").get_by_label("Triage BROWN, Mary").select_option(label="Reassure")
     row(page, "BROWN, Mary").get_by_role("button", name="Save triage for BROWN, Mary").click()
 
-    refused = page.locator("tbody tr").get_by_role("alert")
+    # The row stays, the refusal beside its select, the focus on it (issue 13).
+    outcome = row(page, "BROWN, Mary").get_by_label("Triage BROWN, Mary")
+    expect(outcome).to_be_focused()
+    refused = row(page, "BROWN, Mary").locator(".nhsuk-error-message")
     expect(refused).to_have_text(
-        "Not saved Possible spinal cord compression must be triaged as urgent. Open the full form"
+        "Error: Possible spinal cord compression must be triaged as urgent. Open the full form"
     )
     expect(refused.get_by_role("link", name="Open the full form")).to_have_attribute(
-        "href", f"/symptoms/{report.pk}/triage/"
+        "href", f"/symptoms/{report.pk}/triage/?next=/worklists/symptoms/"
     )
     report.refresh_from_db()
     assert (report.triage_outcome, report.triaged_by, report.triaged_at, report.version) == ("", None, None, 1)
@@ -593,7 +600,7 @@ def test_keyboard_only_log_in_and_acknowledge_a_result_from_the_worklist(page, a
 
     tab_to(page, page.get_by_role("link", name="Results to acknowledge", exact=True))
     page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/worklists/results/?nurse=all"))
+    expect(page).to_have_url(path_is("/worklists/results/"))
     expect(page.locator("#worklist-total")).to_have_text("1")
     button = row(page, "BROWN, Mary").get_by_role("button", name=re.compile(r"^Acknowledge .+ for BROWN, Mary$"))
     tab_to(page, button)
@@ -648,6 +655,8 @@ def test_every_control_on_the_login_page_and_the_action_forms_has_an_accessible_
         "/worklists/symptoms/",
     ):
         page.goto(path)
+        if path.startswith("/worklists/"):
+            page.get_by_text("Change the filters").click()  # folded away until asked for (issue 13)
         expect(page.locator("main form").first).to_be_visible()
         assert _expect_every_control_named(page) > 5, path
     # The record-done form, control by control.
