@@ -133,7 +133,8 @@ _ROW_CONTROLS_OUTSIDE = """() => {
                 }
             }
             if (r.left < left - 0.5 || r.right > right + 0.5) {
-                const words = (el.getAttribute("aria-label") || el.innerText || el.value || "").trim();
+                const words = (el.getAttribute("aria-label") || el.innerText || el.value || "").trim()
+                    .replace(/\\s+/g, " ");
                 const at = `${Math.round(r.left)}-${Math.round(r.right)}px`;
                 const visible = `${Math.round(left)}-${Math.round(right)}px`;
                 const control = `${el.tagName.toLowerCase()} "${words.slice(0, 60)}"`;
