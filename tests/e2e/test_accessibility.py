@@ -174,6 +174,14 @@ def lock_out(page: Page, world: World) -> None:
     raise AssertionError("Ten wrong passwords did not lock the login")
 
 
+def open_header_menu(page: Page, world: World) -> None:
+    """Open the header's "More" menu where the navigation does not fit (a phone); nothing to do where it does."""
+    toggle = page.locator(".nhsuk-header__menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
 def fail_inline_triage(page: Page, world: World) -> None:
     """Save a worklist row's triage with no outcome chosen: refused in the row (htmx)."""
     with page.expect_response(lambda response: response.request.method == "POST"):
@@ -253,6 +261,7 @@ GROUPS: dict[str, list[State]] = {
     ],  # fmt: skip
     "nurse-worklists": [
         State("alex: dashboard", "followup:dashboard", "alex", lambda w: "/"),
+        State("alex: dashboard, header menu opened", "followup:dashboard", "alex", lambda w: "/", act=open_header_menu),
         State("alex: worklists", "followup:worklists", "alex", lambda w: "/worklists/"),
         *_worklists("alex", {", my caseload": "", ", my team": "?nurse=all"}),
         State(
