@@ -27,8 +27,8 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 
-# A response status the browser reports as a console error: expected on the 404, 409 (conflict) and 429 pages.
-_HTTP_STATUS_NOISE = re.compile(r"^Failed to load resource: the server responded with a status of (404|409|429)\b")
+# A response status the browser reports as a console error: expected on the 403, 404, 409 (conflict) and 429 pages.
+_HTTP_STATUS_NOISE = re.compile(r"^Failed to load resource: the server responded with a status of (403|404|409|429)\b")
 
 
 @pytest.fixture(scope="session")
@@ -52,16 +52,20 @@ def browser_errors():
 
 @pytest.fixture
 def new_context(browser, live_server, browser_errors):
-    """Make a browser context (one person's browser) on the live server; closed after the test."""
+    """Make a browser context (one person's browser) on the live server; closed after the test.
+    Keyword arguments go to Playwright's new_context (another viewport, a logged-in storage_state)."""
     contexts = []
 
-    def make():
+    def make(**options):
         context = browser.new_context(
-            base_url=live_server.url,
-            accept_downloads=True,
-            locale="en-GB",
-            timezone_id="Europe/London",
-            viewport={"width": 1280, "height": 900},
+            **{
+                "base_url": live_server.url,
+                "accept_downloads": True,
+                "locale": "en-GB",
+                "timezone_id": "Europe/London",
+                "viewport": {"width": 1280, "height": 900},
+                **options,
+            }
         )
         context.set_default_timeout(TIMEOUT_MS)
 

@@ -1,0 +1,549 @@
+"""The check that keeps the service accessible (issue 13): every page state a user can reach, at 1280 and
+390 pixels wide, through axe-core (WCAG 2.2 A and AA) with zero violations; in the same run, no page wider
+than a phone, the NHS.UK frontend's JavaScript started, the skip link and the error summary moving the
+focus, and every control of every worklist row inside a 1024-pixel screen. Then two keyboard-only journeys.
+
+Every URL of the app has a page state here, or a reason in NOT_PAGES: test_every_url_has_a_page_state
+fails for a new URL that has neither. A failing check names the page state, the width and the element.
+
+Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/followup .venv/bin/pytest tests/e2e/test_accessibility.py
+"""
+
+import csv
+import io
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from followup import choices as c
+from followup import imports
+from followup.models import StagingTestSite, SymptomReport
+from followup.reports import LINE_LISTS, SUMMARIES
+from followup.worklists import WORKLISTS
+
+from ..factories import (
+    NHS_NUMBERS,
+    FollowUpItemFactory,
+    PatientFactory,
+    PrimaryDiagnosisFactory,
+    RecurrenceFactory,
+    RecurrenceSiteFactory,
+    RestagingEpisodeFactory,
+    StagingTestFactory,
+    SymptomReportFactory,
+    UserFactory,
+)
+from . import a11y
+from .helpers import log_in, row, tab_to
+
+WIDTHS = {1280: 900, 390: 844}  # width: height (a laptop; a phone)
+ROWS_WIDTH = 1024  # a small laptop: every worklist row's controls must fit
+
+
+# The people and records every page state is built from --------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Alex's patients: one with an open task of every kind (BROWN, Mary), one with nothing at all."""
+
+    busy: object
+    quiet: object
+    overdue: object  # a mammogram 60 days overdue
+    result: object  # bloods with a normal result to acknowledge
+    abnormal: object  # a mammogram with an abnormal result: to acknowledge, then its next step
+    awaited: object  # bloods done, the result awaited
+    recurrence: object  # regional, restaging incomplete
+    outstanding: object  # a bone scan requested, no result
+    clear: object  # staging bloods, clear, to acknowledge
+    distant: object  # a CT that found liver disease: to acknowledge, no secondary recorded
+    symptom: object  # a lung symptom report to triage
+
+
+@pytest.fixture
+def sam(north):
+    return UserFactory(username="sam", first_name="Sam", last_name="Patel", team=north, role=c.Role.CLINICIAN)
+
+
+@pytest.fixture
+def world(alex, priya, jo, chris, sam) -> World:
+    today = timezone.localdate()
+    busy = PatientFactory(
+        given_name="Mary", family_name="Brown", hospital_number="H100001", team=alex.team, named_nurse=alex
+    )
+    PrimaryDiagnosisFactory(patient=busy)
+    quiet = PatientFactory(given_name="Ruth", family_name="Hill", team=alex.team, named_nurse=alex)
+
+    def item(**fields):
+        return FollowUpItemFactory(patient=busy, **fields)
+
+    done = {"status": c.FollowUpStatus.DONE}
+    overdue = item(kind=c.FollowUpKind.MAMMOGRAM, due_on=today - timedelta(days=60))
+    item(kind=c.FollowUpKind.CLINIC_REVIEW, due_on=today + timedelta(days=7))
+    result = item(kind=c.FollowUpKind.BLOODS, due_on=today - timedelta(days=9), done_on=today - timedelta(days=5),
+                  result=c.ImagingOutcome.NORMAL, **done)  # fmt: skip
+    abnormal = item(kind=c.FollowUpKind.MAMMOGRAM, due_on=today - timedelta(days=400),
+                    done_on=today - timedelta(days=3), result=c.ImagingOutcome.ABNORMAL, **done)  # fmt: skip
+    awaited = item(kind=c.FollowUpKind.BLOODS, due_on=today - timedelta(days=10), done_on=today - timedelta(days=7),
+                   result_awaited=True, **done)  # fmt: skip
+
+    recurrence = RecurrenceFactory(patient=busy, metastatic_type=c.MetastaticType.REGIONAL)
+    RecurrenceSiteFactory(recurrence=recurrence)
+    episode = RestagingEpisodeFactory(recurrence=recurrence)
+    reported = {"performed_on": today - timedelta(days=5), "reported_on": today - timedelta(days=4)}
+    distant = StagingTestFactory(episode=episode, modality=c.StagingModality.CT_CAP, result=c.StagingResult.DISTANT,
+                                 result_notes="Two lesions in the liver.", **reported)  # fmt: skip
+    StagingTestSite.objects.create(test=distant, site=c.Site.LIVER)
+    clear = StagingTestFactory(episode=episode, modality=c.StagingModality.BLOODS, result=c.StagingResult.CLEAR,
+                               **reported)  # fmt: skip
+    outstanding = StagingTestFactory(episode=episode, modality=c.StagingModality.BONE_SCAN)
+    symptom = SymptomReportFactory(
+        patient=busy, area=c.SymptomArea.LUNG, reported_on=today - timedelta(days=1), description="A dry cough."
+    )
+    # Alex's patient with neither an NHS number nor a next follow-up; one of Priya's; one of another team.
+    PatientFactory(given_name="Ann", family_name="Green", nhs_number="", team=alex.team, named_nurse=alex)
+    sue = PatientFactory(given_name="Sue", family_name="White", team=priya.team, named_nurse=priya)
+    FollowUpItemFactory(patient=sue, kind=c.FollowUpKind.BLOODS, due_on=today - timedelta(days=20))
+    lucy = PatientFactory(given_name="Lucy", family_name="Hall", team=jo.team, named_nurse=jo)
+    FollowUpItemFactory(patient=lucy, kind=c.FollowUpKind.MAMMOGRAM, due_on=today - timedelta(days=30))
+
+    # Every worklist has a row of Alex's own, so each list's row controls are checked.
+    empty = [slug for slug, worklist in WORKLISTS.items() if not worklist.for_user(alex, today=today).exists()]
+    assert empty == []
+    return World(busy, quiet, overdue, result, abnormal, awaited, recurrence, outstanding, clear, distant, symptom)
+
+
+# Page states ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    """One thing a user can see: a page as it loads (act None), or after something they did (act)."""
+
+    name: str
+    url_name: str  # the URL pattern it belongs to, "namespace:name"
+    persona: str | None  # who looks (a username of tests/e2e/conftest.py; None: nobody logged in)
+    path: Callable[[World], str]
+    act: Callable[[Page, World], None] | None = None
+    # After the act, the focus: on the error summary, its links moving it to their fields (None: no check).
+    focus: Callable[[Page], list[str]] | None = None
+    rows: bool = False  # a worklist: its rows' controls must fit a 1024-pixel screen
+
+
+def _submit(page: Page, form_selector: str = "main form:has(button[type=submit])") -> None:
+    with page.expect_navigation():
+        page.locator(form_selector).last.locator("button[type=submit]").last.click()
+
+
+def submit_empty(page: Page, world: World) -> None:
+    """Submit the form with every typed field emptied: a required field left out."""
+    page.locator("main form:has(button[type=submit])").last.evaluate(
+        """form => form.querySelectorAll("input:not([type=hidden]):not([type=radio]):not([type=checkbox])"
+            + ":not([type=file]):not([type=submit]), textarea").forEach(el => { el.value = ""; })"""
+    )
+    _submit(page)
+
+
+def failed(name: str, url_name: str, persona: str, path: Callable[[World], str], act=submit_empty) -> list[State]:
+    """A form's two states: empty, and after a submit that it refused."""
+    return [
+        State(name, url_name, persona, path),
+        State(f"{name}, failed submit", url_name, persona, path, act=act, focus=a11y.error_summary_problems),
+    ]
+
+
+def log_in_as(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    _submit(page)
+
+
+def lock_out(page: Page, world: World) -> None:
+    """Wrong passwords until the login is paused (AXES_FAILURE_LIMIT)."""
+    for _ in range(10):
+        log_in_as(page, "priya", "wrong-password")
+        if page.get_by_role("heading", name="Too many failed attempts").count():
+            return
+    raise AssertionError("Ten wrong passwords did not lock the login")
+
+
+def open_header_menu(page: Page, world: World) -> None:
+    """Open the header's "More" menu where the navigation does not fit (a phone); nothing to do where it does."""
+    toggle = page.locator(".nhsuk-header__menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def fail_inline_triage(page: Page, world: World) -> None:
+    """Save a worklist row's triage with no outcome chosen: refused in the row (htmx)."""
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        row(page, "BROWN, Mary").get_by_role("button", name="Save triage for BROWN, Mary").click()
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
+def inline_error_focus(page: Page) -> list[str]:
+    focused = page.evaluate("() => document.activeElement.tagName.toLowerCase()")
+    return [] if focused == "select" else [f"after the refused row triage the focus is on <{focused}>, not its select"]
+
+
+_UPLOADS = itertools.count(1500)  # NHS numbers no factory reaches in these tests
+
+
+def import_file(name: str, *, valid: bool) -> Callable[[Page, World], None]:
+    """Upload a one-row caseload (a new patient each time, so no upload finds its row already imported)."""
+
+    def act(page: Page, world: World) -> None:
+        number = NHS_NUMBERS[next(_UPLOADS)]
+        line = {"NHS number": number, "First name": "Ada", "Last name": "Example", "Date of birth": "17/05/1960",
+                "Sex": "Female", "Named nurse": "alex", "Hospital number": "H5" + number[-5:]}  # fmt: skip
+        if not valid:
+            line["Date of birth"] = "31/02/1960"
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=[column.header for column in imports.COLUMNS])
+        writer.writeheader()
+        writer.writerow(line)
+        page.get_by_label("Import into").select_option(label="North Breast Unit")
+        page.get_by_label("CSV or XLSX file").set_input_files(
+            {"name": name, "mimeType": "text/csv", "buffer": buffer.getvalue().encode()}
+        )
+        _submit(page)
+
+    return act
+
+
+def import_run(page: Page, world: World) -> None:
+    import_file("caseload.csv", valid=True)(page, world)
+    page.locator("#import-confirm").click()
+    expect(page.locator("#import-succeeded")).to_be_visible()
+
+
+def _worklists(persona: str, scopes: dict[str, str]) -> list[State]:
+    return [
+        State(
+            f"{persona}: {worklist.title}{label}",
+            "followup:worklist",
+            persona,
+            lambda w, slug=slug, query=query: f"/worklists/{slug}/{query}",
+            rows=True,
+        )  # fmt: skip
+        for slug, worklist in WORKLISTS.items()
+        for label, query in scopes.items()
+    ]
+
+
+def _patient(path: str) -> Callable[[World], str]:
+    return lambda w: path.format(busy=w.busy.pk, quiet=w.quiet.pk)
+
+
+GROUPS: dict[str, list[State]] = {
+    "public": [
+        State("login", "login", None, lambda w: "/accounts/login/"),
+        State(
+            "login, wrong password",
+            "login",
+            None,
+            lambda w: "/accounts/login/",
+            act=lambda page, w: log_in_as(page, "alex", "wrong-password"),
+            focus=a11y.error_summary_problems,
+        ),
+        State("login, locked out", "login", None, lambda w: "/accounts/login/", act=lock_out),
+        State("page not found", "", "alex", lambda w: "/no-such-page/"),
+        State("patient of another team: page not found", "", "jo", _patient("/patients/{busy}/")),
+        State("read-only role: you cannot do this", "", "sam", _patient("/patients/{busy}/discharge/")),
+    ],  # fmt: skip
+    "nurse-worklists": [
+        State("alex: dashboard", "followup:dashboard", "alex", lambda w: "/"),
+        State("alex: dashboard, header menu opened", "followup:dashboard", "alex", lambda w: "/", act=open_header_menu),
+        State("alex: worklists", "followup:worklists", "alex", lambda w: "/worklists/"),
+        *_worklists("alex", {", my caseload": "", ", my team": "?nurse=all"}),
+        State(
+            "alex: Symptoms to triage, row triage refused",
+            "followup:worklist",
+            "alex",
+            lambda w: "/worklists/symptoms/",
+            act=fail_inline_triage,
+            focus=inline_error_focus,
+        ),
+    ],  # fmt: skip
+    "admin-worklists": [
+        State("chris: dashboard", "followup:dashboard", "chris", lambda w: "/"),
+        State("chris: worklists", "followup:worklists", "chris", lambda w: "/worklists/"),
+        *_worklists("chris", {", all teams": ""}),
+    ],
+    "patients": [
+        State("patients", "followup:patient_list", "alex", lambda w: "/patients/"),
+        State("patient search", "followup:patient_list", "alex", lambda w: "/patients/?q=Brown"),
+        State("patient search, nobody found", "followup:patient_list", "alex", lambda w: "/patients/?q=Nobody"),
+        State("patient page, every kind of task", "followup:patient_detail", "alex", _patient("/patients/{busy}/")),
+        State("patient page, nothing to do", "followup:patient_detail", "alex", _patient("/patients/{quiet}/")),
+        State("patient history", "followup:patient_history", "alex", _patient("/patients/{busy}/history/")),
+        State(
+            "next step after an abnormal result",
+            "followup:item_next_step",
+            "alex",
+            lambda w: f"/items/{w.abnormal.pk}/next-step/",
+        ),
+    ],  # fmt: skip
+    "patient-actions": [
+        *failed("register a patient", "followup:patient_create", "alex", lambda w: "/patients/new/"),
+        *failed("change details", "followup:patient_edit", "alex", _patient("/patients/{busy}/edit/")),
+        *failed("primary diagnosis", "followup:primary_add", "alex", _patient("/patients/{quiet}/primary/new/")),
+        *failed("follow-up schedule", "followup:protocol_assign", "alex", _patient("/patients/{quiet}/schedule/")),
+        # A choice of nurses, one always chosen: nothing a user can get wrong.
+        State("named nurse", "followup:patient_reassign", "chris", _patient("/patients/{busy}/named-nurse/")),
+        *failed("discharge", "followup:patient_discharge", "alex", _patient("/patients/{busy}/discharge/")),
+        *failed("record a death", "followup:patient_death", "alex", _patient("/patients/{busy}/death/")),
+        *failed("add a follow-up item", "followup:item_add", "alex", _patient("/patients/{busy}/items/new/")),
+        *failed(
+            "record a recurrence", "followup:recurrence_add", "alex", _patient("/patients/{busy}/recurrences/new/")
+        ),
+        *failed("record symptoms", "followup:symptom_add", "alex", _patient("/patients/{busy}/symptoms/new/")),
+        *failed("hand over a caseload", "followup:caseload_hand_over", "chris", lambda w: "/caseloads/hand-over/"),
+        *failed(
+            "patient entered in error",
+            "followup:entered_in_error",
+            "alex",
+            _patient("/records/patient/{busy}/entered-in-error/"),
+        ),
+    ],  # fmt: skip
+    "record-actions": [
+        *failed("book", "followup:item_book", "alex", lambda w: f"/items/{w.overdue.pk}/book/"),
+        *failed("record done", "followup:item_done", "alex", lambda w: f"/items/{w.overdue.pk}/done/"),
+        *failed("record the result", "followup:item_result", "alex", lambda w: f"/items/{w.awaited.pk}/result/"),
+        # Nothing to enter: a confirmation (its only failure is a conflict with someone else's change).
+        State("did not attend", "followup:item_dna", "alex", lambda w: f"/items/{w.overdue.pk}/did-not-attend/"),
+        *failed("cancel an item", "followup:item_cancel", "alex", lambda w: f"/items/{w.overdue.pk}/cancel/"),
+        State(
+            "acknowledge a result", "followup:item_acknowledge", "alex", lambda w: f"/items/{w.result.pk}/acknowledge/"
+        ),
+        *failed(
+            "item entered in error",
+            "followup:entered_in_error",
+            "alex",
+            lambda w: f"/records/item/{w.overdue.pk}/entered-in-error/",
+        ),
+        *failed(
+            "recurrence status",
+            "followup:recurrence_status",
+            "alex",
+            lambda w: f"/recurrences/{w.recurrence.pk}/status/",
+        ),
+        *failed(
+            "request a restaging test",
+            "followup:staging_request",
+            "alex",
+            lambda w: f"/restaging/{w.recurrence.restaging.pk}/tests/new/",
+        ),
+        *failed("staging result", "followup:staging_result", "alex", lambda w: f"/tests/{w.outstanding.pk}/result/"),
+        State(
+            "acknowledge a staging result",
+            "followup:staging_acknowledge",
+            "alex",
+            lambda w: f"/tests/{w.clear.pk}/acknowledge/",
+        ),
+        *failed(
+            "cancel a staging test", "followup:staging_cancel", "alex", lambda w: f"/tests/{w.outstanding.pk}/cancel/"
+        ),
+        *failed(
+            "secondary breast cancer from a test",
+            "followup:secondary_from_test",
+            "alex",
+            lambda w: f"/tests/{w.distant.pk}/secondary/",
+        ),
+        *failed("triage", "followup:symptom_triage", "alex", lambda w: f"/symptoms/{w.symptom.pk}/triage/"),
+    ],  # fmt: skip
+    "reports": [
+        State("reports", "followup:reports", "chris", lambda w: "/reports/"),
+        *(
+            State(
+                f"line list: {line_list.title}",
+                "followup:report_line_list",
+                "chris",
+                lambda w, slug=slug: f"/reports/lists/{slug}/",
+            )
+            for slug, line_list in LINE_LISTS.items()
+        ),
+        *(
+            State(
+                f"summary: {summary.title}",
+                "followup:report_summary",
+                "chris",
+                lambda w, slug=slug: f"/reports/summaries/{slug}/",
+            )
+            for slug, summary in SUMMARIES.items()
+        ),
+    ],  # fmt: skip
+    "import": [
+        *failed("import a caseload", "followup:import_upload", "chris", lambda w: "/import/"),
+        State(
+            "import: check a valid file",
+            "followup:import_upload",
+            "chris",
+            lambda w: "/import/",
+            act=import_file("caseload.csv", valid=True),
+        ),
+        State(
+            "import: check a file with errors",
+            "followup:import_upload",
+            "chris",
+            lambda w: "/import/",
+            act=import_file("caseload.csv", valid=False),
+        ),
+        State("import: imported", "followup:import_confirm", "chris", lambda w: "/import/", act=import_run),
+    ],  # fmt: skip
+}
+
+# URLs that are no page of the design system, each with its reason.
+NOT_PAGES = {
+    "health": "the load balancer's JSON health check",
+    "logout": "a POST from the header's button, answered with a redirect",
+    "followup:import_template": "a CSV file to download",
+}
+
+
+def _url_names(patterns, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's own admin site: its own templates, outside the design system
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+def test_every_url_has_a_page_state():
+    """A new URL must get its page states here (or a reason in NOT_PAGES), so it is checked too."""
+    covered = {state.url_name for states in GROUPS.values() for state in states if state.url_name}
+    urls = _url_names(get_resolver().url_patterns)
+    assert sorted(urls - covered - NOT_PAGES.keys()) == []
+    assert sorted((covered | NOT_PAGES.keys()) - urls) == []  # no state for a URL that is gone
+
+
+# The run ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Screens:
+    """One browser context per person and width, each logged in once (the 1280 login's cookies reused)."""
+
+    new_context: Callable
+    pages: dict = field(default_factory=dict)
+
+    def page(self, persona: str | None, width: int) -> Page:
+        key = (persona, width)
+        if key not in self.pages:
+            options = {"viewport": {"width": width, "height": WIDTHS.get(width, 768)}}
+            if persona is not None and (persona, 1280) in self.pages:
+                options["storage_state"] = self.pages[(persona, 1280)].context.storage_state()
+            page = self.new_context(**options).new_page()
+            if persona is not None and "storage_state" not in options:
+                log_in(page, persona)
+            self.pages[key] = page
+        return self.pages[key]
+
+
+def check(page: Page, state: State, world: World, width: int) -> list[str]:
+    page.goto(state.path(world))
+    if state.act:
+        state.act(page, world)
+    problems = a11y.frontend_problems(page)
+    if width == 1280:
+        problems += state.focus(page) if state.focus else a11y.skip_link_problems(page)
+    problems += a11y.axe_problems(page)
+    if width == 390:
+        problems += a11y.width_problems(page)
+    return problems
+
+
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_page_states_pass_axe_and_fit_the_screen(group, new_context, world):
+    screens = Screens(new_context)
+    problems = []
+    for width in WIDTHS:
+        for state in GROUPS[group]:
+            page = screens.page(state.persona, width)
+            problems += [f"{state.name} at {width}px: {problem}" for problem in check(page, state, world, width)]
+    for state in GROUPS[group]:
+        if state.rows:
+            page = screens.page(state.persona, ROWS_WIDTH)
+            page.goto(state.path(world))
+            problems += [f"{state.name} at {ROWS_WIDTH}px: {p}" for p in a11y.row_control_problems(page)]
+    assert problems == [], "\n" + "\n".join(problems)
+
+
+# Keyboard only: Tab, Shift+Tab, Enter, Space and the arrow keys; no clicks ----------------------------------------
+
+
+def _focused_row_text(page: Page) -> str:
+    return page.evaluate("() => document.activeElement.closest('tr')?.innerText ?? ''")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_keyboard_only_acknowledge_a_result_from_the_results_worklist(page, alex):
+    today = timezone.localdate()
+    mary = PatientFactory(given_name="Mary", family_name="Brown", team=alex.team, named_nurse=alex)
+    item = FollowUpItemFactory(patient=mary, kind=c.FollowUpKind.MAMMOGRAM, status=c.FollowUpStatus.DONE,
+                               due_on=today - timedelta(days=10), done_on=today - timedelta(days=3),
+                               result=c.ImagingOutcome.BENIGN)  # fmt: skip
+    log_in(page, "alex")
+
+    tab_to(page, page.get_by_role("link", name="Results to acknowledge", exact=True))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/worklists/results/"))
+    tab_to(page, row(page, "BROWN, Mary").get_by_role("button", name=re.compile(r"^Acknowledge ")))
+    page.keyboard.press("Enter")
+
+    expect(row(page, "BROWN, Mary")).to_contain_text("Mammogram result acknowledged (Benign).")
+    item.refresh_from_db()
+    assert (item.result_acknowledged_by, item.status, item.result, item.version) == (
+        alex,
+        c.FollowUpStatus.DONE,
+        c.ImagingOutcome.BENIGN,
+        2,
+    )
+    assert item.result_acknowledged_at is not None
+    # The keyboard user is not dropped at the top of the page: the focus is on the updated row.
+    assert "BROWN, Mary" in _focused_row_text(page)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_keyboard_only_triage_a_symptom_report_from_its_worklist(page, alex):
+    mary = PatientFactory(given_name="Mary", family_name="Brown", team=alex.team, named_nurse=alex)
+    report = SymptomReportFactory(patient=mary, area=c.SymptomArea.LUNG, description="Breathless on stairs.")
+    log_in(page, "alex")
+
+    tab_to(page, page.get_by_role("link", name="Symptoms to triage", exact=True))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/worklists/symptoms/"))
+    outcome = row(page, "BROWN, Mary").get_by_label("Triage BROWN, Mary")
+    tab_to(page, outcome)
+    for _ in range(len(c.TriageOutcome) + 1):  # down the closed select's options, as a keyboard user does
+        if outcome.input_value() == c.TriageOutcome.CLINIC_REVIEW:
+            break
+        page.keyboard.press("ArrowDown")
+    expect(outcome).to_have_value(c.TriageOutcome.CLINIC_REVIEW)
+    page.keyboard.press("Tab")
+    expect(row(page, "BROWN, Mary").get_by_role("button", name="Save triage for BROWN, Mary")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(row(page, "BROWN, Mary")).to_contain_text("Triaged: Clinic review.")
+    report.refresh_from_db()
+    assert (report.triage_outcome, report.triaged_by, report.version) == (c.TriageOutcome.CLINIC_REVIEW, alex, 2)
+    assert report.triaged_at is not None
+    assert SymptomReport.objects.filter(triage_outcome="").count() == 0
+    assert "BROWN, Mary" in _focused_row_text(page)
