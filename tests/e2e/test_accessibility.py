@@ -406,6 +406,7 @@ NOT_PAGES = {
     "health": "the load balancer's JSON health check",
     "logout": "a POST from the header's button, answered with a redirect",
     "followup:import_template": "a CSV file to download",
+    "stay_signed_in": "a POST from the idle warning's button, answered with JSON (tests/test_session_warning.py)",
 }
 
 
@@ -488,6 +489,9 @@ def test_page_states_pass_axe_and_fit_the_screen(group, new_context, world):
 
 
 def _focused_row_text(page: Page) -> str:
+    """The text of the row holding the focus, once the focus has moved into a row (htmx moves it after
+    its swap settles, a moment after the new row shows: wait for it rather than read it too early)."""
+    page.wait_for_function("() => document.activeElement && document.activeElement.closest('tr')")
     return page.evaluate("() => document.activeElement.closest('tr')?.innerText ?? ''")
 
 

@@ -15,6 +15,7 @@ from followup import choices as c
 from followup.models import FollowUpItem
 
 from ..factories import FollowUpItemFactory, PatientFactory, PrimaryDiagnosisFactory
+from .a11y import axe_problems
 from .helpers import log_in, message, path_is, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -167,6 +168,8 @@ def test_idle_warning_stay_signed_in_keeps_the_session(page, alex, mary, setting
     expect(dialog).to_contain_text(re.compile(r"you will be signed out in \d+ seconds? if you do nothing"))
     stay = dialog.get_by_role("button", name="Stay signed in")
     expect(stay).to_be_focused()
+    # The open dialog is a page state too: axe-core (WCAG 2.2 A and AA) finds nothing in it.
+    assert axe_problems(page) == []
     with page.expect_response("**/accounts/stay-signed-in/") as answer:
         stay.click()
     assert answer.value.status == 200
