@@ -46,44 +46,59 @@ def log_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+# Each page at a laptop's width and a phone's: "name.png" and "name-phone.png".
+WIDTHS = {"": 1280, "-phone": 390}
+
+
 def main(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/accounts/login/")
-        page.screenshot(path=OUT / "login.png", full_page=True)
-        log_in(page, base, "nurse")
-        for name, path in NURSE_PAGES:
-            page.goto(base + path)
-            page.wait_for_load_state("networkidle")
-            page.screenshot(path=OUT / f"{name}.png", full_page=True)
-        # The patient page of the first patient on the restaging list: a full story.
-        page.goto(f"{base}/worklists/restaging/?nurse=all")
-        page.locator("table.app-worklist tbody a").first.click()
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=OUT / "patient.png", full_page=True)
-        # A recurrence form sent with mistakes: local type (chosen first), no site, no date, no CT or PET-CT.
-        page.get_by_role("link", name="Record a recurrence").click()
-        page.get_by_label("Local", exact=True).check()
-        page.get_by_role("button", name="Continue").click()
-        page.get_by_label("CT chest, abdomen and pelvis").uncheck()
-        page.get_by_role("button", name="Save").click()
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=OUT / "recurrence-form-errors.png", full_page=True)
-        # Reports, as the admin.
-        admin = browser.new_page(viewport={"width": 1280, "height": 900})
-        log_in(admin, base, "admin")
-        for name, path in [
-            ("reports", "/reports/"),
-            ("report-restaging-turnaround", "/reports/summaries/restaging-turnaround/"),
-            ("report-recurrence-register", "/reports/lists/recurrence-register/"),
-        ]:
-            admin.goto(base + path)
-            admin.wait_for_load_state("networkidle")
-            admin.screenshot(path=OUT / f"{name}.png", full_page=True)
+        for suffix, width in WIDTHS.items():
+            shoot_nurse_pages(browser, base, suffix, width)
+            shoot_admin_pages(browser, base, suffix, width)
         browser.close()
     print(f"Screenshots written to {OUT}")
+
+
+def shoot(page, name: str, suffix: str) -> None:
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=OUT / f"{name}{suffix}.png", full_page=True)
+
+
+def shoot_nurse_pages(browser, base: str, suffix: str, width: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{base}/accounts/login/")
+    shoot(page, "login", suffix)
+    log_in(page, base, "nurse")
+    for name, path in NURSE_PAGES:
+        page.goto(base + path)
+        shoot(page, name, suffix)
+    # The patient page of the first patient on the restaging list: a full story.
+    page.goto(f"{base}/worklists/restaging/?nurse=all")
+    page.locator("table.app-worklist tbody a").first.click()
+    shoot(page, "patient", suffix)
+    # A recurrence form sent with mistakes: local type (chosen first), no site, no date, no CT or PET-CT.
+    page.get_by_role("link", name="Record a recurrence").click()
+    page.get_by_label("Local", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("CT chest, abdomen and pelvis").uncheck()
+    page.get_by_role("button", name="Save").click()
+    shoot(page, "recurrence-form-errors", suffix)
+    page.close()
+
+
+def shoot_admin_pages(browser, base: str, suffix: str, width: int) -> None:
+    admin = browser.new_page(viewport={"width": width, "height": 900})
+    log_in(admin, base, "admin")
+    for name, path in [
+        ("reports", "/reports/"),
+        ("report-restaging-turnaround", "/reports/summaries/restaging-turnaround/"),
+        ("report-recurrence-register", "/reports/lists/recurrence-register/"),
+    ]:
+        admin.goto(base + path)
+        shoot(admin, name, suffix)
+    admin.close()
 
 
 if __name__ == "__main__":
