@@ -14,10 +14,12 @@ $(BIN)/python:
 
 # Stamp files: reinstall only when the requirements change.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
+	./scripts/system-deps.sh
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	./scripts/system-deps.sh
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
