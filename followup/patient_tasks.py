@@ -11,6 +11,8 @@ from datetime import date
 
 from django.urls import reverse
 
+from mdt import worklist as mdt_worklist
+
 from . import choices as c
 from . import dates, services
 from .display import noun_for, show_date
@@ -163,6 +165,7 @@ TASKS = {
     "symptoms": _symptom_tasks,
     "no-follow-up": _no_follow_up_tasks,
     "data-quality": _data_quality_tasks,
+    mdt_worklist.SLUG: mdt_worklist.tasks,
 }
 
 

@@ -390,6 +390,10 @@ class RecurrenceQuerySet(TeamScopedQuerySet):
         sites = _model("RecurrenceSite").objects.filter(recurrence=OuterRef("pk"))
         return self.not_refuted().filter(~Exists(sites))
 
+    def for_worklist(self):
+        """Recurrence rows with their patient, named nurse and sites (the MDT list, mdt/tables.py)."""
+        return self.select_related("patient", "patient__named_nurse").prefetch_related("sites")
+
 
 class RecurrenceSiteQuerySet(TeamScopedQuerySet):
     team_path = "recurrence__patient__team"

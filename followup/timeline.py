@@ -74,6 +74,7 @@ def _recurrence_links(recurrence) -> list[tuple[str, str]]:
     episode = getattr(recurrence, "restaging", None)
     if episode and episode.outcome in c.OPEN_RESTAGING_OUTCOMES:
         links.append(("Request a restaging test", _url("staging_request", episode.pk)))
+    links.append(("Record MDT discussion", reverse("mdt:discussion_record", args=[recurrence.pk])))
     return [*links, _error_link("recurrence", recurrence.pk)]
 
 
@@ -245,6 +246,9 @@ def patient_timeline(patient: Patient) -> Timeline:
             + [_error_link("symptom", report.pk)],
         )
         events.append(_with_error(event, _error_mark(report)))
+    from mdt.timeline import mdt_events  # mdt's events are built from followup's Event
+
+    events += mdt_events(patient)
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
     history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
     return Timeline(upcoming, history)

@@ -14,6 +14,10 @@ from django.http import QueryDict
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from mdt import filters as mdt_filters
+from mdt import tables as mdt_tables
+from mdt import worklist as mdt_worklist
+
 from . import filters, tables
 from .display import show_date
 from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
@@ -178,6 +182,17 @@ WORKLISTS: dict[str, Worklist] = {
                 label for flag, label in filters.DATA_QUALITY_PROBLEMS if getattr(patient, flag)
             ),
             patient_rows=lambda today: Patient.objects.data_quality_problems(per_row=True),
+        ),
+        Worklist(
+            mdt_worklist.SLUG,
+            "Recurrence not yet discussed at MDT",
+            "Suspected and confirmed recurrences with no MDT discussion recorded, oldest first: "
+            "every recurrence is to be discussed at the breast MDT meeting.",
+            mdt_worklist.rows,
+            mdt_tables.NotDiscussedTable,
+            mdt_filters.NotDiscussedFilter,
+            noun="recurrence",
+            describe=mdt_worklist.describe,
         ),
     ]
 }

@@ -10,12 +10,14 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from mdt.patient_page import patient_section as mdt_patient_section
+
 from .. import charts
 from ..audit import log_access
 from ..choices import AccessAction, TriageOutcome
 from ..filters import ANYONE, PatientFilter
 from ..history import patient_history
-from ..models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
+from ..models import FollowUpItem, Patient, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..navigation import came_from, patient_trail
 from ..patient_tasks import patient_rows, without_repeats
 from ..tables import PatientTable
@@ -155,6 +157,8 @@ def _may_hold(worklist, page: Patient) -> bool:
         )
     if model is FollowUpItem:
         return bool(_live(page.all_followup_items))
+    if model is Recurrence:
+        return bool(recurrences)
     return True
 
 
@@ -171,8 +175,10 @@ def patient_detail(request, pk):
         rows = patient_rows(worklist, page, today=today)
         if rows:
             actions.append((worklist, rows))
+    mdt = mdt_patient_section(page)  # before the timeline, which tells the discussions it loads
     context = {
         "patient": page,
+        "mdt": mdt,
         "primaries": _live(page.all_primaries),
         "actions": without_repeats(actions),
         "timeline": patient_timeline(page),
