@@ -14,6 +14,7 @@ from followup import services
 from followup.audit import ChangeWithoutActor, refuse_change_without_actor
 from followup.models import AccessLog, ExportLog, FollowUpItem, Patient
 from followup.services import SiteEntry
+from mdt.services import mdt_discussion_record
 
 from .factories import FollowUpItemFactory, FollowUpProtocolFactory, PatientFactory, ProtocolStepFactory, UserFactory
 
@@ -98,7 +99,7 @@ def test_history_page_shows_who_changed_what(client, nurse, colleague, patient):
 @pytest.mark.parametrize("rows", [1, 3])
 def test_history_page_query_count_is_constant(rows, client, nurse, patient, django_assert_num_queries):
     for _ in range(rows):
-        services.recurrence_record(
+        recurrence = services.recurrence_record(
             patient=patient,
             metastatic_type=c.MetastaticType.REGIONAL,
             sites=[SiteEntry(c.Site.AXILLARY_NODES)],
@@ -107,11 +108,14 @@ def test_history_page_query_count_is_constant(rows, client, nurse, patient, djan
             by=nurse,
         )
         services.followup_item_add(patient=patient, kind=c.FollowUpKind.BLOODS, due_on=TODAY, by=nurse)
+        mdt_discussion_record(
+            recurrence=recurrence, meeting_on=TODAY, outcome="surgery", plan="Excision", attendees="MDT", by=nurse
+        )
     client.force_login(nurse)
     # session, user, access check, access-log row, 3 id lookups (recurrences, episodes, tests),
-    # 9 history tables (each with the users, team and other rows its changes name: issue 12),
-    # the banner's named nurse
-    with django_assert_num_queries(4 + 3 + 9 + 1):
+    # 10 history tables (each with the users, team and other rows its changes name: issue 12;
+    # the tenth: MDT discussions), the banner's named nurse
+    with django_assert_num_queries(4 + 3 + 10 + 1):
         client.get(reverse("followup:patient_history", args=[patient.pk]))
 
 

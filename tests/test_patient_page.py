@@ -158,6 +158,15 @@ def test_what_needs_doing_offers_the_restaging_symptom_and_distant_disease_tasks
             url("secondary_from_test", pet.pk),
         ),
         (f"Triage the symptom report of {day(days(-1))}", url("symptom_triage", report.pk)),
+        # No recurrence has been discussed at MDT yet (mdt/worklist.py), oldest first.
+        *(
+            (f"Record the MDT discussion of the {noun} of {day(on)}", reverse("mdt:discussion_record", args=[r.pk]))
+            for noun, on, r in (
+                ("regional recurrence", days(-40), nodal),
+                ("local recurrence", days(-20), local),
+                ("regional recurrence", days(-2), regional),
+            )
+        ),
     ]
     panel = pages.by_id(root, "what-needs-doing")
     assert pages.headings(panel, 3) == [
@@ -165,6 +174,7 @@ def test_what_needs_doing_offers_the_restaging_symptom_and_distant_disease_tasks
         "Restaging incomplete",
         "Distant disease not recorded",
         "Symptoms to triage",
+        "Recurrence not yet discussed at MDT",
     ]
     assert [pages.text(t) for t in pages.by_class(panel, "nhsuk-tag")] == [
         "Distant disease found",

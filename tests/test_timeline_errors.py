@@ -124,7 +124,12 @@ def test_every_kind_of_record_entered_in_error_stays_in_the_history_and_off_upco
     assert "No primary diagnosis recorded." in body  # the facts column counts live primaries only
     assert "No follow-up item is booked or due." in body
     # None of them counts on any list; the live regional recurrence's restaging does.
-    assert [w.slug for w, rows in response.context["actions"]] == ["restaging", "no-follow-up", "data-quality"]
+    assert [w.slug for w, rows in response.context["actions"]] == [
+        "restaging",
+        "no-follow-up",
+        "data-quality",
+        "mdt-not-discussed",
+    ]
 
 
 def test_tests_of_a_recurrence_entered_in_error_are_struck_through_with_it(nurse_client, nurse, priya, patient):
@@ -159,9 +164,10 @@ def test_patient_page_reads_the_rows_entered_in_error_in_the_same_queries(
                     services.record_mark_entered_in_error(record=record, reason="Wrong patient", by=priya)
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
     # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
-    # which bring the rows entered in error too; one query per worklist for the open actions (9),
-    # and the tests of the open restaging episodes, which say what each still needs.
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
+    # which bring the rows entered in error too; one query per worklist for the open actions (11),
+    # the tests of the open restaging episodes, which say what each still needs, and the MDT
+    # discussions (mdt.patient_page).
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     history = response.context["timeline"].history
     assert len([e for e in history if e.error]) == 5 * rows

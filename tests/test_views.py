@@ -17,6 +17,7 @@ from .factories import (
     PatientFactory,
     PrimaryDiagnosisFactory,
     RecurrenceFactory,
+    RecurrenceSiteFactory,
     RestagingEpisodeFactory,
     StagingTestFactory,
     SymptomReportFactory,
@@ -324,7 +325,12 @@ def test_patient_page_shows_banner_actions_and_timeline(nurse_client, nurse, pat
     assert patient.family_name.upper() in body
     assert patient.nhs_number_display in body
     assert "Under surveillance" in body and "Right" in body
-    assert [w.slug for w, rows in response.context["actions"]] == ["overdue", "restaging", "symptoms"]
+    assert [w.slug for w, rows in response.context["actions"]] == [
+        "overdue",
+        "restaging",
+        "symptoms",
+        "mdt-not-discussed",
+    ]
     timeline = response.context["timeline"]
     assert [event.title for event in timeline.upcoming] == ["Mammogram due"]
     history = [event.title for event in timeline.history]
@@ -416,6 +422,9 @@ def _rows_for(slug, nurse):
         case "data-quality":
             patient.nhs_number = ""
             patient.save()
+        case "mdt-not-discussed":
+            recurrence = RecurrenceFactory(patient=patient)
+            RecurrenceSiteFactory(recurrence=recurrence)
 
 
 # session, user, nurse choices for the filter, COUNT for the total, the page of rows;
@@ -425,6 +434,7 @@ WORKLIST_QUERIES = dict.fromkeys(WORKLISTS, 5) | {
     "staging-results": 6,
     "distant-not-recorded": 6,
     "restaging": 7,
+    "mdt-not-discussed": 6,
 }
 
 
@@ -476,9 +486,9 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
         SymptomReportFactory(patient=patient)
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
     # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
-    # one query per worklist for the open actions (9), and the tests of the open restaging
-    # episodes, which say what each still needs.
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
+    # one query per worklist for the open actions (11), the tests of the open restaging
+    # episodes, which say what each still needs, and the MDT discussions (mdt.patient_page).
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
 
@@ -491,9 +501,11 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
     PrimaryDiagnosisFactory(patient=patient)
     overdue = FollowUpItemFactory(patient=patient, due_on=days(-60))
     skipped = [
-        w for w in WORKLISTS.values() if w.slug in {"staging-results", "restaging", "distant-not-recorded", "symptoms"}
+        w
+        for w in WORKLISTS.values()
+        if w.slug in {"staging-results", "restaging", "distant-not-recorded", "symptoms", "mdt-not-discussed"}
     ]
-    # 4 prefetches: with no recurrence, Django has no sites, tests or test sites to fetch.
+    # 4 prefetches: with no recurrence, Django has no sites, tests or test sites to fetch (nor MDT discussions).
     with django_assert_num_queries(5 + 4 + len(WORKLISTS) - len(skipped)):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     actions = dict(response.context["actions"])

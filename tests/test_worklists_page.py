@@ -79,7 +79,7 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
     """The screen merges columns (NHS number under the name, days overdue beside the date...); the
     downloads keep one value a column, exactly as before issue 13."""
     ann, nurse = "GREEN, Ann", "Alex Morgan"
-    iso = {n: days(n).isoformat() for n in (-60, -40, -20, -12, -2, -1, 3, 4)}
+    iso = {n: days(n).isoformat() for n in (-60, -40, -20, -12, -10, -2, -1, 3, 4)}
     assert {slug: _download(nurse_client, slug) for slug in WORKLISTS} == {
         "overdue": [
             ["Patient", "NHS number", "Named nurse", "Follow-up", "Due", "Days overdue", "Escalation", "Status"],
@@ -135,6 +135,13 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
             ["Patient", "NHS number", "Named nurse", "Problems"],
             [ann, "9998765439", nurse, "No primary diagnosis recorded"],
             ["HILL, Bob", "", nurse, "Missing NHS numberNo primary diagnosis recorded"],
+        ],
+        "mdt-not-discussed": [
+            [
+                *("Patient", "NHS number", "Named nurse", "Recurrence", "Status", "Diagnosed on"),
+                "Days since the recurrence",
+            ],
+            [ann, "9998765439", nurse, "Regional: Axillary lymph nodes", "Confirmed", iso[-10], "10"],
         ],
     }
 
@@ -257,6 +264,10 @@ SCREEN_COLUMNS = {
     "symptoms": ["Patient", "Named nurse", "Red flag", "Reported", "Area", "Description", "Action"],
     "no-follow-up": ["Patient", "Named nurse", "Status", "Follow-up model", "Last follow-up item", "Action"],
     "data-quality": ["Patient", "Named nurse", "Problems", "Action"],
+    "mdt-not-discussed": [
+        *("Patient", "Named nurse", "Recurrence", "Status", "Diagnosed on", "Days since the recurrence"),
+        "Action",
+    ],
 }
 
 

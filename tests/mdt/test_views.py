@@ -230,7 +230,9 @@ def test_prepare_list_shows_whom_to_discuss_with_key_facts(nurse_client, patient
     assert row.primary.startswith("Right, diagnosed 1 Mar 2022; ER positive, PR positive, HER2 negative")
     assert row.recurrence_words == f"Regional: Axillary lymph nodes; confirmed, {days(-20).day} {days(-20):%b %Y}"
     assert row.restaging == "Incomplete: Results to acknowledge; Results awaited"
-    assert row.results == [f"CT chest, abdomen and pelvis, {days(-14).day} {days(-14):%b %Y}: No evidence of distant disease"]
+    assert row.results == [
+        f"CT chest, abdomen and pelvis, {days(-14).day} {days(-14):%b %Y}: No evidence of distant disease"
+    ]
     text = body(response)
     assert patient.display_name in text and format_nhs_number(patient.nhs_number) in text
     assert "Elsewhere".upper() not in text

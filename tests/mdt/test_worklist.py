@@ -63,9 +63,7 @@ def test_recurrence_or_patient_entered_in_error_and_inactive_patients_are_not_li
     gone = PatientFactory(team=nurse.team, named_nurse=nurse)
     RecurrenceFactory(patient=gone)
     services.record_mark_entered_in_error(record=gone, reason="Duplicate", by=priya)
-    died = PatientFactory(
-        team=nurse.team, named_nurse=nurse, status=c.PatientStatus.DECEASED, date_of_death=days(-1)
-    )
+    died = PatientFactory(team=nurse.team, named_nurse=nurse, status=c.PatientStatus.DECEASED, date_of_death=days(-1))
     RecurrenceFactory(patient=died)
     assert on_list(nurse) == []
 
