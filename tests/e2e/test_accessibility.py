@@ -225,6 +225,16 @@ def import_run(page: Page, world: World) -> None:
     expect(page.locator("#import-succeeded")).to_be_visible()
 
 
+def ask_for_a_date_that_is_not_real(page: Page, world: World) -> None:
+    """The MDT list's meeting date typed as 31 February: refused beside the date input."""
+    form = page.locator("main form").first
+    form.get_by_label("Day").fill("31")
+    form.get_by_label("Month").fill("2")
+    form.get_by_label("Year").fill("2027")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Show the list").click()
+
+
 def _worklists(persona: str, scopes: dict[str, str]) -> list[State]:
     return [
         State(
@@ -360,6 +370,25 @@ GROUPS: dict[str, list[State]] = {
         ),
         *failed("triage", "followup:symptom_triage", "alex", lambda w: f"/symptoms/{w.symptom.pk}/triage/"),
     ],  # fmt: skip
+    "mdt": [
+        *failed(
+            "record an MDT discussion",
+            "mdt:discussion_record",
+            "alex",
+            lambda w: f"/recurrences/{w.recurrence.pk}/mdt/new/",
+        ),
+        State("prepare MDT list", "mdt:prepare_list", "alex", lambda w: "/mdt/list/"),
+        State(
+            "prepare MDT list, a date that is not real",
+            "mdt:prepare_list",
+            "alex",
+            lambda w: "/mdt/list/",
+            act=ask_for_a_date_that_is_not_real,
+            focus=a11y.error_summary_problems,
+        ),
+        State("prepare MDT list, read-only role", "mdt:prepare_list", "sam", lambda w: "/mdt/list/"),
+        State("prepare MDT list, another team", "mdt:prepare_list", "jo", lambda w: "/mdt/list/"),
+    ],  # fmt: skip
     "reports": [
         State("reports", "followup:reports", "chris", lambda w: "/reports/"),
         *(
@@ -406,6 +435,7 @@ NOT_PAGES = {
     "health": "the load balancer's JSON health check",
     "logout": "a POST from the header's button, answered with a redirect",
     "followup:import_template": "a CSV file to download",
+    "mdt:prepare_list_pdf": "a PDF file to download (tests/mdt/test_views.py reads it back)",
     "stay_signed_in": "a POST from the idle warning's button, answered with JSON (tests/test_session_warning.py)",
 }
 
