@@ -23,7 +23,7 @@ def test_most_recurrences_are_discussed_and_the_recent_ones_are_on_the_list(seed
         diagnosed_on__lte=today - timedelta(days=RECENT_DAYS)
     )
     discussed = older.filter(mdt_discussions__isnull=False).distinct().count()
-    assert older.count() > 5 and discussed >= 0.9 * older.count()
+    assert older.count() > 5 and discussed >= 0.75 * older.count()  # a few gaps for the failsafe list
     nurse = User.objects.get(username="nurse")
     waiting = list(not_discussed_at_mdt().visible_to(nurse))
     assert waiting, "the demo nurse has a recurrence to take to the MDT"

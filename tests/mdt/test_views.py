@@ -29,6 +29,7 @@ from ..factories import (
 from .factories import MDTDiscussionFactory
 
 TODAY = timezone.localdate()
+REGIONAL_SITES = [c.Site.SUPRACLAVICULAR_NODES, c.Site.INTERNAL_MAMMARY_NODES]
 
 
 def days(n):
@@ -305,3 +306,53 @@ def test_prepare_list_query_count_is_constant(rows, nurse_client, nurse, django_
     with django_assert_num_queries(7):
         response = nurse_client.get(reverse("mdt:prepare_list"))
     assert (len(response.context["pending"]), len(response.context["discussed"])) == (rows, rows)
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [("mdt:discussion_record", [1]), ("mdt:prepare_list", []), ("mdt:prepare_list_pdf", [])],
+)
+def test_anonymous_users_are_sent_to_login_from_every_mdt_url(client, name, args):
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_patient_page_with_mdt_discussions_query_count_is_constant(
+    rows, nurse_client, nurse, patient, django_assert_num_queries
+):
+    from followup.worklists import WORKLISTS
+
+    for _ in range(rows):
+        PrimaryDiagnosisFactory(patient=patient)
+        recurrence = services.recurrence_record(
+            patient=patient,
+            metastatic_type=c.MetastaticType.LOCAL,
+            sites=[services.SiteEntry(c.Site.SCAR)],
+            diagnosed_on=days(-5),
+            restaging_tests=[c.StagingModality.CT_CAP],
+            by=nurse,
+        )
+        MDTDiscussionFactory(recurrence=recurrence, meeting_on=days(-2))
+        MDTDiscussionFactory(recurrence=recurrence, meeting_on=days(-1), outcome=MDTOutcome.RADIOTHERAPY)
+        RecurrenceFactory(patient=patient, diagnosed_on=days(-3))  # not yet discussed
+    # As tests/test_views.py::test_patient_page_query_count_is_constant: session, user, access check,
+    # access-log row, the patient, 7 prefetches, one query per worklist, the tests of the open restaging
+    # episodes; then the patient's MDT discussions with who recorded them (mdt.patient_page), one query.
+    # No follow-up item and no symptom report: the patient page skips those five lists.
+    with django_assert_num_queries(5 + 7 + (len(WORKLISTS) - 5) + 1 + 1):
+        response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    assert sum(len(entry.discussions) for entry in response.context["mdt"]) == 2 * rows
+    assert len([e for e in response.context["timeline"].history if e.category == "mdt"]) == 2 * rows
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_record_page_query_count_is_constant(rows, nurse_client, recurrence, django_assert_num_queries):
+    for site in REGIONAL_SITES[: rows - 1]:  # the fixture's recurrence has one site already
+        RecurrenceSiteFactory(recurrence=recurrence, site=site)
+    MDTDiscussionFactory.create_batch(rows, recurrence=recurrence)
+    # session, user, the recurrence (scoped), its patient (banner), the banner's named nurse, its sites.
+    with django_assert_num_queries(6):
+        response = nurse_client.get(record_url(recurrence))
+    assert response.status_code == 200
