@@ -1,7 +1,5 @@
 """The MDT's forms: the NHS.UK date input and radios of followup/forms.py."""
 
-from datetime import date
-
 from django import forms
 from django.utils import timezone
 
@@ -35,10 +33,6 @@ class MeetingDateForm(NHSMessagesMixin, forms.Form):
     method = "get"
 
     meeting = DateField("Meeting date", required=False, example="future")
-
-    def meeting_on(self) -> date:
-        value = self.cleaned_data.get("meeting") if self.is_valid() else None
-        return value or timezone.localdate()
 
     def clean_meeting(self):
         value = self.cleaned_data.get("meeting")

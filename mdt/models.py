@@ -61,7 +61,7 @@ class MDTDiscussion(ClinicalRecord):
 
     def __str__(self) -> str:
         # Own fields only: the history page names every version of the row with this.
-        return f"MDT discussion, {show_date(self.meeting_on)}: {self.get_outcome_display()}"
+        return f"MDT meeting of {show_date(self.meeting_on)}: {self.get_outcome_display()}"
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
