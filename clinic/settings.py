@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     "followup",
+    "contacts",
     "mdt",
 ]
 

@@ -4,6 +4,7 @@ from axes import admin as axes_admin
 from axes import models as axes_models
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import choices as c
 from . import models as m
@@ -25,6 +26,17 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["team"]
     fieldsets = [*BaseUserAdmin.fieldsets, ("Tracker", {"fields": ["role", "team"]})]
     add_fieldsets = [*BaseUserAdmin.add_fieldsets, ("Tracker", {"fields": ["role", "team"]})]
+
+
+@admin.register(m.GPPractice)
+class GPPracticeAdmin(SimpleHistoryAdmin):
+    """Shared by every patient registered there: a change here shows on all their letters."""
+
+    list_display = ["ods_code", "name", "town", "postcode", "phone"]
+    search_fields = ["ods_code", "name", "postcode", "town"]
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.patients.exists()
 
 
 class ProtocolStepInline(admin.TabularInline):

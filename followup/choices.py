@@ -39,6 +39,13 @@ ACTIVE_PATIENT_STATUSES = (
 )
 
 
+class ContactPreference(models.TextChoices):
+    MOBILE = "mobile", "Mobile phone"
+    HOME = "home", "Home phone"
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+
+
 class FollowUpModel(models.TextChoices):
     CLINIC = "clinic", "Clinic-led"
     PSFU = "psfu", "Personalised stratified follow-up (remote monitoring)"

@@ -1,8 +1,11 @@
 """Factories: valid rows by default, so a test only states what matters to it."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import factory
+from django.apps import apps as django_apps
+from django.conf import settings
 from django.utils import timezone
 
 from followup import choices as c
@@ -10,6 +13,17 @@ from followup import models as m
 from followup.nhs import nhs_numbers_in_test_range
 
 NHS_NUMBERS = nhs_numbers_in_test_range(2000)
+
+
+def project_models() -> list:
+    """Every model of this project's own apps (followup and the apps beside it), not Django's or libraries'."""
+    root = Path(settings.BASE_DIR).resolve()
+    return [
+        model
+        for config in django_apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(root)
+        for model in config.get_models()
+    ]
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -154,3 +168,30 @@ class SymptomReportFactory(factory.django.DjangoModelFactory):
     description = "Aching in the lower back."
     created_by = factory.SelfAttribute("patient.named_nurse")
     updated_by = factory.SelfAttribute("patient.named_nurse")
+
+
+class GPPracticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.GPPractice
+        django_get_or_create = ["ods_code"]
+
+    ods_code = factory.Sequence(lambda n: f"Y{90000 + n:05d}")
+    name = factory.Sequence(lambda n: f"Test Street Surgery {n}")
+    address_line_1 = "1 Fictional Lane"
+    town = "Testville"
+    postcode = "ZZ99 3AA"
+    phone = "01632 960001"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.Contact"
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = "phone_out"
+    answered = True
+    contacted_at = factory.LazyFunction(timezone.now)
+    by = factory.SelfAttribute("patient.named_nurse")
+    summary = "Discussed the mammogram result."
+    created_by = factory.SelfAttribute("by")
+    updated_by = factory.SelfAttribute("by")

@@ -17,6 +17,7 @@ ROW_FACTORIES = {
     m.PrimaryDiagnosis: lambda: f.PrimaryDiagnosisFactory(),
     m.FollowUpProtocol: lambda: f.FollowUpProtocolFactory(),
     m.ProtocolStep: lambda: f.ProtocolStepFactory(),
+    m.GPPractice: lambda: f.GPPracticeFactory(),
     m.FollowUpItem: lambda: f.FollowUpItemFactory(),
     m.Recurrence: lambda: f.RecurrenceFactory(),
     m.RecurrenceSite: lambda: f.RecurrenceSiteFactory(),
@@ -40,6 +41,7 @@ EXPECTED_QUERIES = {
     m.PrimaryDiagnosis: 5,
     m.FollowUpProtocol: 5,
     m.ProtocolStep: 6,  # + protocols for the protocol filter
+    m.GPPractice: 5,
     m.FollowUpItem: 7,  # + due-date hierarchy (MIN/MAX, dates)
     m.Recurrence: 5,
     m.RecurrenceSite: 5,

@@ -15,6 +15,7 @@ from followup import choices as c
 from followup import models as m
 
 from . import factories as f
+from .factories import project_models
 
 TODAY = timezone.localdate()
 
@@ -138,6 +139,15 @@ CASES = {
         f.PatientFactory, status=c.PatientStatus.DISCHARGED, discharged_on=TODAY
     ),
     "followup_patient_protocol_has_start": _set(f.PatientFactory, protocol_start_on=TODAY),
+    "followup_patient_preferred_contact_valid": _set(f.PatientFactory, preferred_contact="pigeon"),
+    "followup_patient_interpreter_language": _set(f.PatientFactory, interpreter_needed=True),
+    "followup_gppractice_ods_code_format": _set(f.GPPracticeFactory, ods_code="a81001"),
+    # Contacts (contacts app)
+    "followup_contact_error_mark_complete": _error_mark(f.ContactFactory),
+    "followup_contact_kind_valid": _set(f.ContactFactory, kind="pigeon", answered=None),
+    "followup_contact_with_whom_valid": _set(f.ContactFactory, with_whom="neighbour"),
+    "contacts_contact_answered_for_calls_made": _set(f.ContactFactory, answered=None),
+    "contacts_contact_message_only_when_unanswered": _set(f.ContactFactory, message_left=True),
     # Primary diagnosis
     "followup_primarydiagnosis_error_mark_complete": _error_mark(f.PrimaryDiagnosisFactory),
     **{
@@ -263,7 +273,7 @@ CASES = {
 
 def all_constraint_names() -> set[str]:
     names = set()
-    for model in m.Team._meta.apps.get_app_config("followup").get_models():
+    for model in project_models():
         if model.__name__.startswith("Historical"):
             continue  # copies without constraints, by design: history keeps what was
         for constraint in model._meta.constraints:

@@ -10,7 +10,7 @@ tests), symptoms, audit (access and export logs).
 
 from .audit import AccessLog, ExportLog
 from .base import ClinicalRecord, RecordManager, Team, User, date_errors, history_actor
-from .patients import Patient, PrimaryDiagnosis
+from .patients import GPPractice, Patient, PrimaryDiagnosis
 from .recurrences import Recurrence, RecurrenceSite, RestagingEpisode, StagingTest, StagingTestSite
 from .schedule import FollowUpItem, FollowUpProtocol, ProtocolStep
 from .symptoms import SymptomReport
@@ -21,6 +21,7 @@ __all__ = [
     "ExportLog",
     "FollowUpItem",
     "FollowUpProtocol",
+    "GPPractice",
     "Patient",
     "PrimaryDiagnosis",
     "ProtocolStep",

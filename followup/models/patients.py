@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Min, Q
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .. import choices as c
 from .. import dates
@@ -15,7 +16,52 @@ from ..querysets import (
     PatientQuerySet,
     PrimaryDiagnosisQuerySet,
 )
-from .base import ClinicalRecord, RecordManager, Team, _birth_date_of_patient, _choice_constraint, date_errors
+from .base import (
+    ClinicalRecord,
+    RecordManager,
+    Team,
+    _birth_date_of_patient,
+    _choice_constraint,
+    date_errors,
+    history_actor,
+)
+
+
+class GPPractice(models.Model):
+    """A registered GP practice: one row per ODS code, shared by every patient registered there.
+
+    Reference data, not a clinical record: admins keep it in the admin site; its history says who changed what.
+    """
+
+    ods_code = models.CharField(
+        "ODS code", max_length=6, unique=True, help_text="The practice's ODS code: a letter and 5 digits, e.g. A81001."
+    )
+    name = models.CharField(max_length=120)
+    address_line_1 = models.CharField("address line 1", max_length=120)
+    address_line_2 = models.CharField("address line 2", max_length=120, blank=True)
+    town = models.CharField("town or city", max_length=80)
+    postcode = models.CharField(max_length=8)
+    phone = models.CharField("phone number", max_length=20, blank=True)
+
+    history = HistoricalRecords(get_user=history_actor)
+
+    class Meta:
+        verbose_name = "GP practice"
+        ordering = ["name", "ods_code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ods_code__regex=r"^[A-Z][0-9]{5}$"),
+                name="followup_gppractice_ods_code_format",
+                violation_error_message="Enter the practice's ODS code: a capital letter and 5 digits, like A81001.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})"
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in (self.address_line_1, self.address_line_2, self.town, self.postcode) if line]
 
 
 class Patient(ClinicalRecord):
@@ -43,6 +89,30 @@ class Patient(ClinicalRecord):
         "FollowUpProtocol", null=True, blank=True, on_delete=models.PROTECT, related_name="patients"
     )
     protocol_start_on = models.DateField(null=True, blank=True)
+    # Contact details (DOMAIN.md "Contacts, the GP and letters").
+    address_line_1 = models.CharField("address line 1", max_length=120, blank=True)
+    address_line_2 = models.CharField("address line 2", max_length=120, blank=True)
+    town = models.CharField("town or city", max_length=80, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    phone_mobile = models.CharField("mobile phone", max_length=20, blank=True)
+    phone_home = models.CharField("home phone", max_length=20, blank=True)
+    email = models.EmailField("email address", blank=True)
+    preferred_contact = models.CharField(
+        "preferred way of contact", max_length=10, choices=c.ContactPreference.choices, blank=True
+    )
+    # None: not asked yet; a call that finds no answer must not leave a message unless this is True.
+    messages_may_be_left = models.BooleanField("messages may be left", null=True, blank=True)
+    next_of_kin_name = models.CharField("next of kin or carer", max_length=120, blank=True)
+    next_of_kin_relationship = models.CharField("relationship", max_length=60, blank=True)
+    next_of_kin_phone = models.CharField("next of kin's phone", max_length=20, blank=True)
+    interpreter_needed = models.BooleanField("interpreter needed", default=False)
+    interpreter_language = models.CharField("language", max_length=60, blank=True)
+    accessible_information = models.CharField(
+        "accessible information needs", max_length=200, blank=True, help_text="For example: large print, easy read."
+    )
+    gp_practice = models.ForeignKey(
+        GPPractice, null=True, blank=True, on_delete=models.PROTECT, related_name="patients", verbose_name="GP practice"
+    )
 
     objects = RecordManager.from_queryset(PatientQuerySet)()
 
@@ -79,6 +149,12 @@ class Patient(ClinicalRecord):
             _choice_constraint("patient", "sex", c.Sex),
             _choice_constraint("patient", "status", c.PatientStatus),
             _choice_constraint("patient", "follow_up_model", c.FollowUpModel),
+            _choice_constraint("patient", "preferred_contact", c.ContactPreference, blank=True),
+            models.CheckConstraint(
+                condition=Q(interpreter_needed=False) | ~Q(interpreter_language=""),
+                name="followup_patient_interpreter_language",
+                violation_error_message="Say which language the interpreter is needed for.",
+            ),
             models.CheckConstraint(
                 condition=Q(status=c.PatientStatus.DECEASED, date_of_death__isnull=False)
                 | (~Q(status=c.PatientStatus.DECEASED) & Q(date_of_death__isnull=True)),
