@@ -16,6 +16,7 @@ from followup import models as m
 
 from . import factories as f
 from .factories import project_models
+from .mdt.factories import MDTDiscussionFactory
 
 TODAY = timezone.localdate()
 
@@ -148,6 +149,11 @@ CASES = {
     "followup_contact_with_whom_valid": _set(f.ContactFactory, with_whom="neighbour"),
     "contacts_contact_answered_for_calls_made": _set(f.ContactFactory, answered=None),
     "contacts_contact_message_only_when_unanswered": _set(f.ContactFactory, message_left=True),
+    # MDT discussions (mdt app)
+    "followup_mdtdiscussion_error_mark_complete": _error_mark(MDTDiscussionFactory),
+    "followup_mdtdiscussion_outcome_valid": _set(MDTDiscussionFactory, outcome="chemo"),
+    "mdt_mdtdiscussion_plan_recorded": _set(MDTDiscussionFactory, plan=""),
+    "mdt_mdtdiscussion_attendees_recorded": _set(MDTDiscussionFactory, attendees=""),
     # Primary diagnosis
     "followup_primarydiagnosis_error_mark_complete": _error_mark(f.PrimaryDiagnosisFactory),
     **{

@@ -6,12 +6,14 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from followup.migration_ops import guard_history
+
 
 class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("followup", "0013_result_recorded_on"),
+        ("followup", "0014_patient_contact_details"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -231,4 +233,6 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        # The history table is an audit table: append-only on PostgreSQL, like followup's.
+        guard_history("mdt", ["HistoricalMDTDiscussion"]),
     ]
