@@ -14,6 +14,7 @@ from followup import services
 from followup.audit import ChangeWithoutActor, refuse_change_without_actor
 from followup.models import AccessLog, ExportLog, FollowUpItem, Patient
 from followup.services import SiteEntry
+from tasks.services import task_create
 
 from .factories import FollowUpItemFactory, FollowUpProtocolFactory, PatientFactory, ProtocolStepFactory, UserFactory
 
@@ -107,11 +108,12 @@ def test_history_page_query_count_is_constant(rows, client, nurse, patient, djan
             by=nurse,
         )
         services.followup_item_add(patient=patient, kind=c.FollowUpKind.BLOODS, due_on=TODAY, by=nurse)
+        task_create(patient=patient, description="Phone the patient", due_on=TODAY, by=nurse, assigned_to=nurse)
     client.force_login(nurse)
     # session, user, access check, access-log row, 3 id lookups (recurrences, episodes, tests),
-    # 9 history tables (each with the users, team and other rows its changes name: issue 12),
-    # the banner's named nurse
-    with django_assert_num_queries(4 + 3 + 9 + 1):
+    # 10 history tables (followup's 9 and tasks', each with the users, team and other rows its changes
+    # name: issue 12), the banner's named nurse
+    with django_assert_num_queries(4 + 3 + 10 + 1):
         client.get(reverse("followup:patient_history", args=[patient.pk]))
 
 
