@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from tasks import demo as tasks_demo
+
 from . import choices as c
 from .models import (
     FollowUpItem,
@@ -689,6 +691,7 @@ def seed(
             PatientBuilder(index=index, seed=seed, today=today, ref=ref, rows=rows).build()
         with transaction.atomic():
             rows.save()
+            tasks_demo.seed(patients=rows.patients, ref=ref, today=today, seed=seed)
         created += len(indexes)
         if progress:
             progress(min(start + batch_size, patients), patients)

@@ -16,6 +16,7 @@ from followup import models as m
 
 from . import factories as f
 from .factories import project_models
+from .tasks.factories import TaskFactory
 
 TODAY = timezone.localdate()
 
@@ -59,6 +60,12 @@ def _duplicate_hospital_number(nurse):
         created_by=nurse,
         updated_by=nurse,
     )
+
+
+def _open_task_with_contact(nurse):
+    task = TaskFactory()
+    task.contact = f.ContactFactory(patient=task.patient)
+    return task
 
 
 def _duplicate_protocol_slot(nurse):
@@ -148,6 +155,13 @@ CASES = {
     "followup_contact_with_whom_valid": _set(f.ContactFactory, with_whom="neighbour"),
     "contacts_contact_answered_for_calls_made": _set(f.ContactFactory, answered=None),
     "contacts_contact_message_only_when_unanswered": _set(f.ContactFactory, message_left=True),
+    # Tasks (tasks app)
+    "followup_task_error_mark_complete": _error_mark(TaskFactory),
+    "followup_task_status_valid": _set(TaskFactory, status="pending"),
+    "tasks_task_description_given": _set(TaskFactory, description=""),
+    "tasks_task_done_when_and_by_whom": _set(TaskFactory, status="done"),
+    "tasks_task_cancel_reason": _set(TaskFactory, status="cancelled"),
+    "tasks_task_contact_only_when_done": _open_task_with_contact,
     # Primary diagnosis
     "followup_primarydiagnosis_error_mark_complete": _error_mark(f.PrimaryDiagnosisFactory),
     **{

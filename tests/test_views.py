@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import services
+from followup.patient_tasks import TASKS
 from followup.services import SiteEntry
 from followup.worklists import WORKLISTS
 
@@ -22,6 +23,7 @@ from .factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from .tasks.factories import TaskFactory
 
 TODAY = timezone.localdate()
 
@@ -416,6 +418,8 @@ def _rows_for(slug, nurse):
         case "data-quality":
             patient.nhs_number = ""
             patient.save()
+        case "my-tasks" | "team-tasks":
+            TaskFactory(patient=patient, assigned_to=nurse)
 
 
 # session, user, nurse choices for the filter, COUNT for the total, the page of rows;
@@ -443,7 +447,7 @@ def test_dashboard_query_count_is_constant(rows, nurse_client, nurse, django_ass
     for _ in range(rows):
         for slug in WORKLISTS:
             _rows_for(slug, nurse)
-    # session, user, one COUNT per worklist (9), three charts
+    # session, user, one COUNT per worklist (12), three charts
     with django_assert_num_queries(2 + len(WORKLISTS) + 3):
         response = nurse_client.get(reverse("followup:dashboard"))
     assert {w.slug: n["mine"] for w, n in response.context["counts"]}["overdue"] == rows
@@ -475,10 +479,11 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
         )
         SymptomReportFactory(patient=patient)
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
-    # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
-    # one query per worklist for the open actions (9), and the tests of the open restaging
-    # episodes, which say what each still needs.
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
+    # 8 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks),
+    # one query per list of "What needs doing" for the open actions (10: the task lists have their
+    # own section, from the tasks prefetch), and the tests of the open restaging episodes, which say
+    # what each still needs.
+    with django_assert_num_queries(5 + 8 + len(TASKS) + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
 
@@ -491,10 +496,12 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
     PrimaryDiagnosisFactory(patient=patient)
     overdue = FollowUpItemFactory(patient=patient, due_on=days(-60))
     skipped = [
-        w for w in WORKLISTS.values() if w.slug in {"staging-results", "restaging", "distant-not-recorded", "symptoms"}
+        w
+        for w in WORKLISTS.values()
+        if w.slug in {"staging-results", "restaging", "distant-not-recorded", "symptoms", "my-tasks", "team-tasks"}
     ]
-    # 4 prefetches: with no recurrence, Django has no sites, tests or test sites to fetch.
-    with django_assert_num_queries(5 + 4 + len(WORKLISTS) - len(skipped)):
+    # 5 prefetches (with the tasks): with no recurrence, Django has no sites, tests or test sites to fetch.
+    with django_assert_num_queries(5 + 5 + len(WORKLISTS) - len(skipped)):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     actions = dict(response.context["actions"])
     assert [w.slug for w in actions] == ["overdue"]
