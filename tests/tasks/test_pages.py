@@ -358,3 +358,24 @@ def test_history_page_shows_the_tasks_changes(client, nurse, priya, patient):
     changes = [(ch.record, ch.kind, ch.changes) for ch in response.context["changes"] if ch.record.startswith("Task")]
     assert changes[0] == ("Task: Phone the patient", "Changed", [("Assigned to", "Priya Shah", "–")])
     assert changes[1][1] == "Created"
+
+
+def test_a_task_of_a_nurse_who_left_stays_on_team_tasks(client, nurse, priya, patient):
+    task = TaskFactory(patient=patient, assigned_to=priya)
+    priya.is_active = False
+    priya.save(update_fields=["is_active"])
+    client.force_login(nurse)
+    response = worklist(client, "team-tasks")
+    assert listed(response) == [task]
+    assert "Priya Shah" in body(response)
+
+
+def test_a_task_follows_its_patient_to_another_team(client, nurse, other_nurse, patient):
+    """The patient moves team: the open task shows on the new team's list, never on no list at all."""
+    task = TaskFactory(patient=patient, assigned_to=None)
+    patient.team, patient.named_nurse = other_nurse.team, other_nurse
+    patient.save(update_fields=["team", "named_nurse"])
+    client.force_login(other_nurse)
+    assert listed(worklist(client, "team-tasks")) == [task]
+    client.force_login(nurse)
+    assert listed(worklist(client, "team-tasks")) == []
