@@ -36,7 +36,7 @@ class AssigneeMixin:
 def _assignee_field() -> forms.ChoiceField:
     return forms.ChoiceField(
         widget=Radios(),
-        help_text="A task for the team shows on Team tasks for anyone to pick up; a nurse's on her My tasks too.",
+        help_text="A task for the team is on Team tasks for anyone to pick up. A nurse's task is on her My tasks too.",
         error_messages=required("Select who the task is for"),
     )
 
@@ -79,6 +79,7 @@ class TaskDoneForm(VersionedForm):
         choices=TASK_CONTACT_KINDS,
         widget=Radios(),
         required=False,
+        help_text="If you record a contact.",
     )
     with_whom = forms.ChoiceField(label="With", choices=ContactWith.choices, widget=Radios(), required=False)
     answered = forms.ChoiceField(
@@ -89,7 +90,12 @@ class TaskDoneForm(VersionedForm):
         help_text="Only for a telephone call made.",
     )
     message_left = forms.BooleanField(label="A message was left", required=False)
-    summary = forms.CharField(label="Summary", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    summary = forms.CharField(
+        label="Summary",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Of the contact, for the contact log. It starts as the task.",
+    )
     outcome = forms.CharField(label="Outcome", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def clean(self):

@@ -14,6 +14,7 @@ from followup.services import SiteEntry
 from followup.worklists import WORKLISTS
 
 from .factories import (
+    ContactFactory,
     FollowUpItemFactory,
     PatientFactory,
     PrimaryDiagnosisFactory,
@@ -478,6 +479,14 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
             episode=recurrence.restaging, modality=c.StagingModality.CT_CAP, requested_on=days(-4), by=nurse
         )
         SymptomReportFactory(patient=patient)
+        TaskFactory(patient=patient, assigned_to=nurse, due_on=days(-2))
+        TaskFactory(
+            patient=patient,
+            status="done",
+            done_at=timezone.now(),
+            done_by=nurse,
+            contact=ContactFactory(patient=patient),
+        )
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
     # 8 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks),
     # one query per list of "What needs doing" for the open actions (10: the task lists have their
@@ -486,6 +495,7 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
     with django_assert_num_queries(5 + 8 + len(TASKS) + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
+    assert len(response.context["tasks"].open) == len(response.context["tasks"].closed) == rows
 
 
 def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
