@@ -68,6 +68,11 @@ class Worklist:
         return self.filterset.patient_prefix
 
     @property
+    def opens_on_mine(self) -> bool:
+        """Does the list open, for a nurse, on her own rows (the dashboard's first number), not the team's?"""
+        return self.only_mine or self.filterset.default_to_my_caseload
+
+    @property
     def mine_lookup(self) -> str:
         return self.mine or f"{self.patient_prefix}named_nurse"
 

@@ -379,3 +379,14 @@ def test_a_task_follows_its_patient_to_another_team(client, nurse, other_nurse, 
     assert listed(worklist(client, "team-tasks")) == [task]
     client.force_login(nurse)
     assert listed(worklist(client, "team-tasks")) == []
+
+
+def test_dashboard_numbers_of_team_tasks_open_the_scope_they_count(client, nurse, patient):
+    TaskFactory(patient=patient, assigned_to=nurse)
+    client.force_login(nurse)
+    html = body(client.get(reverse("followup:dashboard")))
+    team_tasks = reverse("followup:worklist", args=["team-tasks"])
+    assert f'href="{team_tasks}?nurse={nurse.pk}" id="count-team-tasks-mine"' in html
+    assert f'href="{team_tasks}" id="count-team-tasks-team"' in html
+    my_tasks = reverse("followup:worklist", args=["my-tasks"])
+    assert f'href="{my_tasks}" id="count-my-tasks-mine"' in html
