@@ -1,11 +1,13 @@
 """The tables of "My tasks" and "Team tasks", and the "Add a task" link of every worklist row."""
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import format_html
 
 from followup.display import show_date
 from followup.models import patient_of
 from followup.tables import (
+    ROW_EXTRA_LINKS,
     ActionsColumn,
     DateColumn,
     NhsNumberColumn,
@@ -17,9 +19,12 @@ from followup.tables import (
     tag,
     url_for,
 )
-from followup.tables.cells import ROW_EXTRA_LINKS, _today
 
 from .models import due_in_words
+
+
+def _today():
+    return timezone.localdate()
 
 
 def add_task_link(record) -> tuple[str, str]:

@@ -390,3 +390,14 @@ def test_dashboard_numbers_of_team_tasks_open_the_scope_they_count(client, nurse
     assert f'href="{team_tasks}" id="count-team-tasks-team"' in html
     my_tasks = reverse("followup:worklist", args=["my-tasks"])
     assert f'href="{my_tasks}" id="count-my-tasks-mine"' in html
+
+
+def test_done_after_someone_else_reassigned_it_shows_the_conflict(client, nurse, priya, patient):
+    task = services.task_create(patient=patient, description="Phone Mary", due_on=days(1), by=nurse, assigned_to=priya)
+    services.task_reassign(task=task, assigned_to=None, by=nurse, expected_version=1)
+    client.force_login(priya)
+    response = client.post(reverse("tasks:task_done", args=[task.pk]), {"version": 1, "record_contact": "no"})
+    assert response.status_code == 409
+    assert ("Assigned to", "Priya Shah", "–", "") in response.context["conflict"].rows
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN and Contact.all_objects.count() == 0
