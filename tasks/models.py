@@ -117,10 +117,6 @@ class Task(ClinicalRecord):
         """ "For ..." in a sentence: the nurse, or "the team as a whole"."""
         return "the team as a whole" if self.assigned_to is None else self.assignee_name
 
-    def overdue_days(self, today) -> int:
-        """Days past the due date of an open task (0: not overdue)."""
-        return max((today - self.due_on).days, 0) if self.is_open else 0
-
 
 def due_in_words(task: Task, today) -> str:
     """An open task's due date in words, never colour only: "Overdue by 3 days", "Due today", "Due in 2 days"."""
