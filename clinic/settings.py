@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "followup",
     "contacts",
     "mdt",
+    "tasks",
 ]
 
 MIDDLEWARE = [

@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/stay-signed-in/", stay_signed_in, name="stay_signed_in"),
     path("", include("mdt.urls")),
+    path("", include("tasks.urls")),
     path("", include("followup.urls")),
 ]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mdt import demo as mdt_demo
+from tasks import demo as tasks_demo
 
 from . import choices as c
 from .models import (
@@ -692,6 +693,7 @@ def seed(
         with transaction.atomic():
             rows.save()
             mdt_demo.seed(recurrences=rows.recurrences, today=today, seed=seed)
+            tasks_demo.seed(patients=rows.patients, ref=ref, today=today, seed=seed)
         created += len(indexes)
         if progress:
             progress(min(start + batch_size, patients), patients)

@@ -77,4 +77,5 @@ def noun_for(record) -> str:
         return f"{_in_sentence(record.get_metastatic_type_display())} recurrence"
     if kind == "RestagingEpisode":
         return "restaging"
-    return {"Patient": "patient", "PrimaryDiagnosis": "primary diagnosis", "SymptomReport": "symptom report"}[kind]
+    named = {"Patient": "patient", "PrimaryDiagnosis": "primary diagnosis", "SymptomReport": "symptom report"}
+    return named.get(kind) or str(record._meta.verbose_name)  # the other apps' records: "task", "contact"

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.text import capfirst
 
 from mdt.models import MDTDiscussion
+from tasks.models import Task
 
 from . import choices as c
 from .display import show_date, show_datetime, show_when
@@ -119,6 +120,7 @@ def _sources(patient: Patient):
         (StagingTestSite, _history(StagingTestSite, test_id__in=tests)),
         (SymptomReport, _history(SymptomReport, patient_id=patient.pk)),
         (MDTDiscussion, _history(MDTDiscussion, patient_id=patient.pk)),
+        (Task, _history(Task, patient_id=patient.pk)),
     ]
 
 

@@ -150,7 +150,7 @@ class PatientQuerySet(TeamScopedQuerySet):
         The clinical rows are read through ``all_objects``, so those entered in error come
         too, in the same queries, under names that say so: ``all_primaries``,
         ``all_followup_items``, ``all_recurrences`` (each episode's ``all_tests``) and
-        ``all_symptom_reports``. The timeline shows them struck through; anything that
+        ``all_symptom_reports``, ``all_tasks`` (tasks/). The timeline shows them struck through; anything that
         counts must skip them (``entered_in_error``). The related managers
         (``patient.primaries.all()``...) still mean live rows only, and are not loaded here.
         """
@@ -177,6 +177,9 @@ class PatientQuerySet(TeamScopedQuerySet):
                 "symptom_reports",
                 queryset=_model("SymptomReport").all_objects.select_related("triaged_by", "error_marked_by"),
                 to_attr="all_symptom_reports",
+            ),
+            Prefetch(
+                "tasks", queryset=apps.get_model("tasks", "Task").all_objects.for_patient_page(), to_attr="all_tasks"
             ),
         )
 

@@ -173,6 +173,12 @@ def _test_event(test) -> Event:
     return Event(test.requested_on, f"{name} requested", "", [("Requested", "white")], "restaging")
 
 
+def _task_events(patient: Patient) -> list[Event]:
+    from tasks.timeline import task_events  # tasks builds on this module's Event: imported when used
+
+    return task_events(patient)
+
+
 @dataclass
 class Timeline:
     upcoming: list[Event]  # open follow-up items, soonest first
@@ -249,6 +255,7 @@ def patient_timeline(patient: Patient) -> Timeline:
     from mdt.timeline import mdt_events  # mdt's events are built from followup's Event
 
     events += mdt_events(patient)
+    events += _task_events(patient)
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
     history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
     return Timeline(upcoming, history)

@@ -17,6 +17,9 @@ from django.utils import timezone
 from mdt import filters as mdt_filters
 from mdt import tables as mdt_tables
 from mdt import worklist as mdt_worklist
+from tasks.filters import MyTaskFilter, TaskFilter
+from tasks.models import Task
+from tasks.tables import TaskTable
 
 from . import filters, tables
 from .display import show_date
@@ -53,6 +56,10 @@ class Worklist:
     describe: Callable[[Any], str] = str  # one row, as the patient page lists it
     # The same list in the form that is cheap for one patient, where that differs.
     patient_rows: Callable[[date], QuerySet] | None = None
+    # The lookup from a row to the user whose row it is ("mine"); "" for the patient's named nurse.
+    mine: str = ""
+    # The list holds the user's own rows only ("My tasks"), not the team's.
+    only_mine: bool = False
 
     @functools.cached_property
     def model(self) -> type:
@@ -63,17 +70,28 @@ class Worklist:
     def patient_prefix(self) -> str:
         return self.filterset.patient_prefix
 
+    @property
+    def opens_on_mine(self) -> bool:
+        """Does the list open, for a nurse, on her own rows (the dashboard's first number), not the team's?"""
+        return self.only_mine or self.filterset.default_to_my_caseload
+
+    @property
+    def mine_lookup(self) -> str:
+        return self.mine or f"{self.patient_prefix}named_nurse"
+
     def for_user(self, user, *, today: date) -> QuerySet:
-        return self.rows(today).visible_to(user)
+        rows = self.rows(today).visible_to(user)
+        return rows.filter(**{self.mine_lookup: user}) if self.only_mine else rows
 
     def for_patient(self, patient: Patient, *, today: date) -> QuerySet:
         rows = (self.patient_rows or self.rows)(today)
         return rows.filter(**{f"{self.patient_prefix}pk": patient.pk})
 
     def counts(self, user, *, today: date) -> dict[str, int]:
-        """{"team": rows the user may see, "mine": those of the user's own caseload}: one query."""
+        """{"team": rows the user may see, "mine": those of the user's own caseload (or, with ``mine``,
+        assigned to the user)}: one query."""
         return self.for_user(user, today=today).aggregate(
-            team=Count("pk"), mine=Count("pk", filter=Q(**{f"{self.patient_prefix}named_nurse": user}))
+            team=Count("pk"), mine=Count("pk", filter=Q(**{self.mine_lookup: user}))
         )
 
 
@@ -193,6 +211,30 @@ WORKLISTS: dict[str, Worklist] = {
             mdt_filters.NotDiscussedFilter,
             noun="recurrence",
             describe=mdt_worklist.describe,
+        ),
+        # Tasks: the patient page has its own Tasks section (tasks/views.py), not "What needs doing".
+        Worklist(
+            "my-tasks",
+            "My tasks",
+            "Open tasks assigned to you, soonest due first. Tasks for the team as a whole are on Team tasks.",
+            lambda today: Task.objects.open(),
+            TaskTable,
+            MyTaskFilter,
+            noun="task",
+            describe=str,
+            mine="assigned_to",
+            only_mine=True,
+        ),
+        Worklist(
+            "team-tasks",
+            "Team tasks",
+            "Every open task of your team, assigned to a nurse or to the team as a whole, soonest due first.",
+            lambda today: Task.objects.open(),
+            TaskTable,
+            TaskFilter,
+            noun="task",
+            describe=str,
+            mine="assigned_to",
         ),
     ]
 }

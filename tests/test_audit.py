@@ -15,6 +15,7 @@ from followup.audit import ChangeWithoutActor, refuse_change_without_actor
 from followup.models import AccessLog, ExportLog, FollowUpItem, Patient
 from followup.services import SiteEntry
 from mdt.services import mdt_discussion_record
+from tasks.services import task_create
 
 from .factories import FollowUpItemFactory, FollowUpProtocolFactory, PatientFactory, ProtocolStepFactory, UserFactory
 
@@ -111,11 +112,12 @@ def test_history_page_query_count_is_constant(rows, client, nurse, patient, djan
         mdt_discussion_record(
             recurrence=recurrence, meeting_on=TODAY, outcome="surgery", plan="Excision", attendees="MDT", by=nurse
         )
+        task_create(patient=patient, description="Phone the patient", due_on=TODAY, by=nurse, assigned_to=nurse)
     client.force_login(nurse)
     # session, user, access check, access-log row, 3 id lookups (recurrences, episodes, tests),
-    # 10 history tables (each with the users, team and other rows its changes name: issue 12;
-    # the tenth: MDT discussions), the banner's named nurse
-    with django_assert_num_queries(4 + 3 + 10 + 1):
+    # 11 history tables (followup's 9, MDT discussions' and tasks', each with the users, team and other
+    # rows its changes name: issue 12), the banner's named nurse
+    with django_assert_num_queries(4 + 3 + 11 + 1):
         client.get(reverse("followup:patient_history", args=[patient.pk]))
 
 

@@ -17,6 +17,7 @@ from followup import models as m
 from . import factories as f
 from .factories import project_models
 from .mdt.factories import MDTDiscussionFactory
+from .tasks.factories import TaskFactory
 
 TODAY = timezone.localdate()
 
@@ -60,6 +61,12 @@ def _duplicate_hospital_number(nurse):
         created_by=nurse,
         updated_by=nurse,
     )
+
+
+def _open_task_with_contact(nurse):
+    task = TaskFactory()
+    task.contact = f.ContactFactory(patient=task.patient)
+    return task
 
 
 def _duplicate_protocol_slot(nurse):
@@ -154,6 +161,13 @@ CASES = {
     "followup_mdtdiscussion_outcome_valid": _set(MDTDiscussionFactory, outcome="chemo"),
     "mdt_mdtdiscussion_plan_recorded": _set(MDTDiscussionFactory, plan=""),
     "mdt_mdtdiscussion_attendees_recorded": _set(MDTDiscussionFactory, attendees=""),
+    # Tasks (tasks app)
+    "followup_task_error_mark_complete": _error_mark(TaskFactory),
+    "followup_task_status_valid": _set(TaskFactory, status="pending"),
+    "tasks_task_description_given": _set(TaskFactory, description=""),
+    "tasks_task_done_when_and_by_whom": _set(TaskFactory, status="done"),
+    "tasks_task_cancel_reason": _set(TaskFactory, status="cancelled"),
+    "tasks_task_contact_only_when_done": _open_task_with_contact,
     # Primary diagnosis
     "followup_primarydiagnosis_error_mark_complete": _error_mark(f.PrimaryDiagnosisFactory),
     **{

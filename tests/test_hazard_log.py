@@ -38,5 +38,6 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "wrong-patient import",
         "upload exhaustion",
         "recurrence never discussed at mdt",
+        "task lost or never done",
     ):
         assert hazard in text, hazard

@@ -14,6 +14,7 @@ from followup import choices as c
 from followup import import_files, imports, services
 from followup.display import show_date
 from followup.models import AccessLog, FollowUpItem, Patient, RestagingEpisode
+from followup.patient_tasks import TASKS
 from followup.services import SiteEntry
 from followup.worklists import WORKLISTS
 
@@ -187,9 +188,10 @@ def test_patient_page_with_an_implausible_date_query_count_is_constant(rows, cli
         SymptomReportFactory(patient=patient)
     client.force_login(nurse)
     # As test_views.test_patient_page_query_count_is_constant: session, user, access check, the access-log row,
-    # the patient, 7 prefetches, one query per worklist, the tests of the open restaging episodes, the MDT
-    # discussions. The implausible dates are found in what the page already loaded (dates.stored_problems()).
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1 + 1):
+    # the patient, 8 prefetches (with the tasks), one query per list of "What needs doing"
+    # (patient_tasks.TASKS), the tests of the open restaging episodes. The implausible dates are found
+    # in what the page already loaded (dates.stored_problems()).
+    with django_assert_num_queries(5 + 8 + len(TASKS) + 1 + 1):  # + the MDT discussions (mdt.patient_page)
         response = client.get(reverse("followup:patient_detail", args=[patient.pk]))
     problems = [row.text for row in dict(response.context["actions"])[WORKLISTS["data-quality"]]]
     assert problems[:2] == [

@@ -9,10 +9,12 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import services
+from followup.patient_tasks import TASKS
 from followup.services import SiteEntry
 from followup.worklists import WORKLISTS
 
 from .factories import (
+    ContactFactory,
     FollowUpItemFactory,
     PatientFactory,
     PrimaryDiagnosisFactory,
@@ -23,6 +25,7 @@ from .factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from .tasks.factories import TaskFactory
 
 TODAY = timezone.localdate()
 
@@ -425,6 +428,8 @@ def _rows_for(slug, nurse):
         case "mdt-not-discussed":
             recurrence = RecurrenceFactory(patient=patient)
             RecurrenceSiteFactory(recurrence=recurrence)
+        case "my-tasks" | "team-tasks":
+            TaskFactory(patient=patient, assigned_to=nurse)
 
 
 # session, user, nurse choices for the filter, COUNT for the total, the page of rows;
@@ -453,7 +458,7 @@ def test_dashboard_query_count_is_constant(rows, nurse_client, nurse, django_ass
     for _ in range(rows):
         for slug in WORKLISTS:
             _rows_for(slug, nurse)
-    # session, user, one COUNT per worklist (9), three charts
+    # session, user, one COUNT per worklist (12), three charts
     with django_assert_num_queries(2 + len(WORKLISTS) + 3):
         response = nurse_client.get(reverse("followup:dashboard"))
     assert {w.slug: n["mine"] for w, n in response.context["counts"]}["overdue"] == rows
@@ -484,13 +489,23 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
             episode=recurrence.restaging, modality=c.StagingModality.CT_CAP, requested_on=days(-4), by=nurse
         )
         SymptomReportFactory(patient=patient)
+        TaskFactory(patient=patient, assigned_to=nurse, due_on=days(-2))
+        TaskFactory(
+            patient=patient,
+            status="done",
+            done_at=timezone.now(),
+            done_by=nurse,
+            contact=ContactFactory(patient=patient),
+        )
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
-    # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
-    # one query per worklist for the open actions (11), the tests of the open restaging
+    # 8 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks),
+    # one query per list of "What needs doing" for the open actions (patient_tasks.TASKS: the task
+    # lists have their own section, from the tasks prefetch), the tests of the open restaging
     # episodes, which say what each still needs, and the MDT discussions (mdt.patient_page).
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1 + 1):
+    with django_assert_num_queries(5 + 8 + len(TASKS) + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
+    assert len(response.context["tasks"].open) == len(response.context["tasks"].closed) == rows
 
 
 def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
@@ -503,10 +518,20 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
     skipped = [
         w
         for w in WORKLISTS.values()
-        if w.slug in {"staging-results", "restaging", "distant-not-recorded", "symptoms", "mdt-not-discussed"}
+        if w.slug
+        in {
+            "staging-results",
+            "restaging",
+            "distant-not-recorded",
+            "symptoms",
+            "mdt-not-discussed",
+            "my-tasks",
+            "team-tasks",
+        }
     ]
-    # 4 prefetches: with no recurrence, Django has no sites, tests or test sites to fetch (nor MDT discussions).
-    with django_assert_num_queries(5 + 4 + len(WORKLISTS) - len(skipped)):
+    # 5 prefetches (with the tasks): with no recurrence, Django has no sites, tests or test sites to fetch
+    # (nor MDT discussions).
+    with django_assert_num_queries(5 + 5 + len(WORKLISTS) - len(skipped)):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     actions = dict(response.context["actions"])
     assert [w.slug for w in actions] == ["overdue"]

@@ -15,6 +15,7 @@ from followup import choices as c
 from followup import services
 from followup.display import show_datetime
 from followup.forms import TriageForm
+from followup.patient_tasks import TASKS
 from followup.worklists import WORKLISTS
 
 from .factories import (
@@ -25,6 +26,7 @@ from .factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from .tasks.factories import TaskFactory
 
 TODAY = timezone.localdate()
 
@@ -60,6 +62,7 @@ def one_of_each(nurse):
     distant = StagingTestFactory(episode=episode, performed_on=days(-3), reported_on=days(-2), result="distant")
     distant.sites.create(site=c.Site.LIVER)
     SymptomReportFactory(patient=ann, reported_on=days(-1), red_flag=c.RedFlag.CORD_COMPRESSION)
+    TaskFactory(patient=ann, assigned_to=nurse, due_on=days(-2), description="Phone Ann about her result")
     bob = PatientFactory(team=nurse.team, named_nurse=nurse, given_name="Bob", family_name="Hill", nhs_number="")
     return ann, bob
 
@@ -143,6 +146,13 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
             ],
             [ann, "9998765439", nurse, "Regional: Axillary lymph nodes", "Confirmed", iso[-10], "10"],
         ],
+        **dict.fromkeys(
+            ("my-tasks", "team-tasks"),
+            [
+                ["Patient", "NHS number", "Named nurse", "Task", "Assigned to", "Due", "Overdue"],
+                [ann, "9998765439", nurse, "Phone Ann about her result", nurse, iso[-2], "Overdue by 2 days"],
+            ],
+        ),
     }
 
 
@@ -268,6 +278,8 @@ SCREEN_COLUMNS = {
         *("Patient", "Named nurse", "Recurrence", "Status", "Diagnosed on", "Days since the recurrence"),
         "Action",
     ],
+    "my-tasks": ["Patient", "Named nurse", "Task", "Assigned to", "Due", "Action"],
+    "team-tasks": ["Patient", "Named nurse", "Task", "Assigned to", "Due", "Action"],
 }
 
 
@@ -297,6 +309,8 @@ def test_each_list_shows_the_nhs_number_under_the_name_and_merges_its_dates(nurs
         "Liver",
     ]
     assert cells["no-follow-up"][0] == "HILL, Bob NHS number: Not recorded"
+    task = [ann, "Alex Morgan", "Phone Ann about her result", "Alex Morgan", f"{day(-2)} Overdue by 2 days"]
+    assert cells["my-tasks"] == cells["team-tasks"] == task
 
 
 def day(n) -> str:
@@ -410,11 +424,17 @@ def test_tabs_keep_the_other_filters_and_sort_but_not_the_page(nurse_client, ale
 
 
 def test_every_worklist_has_the_tabs(nurse_client, alex):
-    for slug in WORKLISTS:
+    for slug in TASKS:  # the failsafe lists
         assert [label for label, _, _ in tabs(nurse_client.get(url("worklist", slug)))] == [
             "My caseload",
             "Whole team",
         ], slug
+    # The task lists: Team tasks opens on the whole team, then those assigned to me; My tasks is mine only.
+    assert [label for label, _, _ in tabs(nurse_client.get(url("worklist", "team-tasks")))] == [
+        "Whole team",
+        "Assigned to me",
+    ]
+    assert tabs(nurse_client.get(url("worklist", "my-tasks"))) == []
 
 
 def test_admin_tabs_are_all_teams_then_each_team(client, admin_user, team, other_team):

@@ -6,6 +6,7 @@ page costs the same number of queries whatever its length. cells.py has the piec
 """
 
 from .cells import (
+    ROW_EXTRA_LINKS,
     ActionsColumn,
     DateColumn,
     NhsNumberColumn,
@@ -13,6 +14,7 @@ from .cells import (
     PatientColumn,
     WorklistTable,
     acknowledge_url,
+    link_list,
     row_form_refused,
     row_links,
     row_patient_name,
@@ -62,7 +64,9 @@ __all__ = [
     "StagingResultTable",
     "SymptomTable",
     "WorklistTable",
+    "ROW_EXTRA_LINKS",
     "acknowledge_url",
+    "link_list",
     "row_form_refused",
     "needs",
     "restaging_status",

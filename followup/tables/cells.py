@@ -1,6 +1,7 @@
 """What every worklist table is made of: row URLs, cells and columns, the row actions, the base table."""
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
@@ -69,6 +70,11 @@ def row_links(record) -> list[tuple[str, str]]:
     if isinstance(record, Patient):
         return [("Add a follow-up item", url("item_add")), ("Change details", url("patient_edit"))]
     return []
+
+
+# Links every worklist row offers, whatever the row is: (label, url) for the row's record. Other apps
+# add theirs when they load (tasks: "Add a task" for the row's patient).
+ROW_EXTRA_LINKS: list[Callable[[object], tuple[str, str]]] = []
 
 
 def acknowledge_url(record) -> str:
@@ -210,7 +216,11 @@ class ActionsColumn(tables.Column):
         page = self.page_of(table)
         if not page["may_act"]:
             return ""
-        return ROW_ACTIONS[self.kind](record, page, row_patient_name(record), record.version, RowErrors())
+        name = row_patient_name(record)
+        html = ROW_ACTIONS[self.kind](record, page, name, record.version, RowErrors())
+        if self.kind == "links" or not ROW_EXTRA_LINKS:
+            return html  # the links already end with the extra ones (_links)
+        return format_html("{}{}", html, link_list([link(record) for link in ROW_EXTRA_LINKS], page, name))
 
 
 @dataclass(frozen=True)
@@ -226,14 +236,18 @@ class RowErrors:
         return bool(self.field or self.other)
 
 
-def _links(record, page, name, version, errors):
+def link_list(links, page, name) -> str:
     quoted = quote(page["next"], safe="/")
     items = format_html_join(
         "",
         '<li><a class="nhsuk-link" href="{}?next={}">{}<span class="nhsuk-u-visually-hidden"> for {}</span></a></li>',
-        ((url, quoted, label, name) for label, url in row_links(record)),
+        ((url, quoted, label, name) for label, url in links),
     )
     return format_html('<ul class="app-inline-links nhsuk-u-margin-bottom-0">{}</ul>', items)
+
+
+def _links(record, page, name, version, errors):
+    return link_list([*row_links(record), *(link(record) for link in ROW_EXTRA_LINKS)], page, name)
 
 
 def _form(url, page, version, body):

@@ -4,6 +4,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from mdt.models import MDTDiscussion
+from tasks.models import Task
 
 from .. import choices as c
 from .. import forms as f
@@ -298,6 +299,7 @@ ERROR_MODELS = {
     "test": StagingTest,
     "symptom": SymptomReport,
     "mdt": MDTDiscussion,
+    "task": Task,
 }
 
 

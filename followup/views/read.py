@@ -11,6 +11,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from mdt.patient_page import patient_section as mdt_patient_section
+from tasks.views import task_section
 
 from .. import charts
 from ..audit import log_access
@@ -19,7 +20,7 @@ from ..filters import ANYONE, PatientFilter
 from ..history import patient_history
 from ..models import FollowUpItem, Patient, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..navigation import came_from, patient_trail
-from ..patient_tasks import patient_rows, without_repeats
+from ..patient_tasks import TASKS, patient_rows, without_repeats
 from ..tables import PatientTable
 from ..timeline import patient_timeline
 from ..worklists import WORKLISTS
@@ -145,6 +146,8 @@ def _may_hold(worklist, page: Patient) -> bool:
     the list's kind at all (the record loaded for the page tells): the patient page
     then skips that list's query (most patients have no recurrence and no symptom
     report: four of the nine lists)."""
+    if worklist.slug not in TASKS:
+        return False  # a list with its own section on the page (My tasks, Team tasks)
     model = worklist.model
     if model is SymptomReport:
         return bool(_live(page.all_symptom_reports))
@@ -182,6 +185,7 @@ def patient_detail(request, pk):
         "primaries": _live(page.all_primaries),
         "actions": without_repeats(actions),
         "timeline": patient_timeline(page),
+        "tasks": task_section(page, today=today),
         "today": today,
         # Back to the list the user came from (the worklist as filtered, the search), else Patients.
         "trail": came_from(request, referer=True) or patient_trail(page)[:1],

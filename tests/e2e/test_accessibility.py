@@ -40,6 +40,7 @@ from ..factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from ..tasks.factories import TaskFactory
 from . import a11y
 from .helpers import log_in, row, tab_to
 
@@ -65,6 +66,7 @@ class World:
     clear: object  # staging bloods, clear, to acknowledge
     distant: object  # a CT that found liver disease: to acknowledge, no secondary recorded
     symptom: object  # a lung symptom report to triage
+    task: object  # Alex's open task for Mary Brown, overdue
 
 
 @pytest.fixture
@@ -111,13 +113,17 @@ def world(alex, priya, jo, chris, sam) -> World:
     PatientFactory(given_name="Ann", family_name="Green", nhs_number="", team=alex.team, named_nurse=alex)
     sue = PatientFactory(given_name="Sue", family_name="White", team=priya.team, named_nurse=priya)
     FollowUpItemFactory(patient=sue, kind=c.FollowUpKind.BLOODS, due_on=today - timedelta(days=20))
+    task = TaskFactory(patient=busy, assigned_to=alex, due_on=today - timedelta(days=2), description="Phone Mary")
+    TaskFactory(patient=busy, assigned_to=None, due_on=today + timedelta(days=3), description="Book an interpreter")
     lucy = PatientFactory(given_name="Lucy", family_name="Hall", team=jo.team, named_nurse=jo)
     FollowUpItemFactory(patient=lucy, kind=c.FollowUpKind.MAMMOGRAM, due_on=today - timedelta(days=30))
 
     # Every worklist has a row of Alex's own, so each list's row controls are checked.
     empty = [slug for slug, worklist in WORKLISTS.items() if not worklist.for_user(alex, today=today).exists()]
     assert empty == []
-    return World(busy, quiet, overdue, result, abnormal, awaited, recurrence, outstanding, clear, distant, symptom)
+    return World(
+        busy, quiet, overdue, result, abnormal, awaited, recurrence, outstanding, clear, distant, symptom, task
+    )
 
 
 # Page states ---------------------------------------------------------------------------------------------------
@@ -388,6 +394,19 @@ GROUPS: dict[str, list[State]] = {
         ),
         State("prepare MDT list, read-only role", "mdt:prepare_list", "sam", lambda w: "/mdt/list/"),
         State("prepare MDT list, another team", "mdt:prepare_list", "jo", lambda w: "/mdt/list/"),
+    ],  # fmt: skip
+    "tasks": [
+        *failed("add a task", "tasks:task_add", "alex", _patient("/patients/{busy}/tasks/new/")),
+        *failed("task done", "tasks:task_done", "alex", lambda w: f"/tasks/{w.task.pk}/done/"),
+        *failed("cancel a task", "tasks:task_cancel", "alex", lambda w: f"/tasks/{w.task.pk}/cancel/"),
+        # Submitted as it opens (the task's own assignee): refused, "already assigned to".
+        *failed("reassign a task", "tasks:task_reassign", "alex", lambda w: f"/tasks/{w.task.pk}/reassign/"),
+        *failed(
+            "task entered in error",
+            "followup:entered_in_error",
+            "alex",
+            lambda w: f"/records/task/{w.task.pk}/entered-in-error/",
+        ),
     ],  # fmt: skip
     "reports": [
         State("reports", "followup:reports", "chris", lambda w: "/reports/"),
