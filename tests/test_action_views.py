@@ -743,6 +743,7 @@ def clinical_record(patient, nurse):
 # Every URL that acts on one record: (URL name, the record it names, extra URL argument).
 ACTION_URLS = [
     ("patient_edit", "patient", None),
+    ("patient_contact_details", "patient", None),
     ("primary_add", "patient", None),
     ("protocol_assign", "patient", None),
     ("patient_reassign", "patient", None),

@@ -72,6 +72,27 @@ class PatientEditView(ActionView):
         return self.done("Patient details saved.")
 
 
+class PatientContactDetailsView(ActionView):
+    form_class = f.PatientContactForm
+    title = "Change contact details"
+
+    def get_initial(self):
+        fresh = Patient.objects.select_related("gp_practice").get(pk=self.patient.pk)
+        return f.PatientContactForm.initial_for(fresh)
+
+    def perform(self, form):
+        fields = {name: form.cleaned_data[name] for name in services.CONTACT_DETAIL_FIELDS}
+        patient = services.patient_update_contact_details(
+            patient=self.patient,
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+            gp_ods_code=form.cleaned_data["gp_ods_code"],
+            **fields,
+        )
+        practice = f" GP practice: {patient.gp_practice}." if patient.gp_practice_id else ""
+        return self.done(f"Contact details saved.{practice}")
+
+
 class PrimaryAddView(ActionView):
     form_class = f.PrimaryDiagnosisForm
     title = "Record the primary diagnosis"
