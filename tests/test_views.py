@@ -14,6 +14,7 @@ from followup.worklists import WORKLISTS
 
 from .factories import (
     FollowUpItemFactory,
+    GPPracticeFactory,
     PatientFactory,
     PrimaryDiagnosisFactory,
     RecurrenceFactory,
@@ -460,6 +461,10 @@ def test_patient_list_query_count_is_constant(rows, nurse_client, nurse, django_
 
 @pytest.mark.parametrize("rows", [1, 3])
 def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient, django_assert_num_queries):
+    practice = GPPracticeFactory()
+    services.patient_update_contact_details(
+        patient=patient, by=nurse, expected_version=None, gp_ods_code=practice.ods_code, phone_mobile="07700 900123"
+    )
     for _ in range(rows):
         PrimaryDiagnosisFactory(patient=patient)
         FollowUpItemFactory(patient=patient, due_on=days(-60))
@@ -474,13 +479,14 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
             episode=recurrence.restaging, modality=c.StagingModality.CT_CAP, requested_on=days(-4), by=nurse
         )
         SymptomReportFactory(patient=patient)
-    # session, user, access check, the access-log row, the patient with nurse/team/protocol,
+    # session, user, access check, the access-log row, the patient with nurse/team/protocol/GP practice,
     # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
     # one query per worklist for the open actions (9), and the tests of the open restaging
     # episodes, which say what each still needs.
     with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
+    assert practice.name in response.content.decode()
 
 
 def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(

@@ -1,5 +1,7 @@
 """Clinical actions on a patient: register, edit, primary, schedule, named nurse, discharge, death."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
@@ -38,10 +40,14 @@ def patient_create(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            # Who to phone and which GP to write to are asked next, while the nurse has the referral open.
             messages.success(
-                request, f"{patient.full_name} is registered. Next: the primary diagnosis and a follow-up schedule."
+                request,
+                f"{patient.full_name} is registered. Now add their contact details and GP practice "
+                "(then the primary diagnosis and a follow-up schedule).",
             )
-            return redirect(_patient_url(patient))
+            contact_url = reverse("followup:patient_contact_details", args=[patient.pk])
+            return redirect(f"{contact_url}?{urlencode({'next': _patient_url(patient)})}")
     return render(
         request,
         "followup/action.html",
