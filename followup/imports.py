@@ -98,7 +98,7 @@ IDENTITY_KEYS = ("nhs_number", "given_name", "family_name", "date_of_birth", "se
 # Fields of existing patients the import may change (in the columns' order): never identity, team or status.
 UPDATABLE_KEYS = tuple(key for key in PATIENT_KEYS if key not in IDENTITY_KEYS)
 # The model's own checks run on each row; the foreign keys and constraints are checked once for the file.
-_PATIENT_UNCHECKED = ["team", "named_nurse", "protocol", "created_by", "updated_by", "error_marked_by"]
+_PATIENT_UNCHECKED = ["team", "named_nurse", "protocol", "gp_practice", "created_by", "updated_by", "error_marked_by"]
 _PRIMARY_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by"]
 _ITEM_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by", "result_acknowledged_by", "protocol_step"]
 # The next follow-up item's fields, as the file names them.
@@ -348,6 +348,8 @@ def _parse_cell(
     if column.kind == "postcode":
         return normalise_postcode(text) or _refuse(f'"{text}" is not a UK postcode. {POSTCODE_ERROR}.')
     if column.kind == "phone":
+        if isinstance(raw, int | float) and len(text) == 10:
+            text = f"0{text}"  # a spreadsheet cell that took 07700 900123 for a number and dropped the 0
         return normalise_phone(text) or _refuse(f'"{text}" is not a UK phone number. {PHONE_ERROR}.')
     if column.kind == "yes_no":
         if text.lower() not in _YES_NO:
@@ -422,7 +424,8 @@ def build_plan(content: bytes, *, team: Team) -> Plan:
         nurse.username.lower(): nurse for nurse in User.objects.filter(team=team, role=c.Role.NURSE, is_active=True)
     }
     codes = {_text(cells.get("gp_practice")).upper() for _, cells in table} - {""}
-    practices = {practice.ods_code: practice for practice in GPPractice.objects.filter(ods_code__in=sorted(codes))}
+    # One query for every practice the file names (none without an ODS code column).
+    practices = {p.ods_code: p for p in GPPractice.objects.filter(ods_code__in=sorted(codes))} if codes else {}
     rows = [_parse_row(number, cells, team=team, nurses=nurses, practices=practices) for number, cells in table]
     first_nhs, first_hospital = {}, {}
     for row in rows:
