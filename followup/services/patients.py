@@ -131,11 +131,11 @@ def patient_update_contact_details(
     try:
         fields = contact_details_cleaned(fields)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors |= exc.message_dict
     try:
         practice = gp_practice_for(gp_ods_code) if gp_ods_code is not None else None
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors |= exc.message_dict
     if errors:
         raise ValidationError(errors)
     patient = lock(patient, expected_version=expected_version)
