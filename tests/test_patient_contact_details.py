@@ -279,6 +279,20 @@ def test_a_stale_form_is_refused_with_the_conflict_page(nurse_client, priya, pat
     assert response.status_code == 409
     assert "Priya Shah changed this record" in body(response)
     assert Patient.objects.get(pk=patient.pk).phone_home == "01632 960111"
+    rows = response.context["conflict"].rows
+    assert ("Home phone", "–", "01632 960111", "01632960456") in rows
+    assert ("GP practice ODS code", "–", "–", "y90042") in rows  # the nurse's own change, not yet saved
+    # Her practice and answer already saved as the nurse enters them: no difference to show.
+    services.patient_update_contact_details(
+        patient=patient, by=priya, expected_version=None, gp_ods_code="Y90042", messages_may_be_left=False
+    )
+    opened = Patient.objects.get(pk=patient.pk).version
+    services.patient_update_contact_details(patient=patient, by=priya, expected_version=None, phone_home="01632 960222")
+    stale = nurse_client.post(url("patient_contact_details", patient.pk), contact_post(patient, version=opened))
+    labels = [row[0] for row in stale.context["conflict"].rows]
+    assert "Home phone" in labels
+    assert "GP practice ODS code" not in labels
+    assert "May messages be left (voicemail, or with whoever answers)?" not in labels
 
 
 def test_another_teams_patient_is_404_and_a_clinician_is_refused_403(client, nurse, other_nurse, patient):

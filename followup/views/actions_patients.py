@@ -86,6 +86,21 @@ class PatientContactDetailsView(ActionView):
         fresh = Patient.objects.select_related("gp_practice").get(pk=self.patient.pk)
         return f.PatientContactForm.initial_for(fresh)
 
+    conflict_fields = {"gp_ods_code": "gp_practice"}
+
+    def conflict_rows(self, current, form, *, opened_version):
+        """As every action's, but an entry that means what is saved now is no difference: the practice's
+        own code ("Y90042" for "Imaginary Road Surgery (Y90042)"), "Not asked" for a question not asked."""
+        conflict = super().conflict_rows(current, form, opened_version=opened_version)
+        code = current.gp_practice.ods_code if current.gp_practice_id else ""
+        same = {
+            form.fields["gp_ods_code"].label: (form.cleaned_data.get("gp_ods_code") or "").strip().upper() == code,
+            form.fields["messages_may_be_left"].label: form.cleaned_data.get("messages_may_be_left")
+            == current.messages_may_be_left,
+        }
+        conflict.rows = [row for row in conflict.rows if not (row[1] == row[2] and same.get(row[0]))]
+        return conflict
+
     def perform(self, form):
         fields = {name: form.cleaned_data[name] for name in services.CONTACT_DETAIL_FIELDS}
         patient = services.patient_update_contact_details(
