@@ -227,6 +227,7 @@ def test_the_form_opens_with_what_is_recorded(nurse_client, nurse, patient, prac
     )
     page = body(nurse_client.get(url("patient_contact_details", patient.pk)))
     assert 'value="Y90042"' in page and 'value="07700 900123"' in page
+    assert "Recorded now: Imaginary Road Surgery (Y90042)." in page
     assert re.search(r'id="id_messages_may_be_left_2"[^>]*value="not_asked" checked', page)
     # The language is revealed under "Yes" (the design system's conditional reveal), not on its own.
     assert re.search(r'value="yes" checked data-reveals="conditional-id_interpreter_needed_0"', page)

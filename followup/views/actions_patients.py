@@ -83,8 +83,14 @@ class PatientContactDetailsView(ActionView):
     title = "Change contact details"
 
     def get_initial(self):
-        fresh = Patient.objects.select_related("gp_practice").get(pk=self.patient.pk)
-        return f.PatientContactForm.initial_for(fresh)
+        self.fresh = Patient.objects.select_related("gp_practice").get(pk=self.patient.pk)
+        return f.PatientContactForm.initial_for(self.fresh)
+
+    def get_form(self, data=None):
+        form = super().get_form(data)
+        if self.fresh.gp_practice_id:  # the code alone says little: the practice it stands for now
+            form.fields["gp_ods_code"].help_text += f" Recorded now: {self.fresh.gp_practice}."
+        return form
 
     conflict_fields = {"gp_ods_code": "gp_practice"}
 
