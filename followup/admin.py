@@ -10,6 +10,7 @@ from . import choices as c
 from . import models as m
 from .audit import log_access
 from .nhs import normalise_nhs_number
+from .permissions import can_administer
 from .services import record_stamp
 
 
@@ -35,8 +36,22 @@ class GPPracticeAdmin(SimpleHistoryAdmin):
     list_display = ["ods_code", "name", "town", "postcode", "phone"]
     search_fields = ["ods_code", "name", "postcode", "town"]
 
+    # Admins (the admin role) keep the practices; a nurse with access to the admin site for any reason
+    # may not change a practice every letter of its patients goes to.
+    def has_module_permission(self, request):
+        return can_administer(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can_administer(request.user)
+
+    def has_add_permission(self, request):
+        return can_administer(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return can_administer(request.user)
+
     def has_delete_permission(self, request, obj=None):
-        return obj is None or not obj.patients.exists()
+        return can_administer(request.user) and (obj is None or not obj.patients.exists())
 
 
 class ProtocolStepInline(admin.TabularInline):

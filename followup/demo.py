@@ -23,6 +23,7 @@ from . import choices as c
 from .models import (
     FollowUpItem,
     FollowUpProtocol,
+    GPPractice,
     Patient,
     PrimaryDiagnosis,
     ProtocolStep,
@@ -42,6 +43,51 @@ from .services import SiteEntry, protocol_schedule, restaging_outcome
 DEMO_PASSWORD = "followup-demo-2026"  # noqa: S105 # nosec B105
 
 TEAMS = [("north", "North Breast Unit"), ("south", "South Breast Unit")]
+
+# Test GP practices: ODS codes of the Y9 test range no real practice uses; streets of the test town
+# that do not exist, and "ZZ99" postcodes (the NHS pseudo-postcodes, never a real address).
+DEMO_TOWN = "Testville"
+DEMO_STREETS = [
+    "Imaginary Road",
+    "Fictional Lane",
+    "Nowhere Street",
+    "Makebelieve Avenue",
+    "Pretend Close",
+    "Storybook Crescent",
+    "Invented Way",
+    "Notional Drive",
+    "Placeholder Grove",
+    "Specimen Terrace",
+]
+GP_PRACTICES = [
+    (f"Y9{number + 1:04d}", name, street)  # Y90001, Y90002...
+    for number, (name, street) in enumerate(
+        [
+            ("Testville Health Centre", "Imaginary Road"),
+            ("Fictional Lane Surgery", "Fictional Lane"),
+            ("Nowhere Street Medical Practice", "Nowhere Street"),
+            ("Makebelieve Avenue Surgery", "Makebelieve Avenue"),
+            ("Pretend Close Family Practice", "Pretend Close"),
+            ("Storybook Crescent Surgery", "Storybook Crescent"),
+            ("Invented Way Medical Centre", "Invented Way"),
+            ("Notional Drive Group Practice", "Notional Drive"),
+            ("Placeholder Grove Surgery", "Placeholder Grove"),
+            ("Specimen Terrace Health Centre", "Specimen Terrace"),
+            ("Testville North Practice", "Imaginary Road"),
+            ("Testville South Surgery", "Nowhere Street"),
+        ]
+    )
+]
+INTERPRETER_LANGUAGES = ["Polish", "Urdu", "Punjabi", "Bengali", "Romanian", "Arabic", "Portuguese", "Somali"]
+ACCESSIBLE_NEEDS = ["Large print", "Large print (font size 16)", "Easy read", "Braille", "British Sign Language"]
+RELATIONSHIPS = ["Daughter", "Son", "Husband", "Wife", "Partner", "Sister", "Friend", "Carer"]
+
+
+def demo_postcode(number: int) -> str:
+    """A "ZZ99" pseudo-postcode: the shape of a real one, and no address anywhere."""
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    return f"ZZ99 {number % 10}{letters[number // 10 % 20]}{letters[number // 200 % 20]}"
+
 
 # username, first, last, role, team code
 USERS = [
@@ -268,6 +314,7 @@ class Reference:
     main_nurse: User
     protocols: list[tuple[FollowUpProtocol, str, list[ProtocolStep]]]
     nhs_numbers: list[str] = field(default_factory=list)
+    practices: list[GPPractice] = field(default_factory=list)
 
 
 def ensure_reference_data() -> Reference:
@@ -304,7 +351,20 @@ def ensure_reference_data() -> Reference:
                 for kind, start, interval, n in steps
             )
         protocols.append((protocol, model, list(protocol.steps.order_by("pk"))))
-    return Reference(teams=teams, nurses=nurses, main_nurse=users["nurse"], protocols=protocols)
+    practices = [
+        GPPractice.objects.get_or_create(
+            ods_code=code,
+            defaults={
+                "name": name,
+                "address_line_1": f"{number * 7 + 1} {street}",
+                "town": DEMO_TOWN,
+                "postcode": demo_postcode(900 + number),
+                "phone": f"01632 960{900 + number:03d}",
+            },
+        )[0]
+        for number, (code, name, street) in enumerate(GP_PRACTICES)
+    ]
+    return Reference(teams=teams, nurses=nurses, main_nurse=users["nurse"], protocols=protocols, practices=practices)
 
 
 def hospital_number(index: int) -> str:
@@ -383,9 +443,43 @@ class PatientBuilder:
             follow_up_model=model,
             protocol=protocol,
             protocol_start_on=start_on,
+            **self._contact_details(given, family),
         )
         self.rows.patients.append(patient)
         return patient
+
+    def _contact_details(self, given: str, family: str) -> dict:
+        """Address, phones (Ofcom's drama ranges only), preferences, next of kin, GP; from a generator of
+        its own, so the rest of the demo stays as it was. Every few patients need an interpreter, large
+        print, or say no messages: the demo shows each."""
+        rng, index = random.Random(f"{self.seed}-{self.index}-contact"), self.index  # nosec B311
+        mobile = f"07700 900{rng.randrange(1000):03d}" if rng.random() < 0.85 else ""
+        home = f"01632 960{rng.randrange(1000):03d}" if not mobile or rng.random() < 0.4 else ""
+        email = f"{given}.{family}{index}@example.com".lower().replace("'", "") if rng.random() < 0.35 else ""
+        preferred = rng.choice(
+            [choice for choice, there in (("mobile", mobile), ("home", home), ("email", email)) if there]
+        )
+        fields = {
+            "address_line_1": f"{rng.randint(1, 199)} {rng.choice(DEMO_STREETS)}",
+            "town": DEMO_TOWN,
+            "postcode": demo_postcode(rng.randrange(4000)),
+            "phone_mobile": mobile,
+            "phone_home": home,
+            "email": email,
+            "preferred_contact": c.ContactPreference.LETTER if index % 17 == 9 else preferred,
+            "messages_may_be_left": False if index % 13 == 4 else (True if rng.random() < 0.8 else None),
+            "gp_practice": rng.choice(self.ref.practices) if index % 31 != 6 else None,
+        }
+        if rng.random() < 0.6:
+            fields["next_of_kin_name"] = f"{rng.choice(GIVEN_NAMES)} {rng.choice([family, *FAMILY_NAMES[:5]])}"
+            fields["next_of_kin_relationship"] = rng.choice(RELATIONSHIPS)
+            fields["next_of_kin_phone"] = f"07700 900{rng.randrange(1000):03d}"
+        if index % 29 == 3:
+            fields["interpreter_needed"] = True
+            fields["interpreter_language"] = INTERPRETER_LANGUAGES[index // 29 % len(INTERPRETER_LANGUAGES)]
+        if index % 23 == 7:
+            fields["accessible_information"] = ACCESSIBLE_NEEDS[index // 23 % len(ACCESSIBLE_NEEDS)]
+        return fields
 
     def _identity(self, index: int) -> tuple[str, str, date, str]:
         """Name, birth date and sex of patient ``index``, from a generator of its own."""

@@ -339,11 +339,14 @@ class DateFromToRangeFilter(django_filters.DateFromToRangeFilter):
 
 
 class Radios(forms.RadioSelect):
-    """NHS.UK radios: ``hints`` {value: text} under a choice; ``divider_before`` a value with "or" above it."""
+    """NHS.UK radios: ``hints`` {value: text} under a choice; ``divider_before`` a value with "or" above it;
+    ``reveals`` {value: field name}: another field of the form shown under that choice only while it is
+    chosen (the design system's conditional reveal; the other field is not rendered on its own)."""
 
-    def __init__(self, *, hints: dict | None = None, divider_before: str = "", **kwargs):
+    def __init__(self, *, hints: dict | None = None, divider_before: str = "", reveals: dict | None = None, **kwargs):
         self.hints = {str(key): text for key, text in (hints or {}).items()}
         self.divider_before = divider_before
+        self.reveals = {str(key): name for key, name in (reveals or {}).items()}
         super().__init__(**kwargs)
 
 

@@ -196,6 +196,104 @@ class PatientForm(NHSMessagesMixin, forms.ModelForm):
         return cleaned
 
 
+# Contact details ------------------------------------------------------------------
+
+NOT_ASKED = "not_asked"
+YES_NO_NOT_ASKED = {"yes": True, "no": False, NOT_ASKED: None}
+
+
+def _text(label: str, *, max_length: int, width: int = 0, help_text: str = "", **attrs) -> forms.CharField:
+    css = f"nhsuk-input nhsuk-input--width-{width}" if width else "nhsuk-input"
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"class": css, **attrs}),
+    )
+
+
+def _phone(label: str) -> forms.CharField:
+    return _text(label, max_length=20, width=20, help_text="", type="tel", autocomplete="off")
+
+
+class PatientContactForm(VersionedForm):
+    """How to reach the patient, and their GP practice. Postcode, phone numbers and the ODS code are
+    read (and refused, beside the field) by services.patient_update_contact_details."""
+
+    address_line_1 = _text("Address line 1", max_length=120)
+    address_line_2 = _text("Address line 2 (optional)", max_length=120)
+    town = _text("Town or city", max_length=80, width=20)
+    postcode = _text("Postcode", max_length=10, width=10, autocomplete="off", spellcheck="false")
+    phone_mobile = _phone("Mobile phone")
+    phone_home = _phone("Home phone")
+    email = forms.EmailField(
+        label="Email address",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"class": "nhsuk-input", "spellcheck": "false", "autocomplete": "off"}),
+        error_messages={"invalid": "Enter an email address in the correct format, like name@example.com"},
+    )
+    preferred_contact = forms.ChoiceField(
+        choices=[*c.ContactPreference.choices, ("", NOT_RECORDED)],
+        label="Preferred way of contact",
+        required=False,
+        widget=Radios(),
+    )
+    messages_may_be_left = forms.TypedChoiceField(
+        choices=[("yes", "Yes"), ("no", "No"), (NOT_ASKED, "Not asked")],
+        coerce=YES_NO_NOT_ASKED.get,
+        empty_value=None,
+        label="May messages be left (voicemail, or with whoever answers)?",
+        widget=Radios(divider_before=NOT_ASKED),
+        error_messages=required("Select whether messages may be left, or 'Not asked'"),
+    )
+    next_of_kin_name = _text("Next of kin or carer: name", max_length=120)
+    next_of_kin_relationship = _text(
+        "Next of kin or carer: relationship",
+        max_length=60,
+        width=20,
+        help_text="For example: daughter, husband, carer.",
+    )
+    next_of_kin_phone = _phone("Next of kin or carer: phone")
+    interpreter_needed = forms.TypedChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=YES_NO_NOT_ASKED.get,
+        label="Is an interpreter needed?",
+        widget=Radios(reveals={"yes": "interpreter_language"}),
+        error_messages=required("Select whether an interpreter is needed"),
+    )
+    interpreter_language = _text(
+        "Language", max_length=60, width=20, help_text="For example: Polish, British Sign Language."
+    )
+    accessible_information = _text(
+        "Accessible information needs (optional)",
+        max_length=200,
+        help_text="For example: large print, easy read, braille.",
+    )
+    gp_ods_code = _text(
+        "GP practice ODS code",
+        max_length=10,
+        width=10,
+        help_text="The practice's code: a letter and 5 digits, for example Y90001. Leave empty if not known.",
+        autocomplete="off",
+        spellcheck="false",
+    )
+
+    @classmethod
+    def initial_for(cls, patient: Patient) -> dict:
+        initial = {name: getattr(patient, name) for name in cls.base_fields if hasattr(patient, name)}
+        answers = {value: key for key, value in YES_NO_NOT_ASKED.items()}
+        initial["messages_may_be_left"] = answers[patient.messages_may_be_left]
+        initial["interpreter_needed"] = answers[patient.interpreter_needed]
+        initial["gp_ods_code"] = patient.gp_practice.ods_code if patient.gp_practice_id else ""
+        initial["version"] = patient.version
+        return initial
+
+    def clean_interpreter_language(self):
+        return self.cleaned_data["interpreter_language"].strip()
+
+
 LATERALITY_NOT_KNOWN = "unknown"
 
 

@@ -67,9 +67,18 @@ def shown_fields(model) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if f.name not in IGNORED | STRUCTURAL]
 
 
+# Verbose names that need their context on a page listing every field of the record.
+LABELS = {
+    (Patient, "next_of_kin_relationship"): "Next of kin's relationship",
+    (Patient, "interpreter_language"): "Interpreter language",
+}
+# A yes/no question whose empty answer means it was never asked.
+NOT_ASKED = {(Patient, "messages_may_be_left")}
+
+
 def label(model_field: models.Field) -> str:
     """The field's verbose name as a label: "NHS number", "ER status", "Follow-up model"."""
-    return capfirst(str(model_field.verbose_name))
+    return LABELS.get((model_field.model, model_field.name)) or capfirst(str(model_field.verbose_name))
 
 
 def _related(model) -> list[str]:
@@ -80,6 +89,8 @@ def _related(model) -> list[str]:
 def shown(model_field: models.Field, row) -> str:
     """One field of a row (a record or a historical record) as a person reads it."""
     value = getattr(row, model_field.attname)
+    if value is None and (model_field.model, model_field.name) in NOT_ASKED:
+        return "Not asked"
     if value is None or value == "":
         return NOTHING
     if model_field.is_relation:
@@ -259,7 +270,30 @@ def _what_patient(before, after) -> tuple[str, str]:
         return f"Named nurse changed to {_who(after.named_nurse)}", ""
     if _changed(before, after, "protocol_id") and after.protocol_id:
         return f"Follow-up schedule started: {after.protocol}", ""
+    if before is not None and any(_changed(before, after, name) for name in CONTACT_ATTNAMES):
+        return "Contact details changed", ""
     return "Details changed", ""
+
+
+# What patient_update_contact_details changes (services.CONTACT_DETAIL_FIELDS and the GP practice).
+CONTACT_ATTNAMES = (
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "phone_mobile",
+    "phone_home",
+    "email",
+    "preferred_contact",
+    "messages_may_be_left",
+    "next_of_kin_name",
+    "next_of_kin_relationship",
+    "next_of_kin_phone",
+    "interpreter_needed",
+    "interpreter_language",
+    "accessible_information",
+    "gp_practice_id",
+)
 
 
 WHAT = {

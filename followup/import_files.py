@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # as uploaded (10,000 rows of the template: ~0.7 MB as XLSX, ~2 MB as CSV)
 MAX_ROWS = 10_000  # of patients, below the headings: a file may go up to row MAX_ROWS + 1
-MAX_COLUMNS = 50  # cells in a row, and the last column a cell may be in (the template has 16)
+MAX_COLUMNS = 50  # cells in a row, and the last column a cell may be in (the template has 31)
 MAX_SHEETS = 20  # in a workbook; only the first is read
 MAX_PARTS = 1_000  # files inside a workbook (Excel writes about 10)
 MAX_UNPACKED_BYTES = 40 * 1024 * 1024  # all parts of a workbook, unpacked (10,000 rows of the template: ~9 MB)

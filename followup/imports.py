@@ -29,8 +29,9 @@ from . import choices as c
 from . import services
 from .display import show_date
 from .import_files import ImportFileError, file_rows
-from .models import FollowUpItem, Patient, PrimaryDiagnosis, Team, User
+from .models import FollowUpItem, GPPractice, Patient, PrimaryDiagnosis, Team, User
 from .nhs import format_nhs_number, nhs_number_error, normalise_nhs_number
+from .uk import PHONE_ERROR, POSTCODE_ERROR, normalise_phone, normalise_postcode
 
 # Rows per IN (...) query: well under SQLite's limit on query parameters.
 CHUNK = 500
@@ -46,7 +47,7 @@ CREATE, UPDATE, UNCHANGED, SKIPPED = "create", "update", "unchanged", "skipped"
 class Column(NamedTuple):
     key: str
     header: str
-    kind: str = "text"  # text, nhs, date, choice, nurse
+    kind: str = "text"  # text, nhs, date, choice, nurse, postcode, phone, yes_no, gp
     choices: type[models.TextChoices] | None = None
     required: bool = False
     help: str = ""
@@ -69,16 +70,35 @@ COLUMNS = [
     Column("her2_status", "HER2", "choice", c.ReceptorStatus),
     Column("next_kind", "Next follow-up", "choice", c.FollowUpKind, help="What is due next (optional)."),
     Column("next_due_on", "Next follow-up due", "date", help="With the next follow-up."),
+    # Contact details and the GP (optional): an empty cell leaves what is recorded as it is.
+    Column("address_line_1", "Address line 1"),
+    Column("address_line_2", "Address line 2"),
+    Column("town", "Town or city"),
+    Column("postcode", "Postcode", "postcode", help="A UK postcode, for example LS1 4AB."),
+    Column("phone_mobile", "Mobile phone", "phone", help="A UK number, for example 07700 900123."),
+    Column("phone_home", "Home phone", "phone", help="A UK number, for example 0113 496 0123."),
+    Column("email", "Email address"),
+    Column("preferred_contact", "Preferred contact", "choice", c.ContactPreference),
+    Column("messages_may_be_left", "Messages may be left", "yes_no", help="Yes or No; empty for not asked."),
+    Column("next_of_kin_name", "Next of kin name"),
+    Column("next_of_kin_relationship", "Next of kin relationship"),
+    Column("next_of_kin_phone", "Next of kin phone", "phone"),
+    Column("interpreter_language", "Interpreter language", help="Only when an interpreter is needed."),
+    Column("accessible_information", "Accessible information", help="For example: large print."),
+    Column("gp_practice", "GP ODS code", "gp", help="The ODS code of a GP practice already in the tracker."),
 ]
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 PRIMARY_KEYS = ("laterality", "diagnosed_on", "histology", "er_status", "pr_status", "her2_status")
 PATIENT_KEYS = tuple(key for key in COLUMN_BY_KEY if key not in (*PRIMARY_KEYS, "next_kind", "next_due_on"))
+# How to reach the patient and their GP: written through services.patient_update_contact_details.
+CONTACT_KEYS = (*services.CONTACT_DETAIL_FIELDS, "gp_practice")
+_YES_NO = {"yes": True, "y": True, "no": False, "n": False}
 # Who the patient is: compared with an existing patient's record, never written over it.
 IDENTITY_KEYS = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex")
 # Fields of existing patients the import may change (in the columns' order): never identity, team or status.
 UPDATABLE_KEYS = tuple(key for key in PATIENT_KEYS if key not in IDENTITY_KEYS)
 # The model's own checks run on each row; the foreign keys and constraints are checked once for the file.
-_PATIENT_UNCHECKED = ["team", "named_nurse", "protocol", "created_by", "updated_by", "error_marked_by"]
+_PATIENT_UNCHECKED = ["team", "named_nurse", "protocol", "gp_practice", "created_by", "updated_by", "error_marked_by"]
 _PRIMARY_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by"]
 _ITEM_UNCHECKED = ["patient", "created_by", "updated_by", "error_marked_by", "result_acknowledged_by", "protocol_step"]
 # The next follow-up item's fields, as the file names them.
@@ -257,7 +277,9 @@ class Plan:
         return hashlib.sha256(json.dumps([self.team.pk, seen], default=str).encode()).hexdigest()
 
 
-def _parse_row(number: int, cells: dict, *, team: Team, nurses: dict[str, User]) -> Row:
+def _parse_row(
+    number: int, cells: dict, *, team: Team, nurses: dict[str, User], practices: dict[str, GPPractice]
+) -> Row:
     row = Row(number=number)
     row.nhs_display = format_nhs_number(normalise_nhs_number(_text(cells.get("nhs_number"))))
     row.name = ", ".join(filter(None, [_text(cells.get("family_name")).upper(), _text(cells.get("given_name"))]))
@@ -277,12 +299,14 @@ def _parse_row(number: int, cells: dict, *, team: Team, nurses: dict[str, User])
                 )
             continue
         try:
-            values[column.key] = _parse_cell(column, raw, text, team=team, nurses=nurses)
+            values[column.key] = _parse_cell(column, raw, text, team=team, nurses=nurses, practices=practices)
         except ValueError as exc:
             failed.add(column.key)
             row.errors.append(f"{column.header}: {exc}")
     row.nhs_number = values.get("nhs_number", "")
     row.patient = {key: values[key] for key in PATIENT_KEYS if key in values}
+    if row.patient.get("interpreter_language"):
+        row.patient["interpreter_needed"] = True
     row.primary = {key: values[key] for key in PRIMARY_KEYS if key in values}
     if row.primary and "diagnosed_on" not in values and "diagnosed_on" not in failed:
         row.errors.append("Date diagnosed is missing: a primary diagnosis needs it.")
@@ -296,7 +320,9 @@ def _parse_row(number: int, cells: dict, *, team: Team, nurses: dict[str, User])
     return row
 
 
-def _parse_cell(column: Column, raw, text: str, *, team: Team, nurses: dict[str, User]):
+def _parse_cell(
+    column: Column, raw, text: str, *, team: Team, nurses: dict[str, User], practices: dict[str, GPPractice]
+):
     if column.kind == "nhs":
         number = normalise_nhs_number(text)
         error = nhs_number_error(number)
@@ -319,7 +345,29 @@ def _parse_cell(column: Column, raw, text: str, *, team: Team, nurses: dict[str,
         if nurse is None:
             raise ValueError(f'"{text}" is not the username of an active nurse in {team}.')
         return nurse
+    if column.kind == "postcode":
+        return normalise_postcode(text) or _refuse(f'"{text}" is not a UK postcode. {POSTCODE_ERROR}.')
+    if column.kind == "phone":
+        if isinstance(raw, int | float) and len(text) == 10:
+            text = f"0{text}"  # a spreadsheet cell that took 07700 900123 for a number and dropped the 0
+        return normalise_phone(text) or _refuse(f'"{text}" is not a UK phone number. {PHONE_ERROR}.')
+    if column.kind == "yes_no":
+        if text.lower() not in _YES_NO:
+            raise ValueError(f'"{text}" is not Yes or No (leave it empty if not asked).')
+        return _YES_NO[text.lower()]
+    if column.kind == "gp":
+        practice = practices.get(text.upper())
+        if practice is None:
+            # Never created from a file: a mistyped code would become a practice every letter goes to.
+            raise ValueError(
+                f"No GP practice has the ODS code {text.upper()}. Ask an admin to add it, then import again."
+            )
+        return practice
     return text
+
+
+def _refuse(message: str):
+    raise ValueError(message)
 
 
 def _chunks(values: list) -> Iterator[list]:
@@ -331,7 +379,9 @@ def _existing_patients(numbers: list[str]) -> dict[str, Patient]:
     """Patients with these NHS numbers, each with the dates of their primaries and their open items."""
     patients = {}
     for chunk in _chunks(numbers):
-        for patient in Patient.objects.filter(nhs_number__in=chunk).select_related("team", "named_nurse"):
+        for patient in Patient.objects.filter(nhs_number__in=chunk).select_related(
+            "team", "named_nurse", "gp_practice"
+        ):
             patient.primary_dates, patient.open_items = set(), set()
             patients[patient.nhs_number] = patient
     by_pk = {patient.pk: patient for patient in patients.values()}
@@ -373,7 +423,10 @@ def build_plan(content: bytes, *, team: Team) -> Plan:
     nurses = {
         nurse.username.lower(): nurse for nurse in User.objects.filter(team=team, role=c.Role.NURSE, is_active=True)
     }
-    rows = [_parse_row(number, cells, team=team, nurses=nurses) for number, cells in table]
+    codes = {_text(cells.get("gp_practice")).upper() for _, cells in table} - {""}
+    # One query for every practice the file names (none without an ODS code column).
+    practices = {p.ods_code: p for p in GPPractice.objects.filter(ods_code__in=sorted(codes))} if codes else {}
+    rows = [_parse_row(number, cells, team=team, nurses=nurses, practices=practices) for number, cells in table]
     first_nhs, first_hospital = {}, {}
     for row in rows:
         if row.nhs_number:
@@ -395,6 +448,10 @@ def build_plan(content: bytes, *, team: Team) -> Plan:
 def _differs(patient: Patient, key: str, value) -> bool:
     if key == "named_nurse":
         return patient.named_nurse_id != value.pk
+    if key == "gp_practice":
+        return patient.gp_practice_id != value.pk
+    if key == "interpreter_language":
+        return not patient.interpreter_needed or patient.interpreter_language != value
     return getattr(patient, key) != value
 
 
@@ -432,6 +489,10 @@ def _identity_errors(row: Row, patient: Patient) -> list[str]:
 def _in_words(key: str, value) -> str:
     """A patient field's value as the pages show it: labels and names, not codes."""
     column = COLUMN_BY_KEY[key]
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if key == "messages_may_be_left" and value is None:
+        return "not asked"
     if not value:
         return "not recorded"
     if column.choices:
@@ -482,6 +543,8 @@ def _plan_row(row: Row, *, team: Team, patient: Patient | None, holders: dict[st
         candidate = copy.copy(patient)
         for key in row.changed:
             setattr(candidate, key, row.patient[key])
+        if "interpreter_language" in row.changed:
+            candidate.interpreter_needed = True
         row.add_primary = bool(row.primary) and row.primary.get("diagnosed_on") not in patient.primary_dates
         row.add_item = row.next_item is not None and row.next_item not in patient.open_items
         row.action = UPDATE if row.changed or row.add_primary or row.add_item else UNCHANGED
@@ -534,6 +597,14 @@ def _apply_row(row: Row, *, team: Team, by: User) -> None:
         details = {key: row.patient[key] for key in row.changed if key in services.EDITABLE_PATIENT_FIELDS}
         if details:
             patient = services.patient_update(patient=patient, by=by, expected_version=patient.version, **details)
+        contact = {key: row.patient[key] for key in row.changed if key in services.CONTACT_DETAIL_FIELDS}
+        if "interpreter_language" in contact:
+            contact["interpreter_needed"] = True
+        if contact or "gp_practice" in row.changed:
+            practice = row.patient["gp_practice"].ods_code if "gp_practice" in row.changed else None
+            patient = services.patient_update_contact_details(
+                patient=patient, by=by, expected_version=patient.version, gp_ods_code=practice, **contact
+            )
         if "named_nurse" in row.changed:
             patient = services.patient_reassign_nurse(
                 patient=patient, nurse=row.patient["named_nurse"], by=by, expected_version=patient.version
@@ -576,6 +647,21 @@ def template_rows() -> list[list[str]]:
         "her2_status": c.ReceptorStatus.NEGATIVE.label,
         "next_kind": c.FollowUpKind.MAMMOGRAM.label,
         "next_due_on": f"01/03/{next_year}",
+        "address_line_1": "1 Example Street",
+        "address_line_2": "",
+        "town": "Testville",
+        "postcode": "ZZ99 3VZ",
+        "phone_mobile": "07700 900000",
+        "phone_home": "01632 960000",
+        "email": "ada.example@example.com",
+        "preferred_contact": c.ContactPreference.MOBILE.label,
+        "messages_may_be_left": "Yes",
+        "next_of_kin_name": "Grace Example",
+        "next_of_kin_relationship": "Daughter",
+        "next_of_kin_phone": "07700 900001",
+        "interpreter_language": "",
+        "accessible_information": "Large print",
+        "gp_practice": "Y90001",  # the demo's first test practice
     }
     return [[column.header for column in COLUMNS], [example[column.key] for column in COLUMNS]]
 

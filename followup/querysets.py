@@ -163,7 +163,7 @@ class PatientQuerySet(TeamScopedQuerySet):
         recurrences = _model("Recurrence").all_objects.select_related(
             "restaging", "restaging__error_marked_by", "error_marked_by"
         )
-        return self.select_related("named_nurse", "team", "protocol").prefetch_related(
+        return self.select_related("named_nurse", "team", "protocol", "gp_practice").prefetch_related(
             Prefetch(
                 "primaries",
                 queryset=_model("PrimaryDiagnosis").all_objects.select_related("error_marked_by"),

@@ -14,6 +14,9 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/history/", views.patient_history_view, name="patient_history"),
     path("patients/<int:pk>/edit/", views.PatientEditView.as_view(), name="patient_edit"),
+    path(
+        "patients/<int:pk>/contact-details/", views.PatientContactDetailsView.as_view(), name="patient_contact_details"
+    ),
     path("patients/<int:pk>/primary/new/", views.PrimaryAddView.as_view(), name="primary_add"),
     path("patients/<int:pk>/schedule/", views.ProtocolAssignView.as_view(), name="protocol_assign"),
     path("patients/<int:pk>/named-nurse/", views.ReassignNurseView.as_view(), name="patient_reassign"),

@@ -102,8 +102,10 @@ def new_patient(nurse, **changes):
 def test_patient_register_stores_the_nhs_number_without_spaces(nurse_client, nurse):
     response = nurse_client.post(url("patient_create"), new_patient(nurse), follow=True)
     ada = Patient.objects.get()
-    assert response.redirect_chain == [(url("patient_detail", ada.pk), 302)]
-    assert "Ada Lovelace is registered." in body(response)
+    # Straight on to how to reach her and her GP; saving (or going back) returns to her page.
+    contact = f"{url('patient_contact_details', ada.pk)}?next=%2Fpatients%2F{ada.pk}%2F"
+    assert response.redirect_chain == [(contact, 302)]
+    assert "Ada Lovelace is registered. Now add their contact details and GP practice" in body(response)
     assert "943 476 5919" in body(response)
     assert (ada.nhs_number, ada.family_name, ada.team, ada.named_nurse, ada.created_by, ada.version) == (
         "9434765919",
@@ -743,6 +745,7 @@ def clinical_record(patient, nurse):
 # Every URL that acts on one record: (URL name, the record it names, extra URL argument).
 ACTION_URLS = [
     ("patient_edit", "patient", None),
+    ("patient_contact_details", "patient", None),
     ("primary_add", "patient", None),
     ("protocol_assign", "patient", None),
     ("patient_reassign", "patient", None),

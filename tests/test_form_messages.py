@@ -104,6 +104,7 @@ EMPTY_POSTS = [
     ("patient_create", None, {}, "nurse"),
     ("patient_create", None, {}, "admin"),
     ("patient_edit", "patient", {}, "nurse"),
+    ("patient_contact_details", "patient", {}, "nurse"),
     ("primary_add", "patient", {}, "nurse"),
     ("protocol_assign", "patient", {}, "nurse"),
     ("patient_reassign", "patient", {}, "admin"),
@@ -206,7 +207,7 @@ def test_every_required_field_has_its_own_message(nurse, patient, records):
                 assert not any(default in str(message) for default in DEFAULTS), (form_class, field_name, key, message)
 
 
-ACRONYMS = {"NHS", "ER", "PR", "HER2", "CT", "PET-CT", "MRI", "GP", "I"}
+ACRONYMS = {"NHS", "ER", "PR", "HER2", "CT", "PET-CT", "MRI", "GP", "ODS", "I"}
 
 
 def test_every_label_is_in_sentence_case(nurse, patient, records):

@@ -1,3 +1,4 @@
+import re
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from followup import choices as c
 from followup import demo
 from followup.models import (
     FollowUpItem,
+    GPPractice,
     Patient,
     PrimaryDiagnosis,
     Recurrence,
@@ -16,6 +18,7 @@ from followup.models import (
     SymptomReport,
     User,
 )
+from followup.uk import normalise_postcode
 
 TODAY = timezone.localdate()
 
@@ -124,3 +127,41 @@ def test_seed_demo_dry_run_writes_nothing(db):
     call_command("seed_demo", patients=10, dry_run=True, stdout=out)
     assert "nothing written" in out.getvalue()
     assert (Patient.all_objects.count(), User.objects.count()) == (0, 0)
+
+
+def test_seed_demo_fills_contact_details_with_fictitious_data_only(seeded):
+    """Test GP practices (Y9 test codes, "ZZ99" pseudo-postcodes) and Ofcom's drama numbers only; a few
+    patients need an interpreter or large print, or said no messages, so the demo shows each."""
+    practices = list(GPPractice.objects.all())
+    assert 10 <= len(practices) <= 20
+    for practice in practices:
+        assert re.fullmatch(r"Y9\d{4}", practice.ods_code), practice.ods_code
+        assert practice.postcode.startswith("ZZ99 ") and normalise_postcode(practice.postcode) == practice.postcode
+        assert re.fullmatch(r"01632 960\d{3}", practice.phone), practice.phone
+        assert practice.town == demo.DEMO_TOWN
+    patients = list(Patient.all_objects.all())
+    for patient in patients:
+        assert patient.postcode.startswith("ZZ99 ") and normalise_postcode(patient.postcode) == patient.postcode
+        assert patient.town == demo.DEMO_TOWN and patient.address_line_1
+        for number in (patient.phone_mobile, patient.next_of_kin_phone):
+            assert number == "" or re.fullmatch(r"07700 900\d{3}", number), number
+        assert patient.phone_home == "" or re.fullmatch(r"01632 960\d{3}", patient.phone_home)
+        assert patient.phone_mobile or patient.phone_home, patient
+        assert patient.email == "" or patient.email.endswith("@example.com")
+        assert patient.interpreter_language == "" or patient.interpreter_needed
+    assert len(patients) == 60
+
+    def share(condition) -> int:
+        return sum(1 for patient in patients if condition(patient))
+
+    assert 30 <= share(lambda p: p.phone_mobile) < 60
+    assert 2 <= share(lambda p: p.messages_may_be_left is False) <= 10
+    assert share(lambda p: p.messages_may_be_left is None) >= 1
+    assert 2 <= share(lambda p: p.interpreter_needed) <= 5
+    assert share(lambda p: "Large print" in p.accessible_information) >= 1
+    assert 20 <= share(lambda p: p.next_of_kin_name) < 60
+    assert 1 <= share(lambda p: p.gp_practice_id is None) <= 3
+    assert share(lambda p: p.preferred_contact == c.ContactPreference.LETTER) >= 1
+    # The main demo nurse's caseload shows them too.
+    mine = [p for p in patients if p.named_nurse.username == "nurse"]
+    assert any(p.interpreter_needed for p in mine) and any(p.messages_may_be_left is False for p in mine)

@@ -16,6 +16,7 @@ from followup.worklists import WORKLISTS
 from .factories import (
     ContactFactory,
     FollowUpItemFactory,
+    GPPracticeFactory,
     PatientFactory,
     PrimaryDiagnosisFactory,
     RecurrenceFactory,
@@ -475,6 +476,10 @@ def test_patient_list_query_count_is_constant(rows, nurse_client, nurse, django_
 
 @pytest.mark.parametrize("rows", [1, 3])
 def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient, django_assert_num_queries):
+    practice = GPPracticeFactory()
+    services.patient_update_contact_details(
+        patient=patient, by=nurse, expected_version=None, gp_ods_code=practice.ods_code, phone_mobile="07700 900123"
+    )
     for _ in range(rows):
         PrimaryDiagnosisFactory(patient=patient)
         FollowUpItemFactory(patient=patient, due_on=days(-60))
@@ -497,7 +502,7 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
             done_by=nurse,
             contact=ContactFactory(patient=patient),
         )
-    # session, user, access check, the access-log row, the patient with nurse/team/protocol,
+    # session, user, access check, the access-log row, the patient with nurse/team/protocol/GP practice,
     # 8 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks),
     # one query per list of "What needs doing" for the open actions (patient_tasks.TASKS: the task
     # lists have their own section, from the tasks prefetch), the tests of the open restaging
@@ -506,6 +511,7 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
     assert len(response.context["tasks"].open) == len(response.context["tasks"].closed) == rows
+    assert practice.name in response.content.decode()
 
 
 def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(

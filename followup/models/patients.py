@@ -238,6 +238,10 @@ class Patient(ClinicalRecord):
         return format_nhs_number(self.nhs_number)
 
     @property
+    def address_lines(self) -> list[str]:
+        return [line for line in (self.address_line_1, self.address_line_2, self.town, self.postcode) if line]
+
+    @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 

@@ -17,6 +17,7 @@ from .followup import (
     result_acknowledge,
 )
 from .patients import (
+    CONTACT_DETAIL_FIELDS,
     EDITABLE_PATIENT_FIELDS,
     ScheduleSlot,
     add_months,
@@ -26,6 +27,7 @@ from .patients import (
     patient_reassign_nurse,
     patient_record_death,
     patient_update,
+    patient_update_contact_details,
     primary_record,
     protocol_assign,
     protocol_schedule,
@@ -52,6 +54,7 @@ from .recurrences import (
 from .symptoms import symptom_report_record, symptom_report_triage
 
 __all__ = [
+    "CONTACT_DETAIL_FIELDS",
     "EDITABLE_PATIENT_FIELDS",
     "ConflictError",
     "ScheduleSlot",
@@ -73,6 +76,7 @@ __all__ = [
     "patient_reassign_nurse",
     "patient_record_death",
     "patient_update",
+    "patient_update_contact_details",
     "primary_record",
     "protocol_assign",
     "protocol_schedule",

@@ -11,7 +11,17 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .. import choices as c
-from ..models import FollowUpItem, FollowUpProtocol, Patient, PrimaryDiagnosis, ProtocolStep, RestagingEpisode, User
+from ..models import (
+    FollowUpItem,
+    FollowUpProtocol,
+    GPPractice,
+    Patient,
+    PrimaryDiagnosis,
+    ProtocolStep,
+    RestagingEpisode,
+    User,
+)
+from ..uk import PHONE_ERROR, POSTCODE_ERROR, normalise_phone, normalise_postcode
 from .records import lock, save_record
 
 EDITABLE_PATIENT_FIELDS = (
@@ -23,6 +33,62 @@ EDITABLE_PATIENT_FIELDS = (
     "sex",
     "follow_up_model",
 )
+
+# How to reach the patient, and their GP (DOMAIN.md "Contacts, the GP and letters"): changed
+# together through patient_update_contact_details, which reads them the one way.
+CONTACT_DETAIL_FIELDS = (
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "phone_mobile",
+    "phone_home",
+    "email",
+    "preferred_contact",
+    "messages_may_be_left",
+    "next_of_kin_name",
+    "next_of_kin_relationship",
+    "next_of_kin_phone",
+    "interpreter_needed",
+    "interpreter_language",
+    "accessible_information",
+)
+PHONE_FIELDS = ("phone_mobile", "phone_home", "next_of_kin_phone")
+
+
+def gp_practice_for(ods_code: str) -> GPPractice | None:
+    """The registered practice with this ODS code (None for no code); never created here: admins keep
+    the practices (the admin site), so a mistyped code cannot become a practice."""
+    code = (ods_code or "").strip().upper()
+    if not code:
+        return None
+    practice = GPPractice.objects.filter(ods_code=code).first()
+    if practice is None:
+        raise ValidationError({"gp_ods_code": f"No GP practice has the ODS code {code}. Ask an admin to add it."})
+    return practice
+
+
+def contact_details_cleaned(fields: dict) -> dict:
+    """The contact details as stored: postcode and phone numbers in their one written form, the
+    language kept only when an interpreter is needed. Every field in error is named at once."""
+    cleaned, errors = dict(fields), {}
+    if cleaned.get("postcode"):
+        cleaned["postcode"] = normalise_postcode(cleaned["postcode"])
+        if not cleaned["postcode"]:
+            errors["postcode"] = POSTCODE_ERROR
+    for name in PHONE_FIELDS:
+        if cleaned.get(name):
+            cleaned[name] = normalise_phone(cleaned[name])
+            if not cleaned[name]:
+                errors[name] = PHONE_ERROR
+    if "interpreter_needed" in cleaned:
+        language = (cleaned.get("interpreter_language") or "").strip()
+        if cleaned["interpreter_needed"] and not language:
+            errors["interpreter_language"] = "Enter the language the interpreter is needed for"
+        cleaned["interpreter_language"] = language if cleaned["interpreter_needed"] else ""
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 def add_months(start: date, months: int) -> date:
@@ -48,6 +114,35 @@ def patient_update(*, patient: Patient, by: User, expected_version: int | None, 
     patient = lock(patient, expected_version=expected_version)
     for name, value in fields.items():
         setattr(patient, name, value)
+    save_record(patient, by)
+    return patient
+
+
+@transaction.atomic
+def patient_update_contact_details(
+    *, patient: Patient, by: User, expected_version: int | None, gp_ods_code: str | None = None, **fields
+) -> Patient:
+    """Change how to reach the patient and their registered GP practice (by its ODS code; "" for none
+    recorded, None to leave it as it is)."""
+    unknown = set(fields) - set(CONTACT_DETAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"Not contact details: {', '.join(sorted(unknown))}")
+    errors = {}
+    try:
+        fields = contact_details_cleaned(fields)
+    except ValidationError as exc:
+        errors |= exc.message_dict
+    try:
+        practice = gp_practice_for(gp_ods_code) if gp_ods_code is not None else None
+    except ValidationError as exc:
+        errors |= exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+    patient = lock(patient, expected_version=expected_version)
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    if gp_ods_code is not None:
+        patient.gp_practice = practice
     save_record(patient, by)
     return patient
 

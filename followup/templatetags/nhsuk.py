@@ -7,6 +7,7 @@ from django import forms, template
 from followup import display
 from followup.fields import ChosenValue, DateInputWidget
 from followup.nhs import format_nhs_number
+from followup.uk import tel_digits
 
 register = template.Library()
 
@@ -70,6 +71,25 @@ def error_target(field) -> str:
 def choice_hint(field, value) -> str:
     """The hint under one radio (followup.fields.Radios)."""
     return getattr(field.field.widget, "hints", {}).get(str(value), "")
+
+
+@register.filter
+def tel(phone) -> str:
+    """A phone number for a ``tel:`` link: its digits (followup/uk.py)."""
+    return tel_digits(phone)
+
+
+@register.filter
+def revealed_field(field, value):
+    """The form field a radio reveals when chosen (followup.fields.Radios ``reveals``), or None."""
+    name = getattr(field.field.widget, "reveals", {}).get(str(value))
+    return field.form[name] if name else None
+
+
+@register.filter
+def is_revealed(field) -> bool:
+    """A field shown under a radio of its form (rendered there, not on its own)."""
+    return any(field.name in getattr(other.widget, "reveals", {}).values() for other in field.form.fields.values())
 
 
 @register.filter

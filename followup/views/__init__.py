@@ -13,6 +13,7 @@ from .actions_items import (
 )
 from .actions_patients import (
     DischargeView,
+    PatientContactDetailsView,
     PatientEditView,
     PrimaryAddView,
     ProtocolAssignView,
@@ -47,6 +48,7 @@ __all__ = [
     "ItemDoneView",
     "ItemResultView",
     "LineListView",
+    "PatientContactDetailsView",
     "PatientEditView",
     "PatientListView",
     "PrimaryAddView",

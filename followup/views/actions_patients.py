@@ -1,5 +1,7 @@
 """Clinical actions on a patient: register, edit, primary, schedule, named nurse, discharge, death."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
@@ -38,10 +40,14 @@ def patient_create(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            # Who to phone and which GP to write to are asked next, while the nurse has the referral open.
             messages.success(
-                request, f"{patient.full_name} is registered. Next: the primary diagnosis and a follow-up schedule."
+                request,
+                f"{patient.full_name} is registered. Now add their contact details and GP practice "
+                "(then the primary diagnosis and a follow-up schedule).",
             )
-            return redirect(_patient_url(patient))
+            contact_url = reverse("followup:patient_contact_details", args=[patient.pk])
+            return redirect(f"{contact_url}?{urlencode({'next': _patient_url(patient)})}")
     return render(
         request,
         "followup/action.html",
@@ -70,6 +76,48 @@ class PatientEditView(ActionView):
             patient=self.patient, by=self.request.user, expected_version=form.cleaned_data["version"], **fields
         )
         return self.done("Patient details saved.")
+
+
+class PatientContactDetailsView(ActionView):
+    form_class = f.PatientContactForm
+    title = "Change contact details"
+
+    def get_initial(self):
+        self.fresh = Patient.objects.select_related("gp_practice").get(pk=self.patient.pk)
+        return f.PatientContactForm.initial_for(self.fresh)
+
+    def get_form(self, data=None):
+        form = super().get_form(data)
+        if self.fresh.gp_practice_id:  # the code alone says little: the practice it stands for now
+            form.fields["gp_ods_code"].help_text += f" Recorded now: {self.fresh.gp_practice}."
+        return form
+
+    conflict_fields = {"gp_ods_code": "gp_practice"}
+
+    def conflict_rows(self, current, form, *, opened_version):
+        """As every action's, but an entry that means what is saved now is no difference: the practice's
+        own code ("Y90042" for "Imaginary Road Surgery (Y90042)"), "Not asked" for a question not asked."""
+        conflict = super().conflict_rows(current, form, opened_version=opened_version)
+        code = current.gp_practice.ods_code if current.gp_practice_id else ""
+        same = {
+            form.fields["gp_ods_code"].label: (form.cleaned_data.get("gp_ods_code") or "").strip().upper() == code,
+            form.fields["messages_may_be_left"].label: form.cleaned_data.get("messages_may_be_left")
+            == current.messages_may_be_left,
+        }
+        conflict.rows = [row for row in conflict.rows if not (row[1] == row[2] and same.get(row[0]))]
+        return conflict
+
+    def perform(self, form):
+        fields = {name: form.cleaned_data[name] for name in services.CONTACT_DETAIL_FIELDS}
+        patient = services.patient_update_contact_details(
+            patient=self.patient,
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+            gp_ods_code=form.cleaned_data["gp_ods_code"],
+            **fields,
+        )
+        practice = f" GP practice: {patient.gp_practice}." if patient.gp_practice_id else ""
+        return self.done(f"Contact details saved.{practice}")
 
 
 class PrimaryAddView(ActionView):

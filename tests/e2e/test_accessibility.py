@@ -31,6 +31,7 @@ from followup.worklists import WORKLISTS
 from ..factories import (
     NHS_NUMBERS,
     FollowUpItemFactory,
+    GPPracticeFactory,
     PatientFactory,
     PrimaryDiagnosisFactory,
     RecurrenceFactory,
@@ -77,9 +78,15 @@ def sam(north):
 @pytest.fixture
 def world(alex, priya, jo, chris, sam) -> World:
     today = timezone.localdate()
+    # Every line of the contact details card, and the banner's communication needs (Ruth has none).
     busy = PatientFactory(
-        given_name="Mary", family_name="Brown", hospital_number="H100001", team=alex.team, named_nurse=alex
-    )
+        given_name="Mary", family_name="Brown", hospital_number="H100001", team=alex.team, named_nurse=alex,
+        address_line_1="12 Imaginary Road", town="Testville", postcode="ZZ99 3VZ", phone_mobile="07700 900123",
+        phone_home="01632 960456", email="mary.brown@example.com", preferred_contact=c.ContactPreference.MOBILE,
+        messages_may_be_left=False, next_of_kin_name="Grace Brown", next_of_kin_relationship="Daughter",
+        next_of_kin_phone="07700 900999", interpreter_needed=True, interpreter_language="Polish",
+        accessible_information="Large print", gp_practice=GPPracticeFactory(),
+    )  # fmt: skip
     PrimaryDiagnosisFactory(patient=busy)
     quiet = PatientFactory(given_name="Ruth", family_name="Hill", team=alex.team, named_nurse=alex)
 
@@ -163,6 +170,19 @@ def failed(name: str, url_name: str, persona: str, path: Callable[[World], str],
         State(name, url_name, persona, path),
         State(f"{name}, failed submit", url_name, persona, path, act=act, focus=a11y.error_summary_problems),
     ]
+
+
+def bad_postcode(page: Page, world: World) -> None:
+    """A postcode that is not one: refused beside its field."""
+    page.get_by_label("Postcode").fill("LS1")
+    _submit(page)
+
+
+def interpreter_without_language(page: Page, world: World) -> None:
+    """An interpreter needed, the revealed language left empty: refused inside the reveal."""
+    page.locator("#id_interpreter_needed_0").check()
+    page.get_by_label("Language").fill("")
+    _submit(page)
 
 
 def log_in_as(page: Page, username: str, password: str) -> None:
@@ -311,6 +331,21 @@ GROUPS: dict[str, list[State]] = {
     "patient-actions": [
         *failed("register a patient", "followup:patient_create", "alex", lambda w: "/patients/new/"),
         *failed("change details", "followup:patient_edit", "alex", _patient("/patients/{busy}/edit/")),
+        *failed(
+            "contact details",
+            "followup:patient_contact_details",
+            "alex",
+            _patient("/patients/{quiet}/contact-details/"),
+            act=bad_postcode,
+        ),
+        State(
+            "contact details, interpreter without a language",
+            "followup:patient_contact_details",
+            "alex",
+            _patient("/patients/{busy}/contact-details/"),
+            act=interpreter_without_language,
+            focus=a11y.error_summary_problems,
+        ),
         *failed("primary diagnosis", "followup:primary_add", "alex", _patient("/patients/{quiet}/primary/new/")),
         *failed("follow-up schedule", "followup:protocol_assign", "alex", _patient("/patients/{quiet}/schedule/")),
         # A choice of nurses, one always chosen: nothing a user can get wrong.
