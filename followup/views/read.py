@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from contacts.sections import contact_section
+
 from .. import charts
 from ..audit import log_access
 from ..choices import AccessAction, TriageOutcome
@@ -176,6 +178,7 @@ def patient_detail(request, pk):
         "primaries": _live(page.all_primaries),
         "actions": without_repeats(actions),
         "timeline": patient_timeline(page),
+        "contact_log": contact_section(page),
         "today": today,
         # Back to the list the user came from (the worklist as filtered, the search), else Patients.
         "trail": came_from(request, referer=True) or patient_trail(page)[:1],
