@@ -23,12 +23,11 @@ def yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-class TimeField(forms.CharField):
+class TimeField(forms.Field):
     """A time of day typed as HH:MM in the 24-hour clock (14:30; 9.05 is read as 09:05)."""
 
     def __init__(self, **kwargs):
         super().__init__(
-            max_length=5,
             widget=forms.TextInput(
                 attrs={"class": "nhsuk-input nhsuk-input--width-4", "inputmode": "numeric", "spellcheck": "false"}
             ),
@@ -36,7 +35,7 @@ class TimeField(forms.CharField):
         )
 
     def to_python(self, value):
-        text = super().to_python(value).strip()
+        text = str(value or "").strip()
         if not text:
             return None
         found = TIME.match(text)
