@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from contacts import demo as contacts_demo
+
 from . import choices as c
 from .models import (
     FollowUpItem,
@@ -689,6 +691,8 @@ def seed(
             PatientBuilder(index=index, seed=seed, today=today, ref=ref, rows=rows).build()
         with transaction.atomic():
             rows.save()
+            # The contact log of the batch's patients (the contacts app), from what happened to them.
+            contacts_demo.seed(patients=rows.patients, items=rows.items, symptoms=rows.symptoms, today=today, seed=seed)
         created += len(indexes)
         if progress:
             progress(min(start + batch_size, patients), patients)
