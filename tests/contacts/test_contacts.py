@@ -198,7 +198,7 @@ def test_log_a_contact_shows_each_error_beside_its_field_and_keeps_what_was_type
     page = body(response)
     assert 'value="25:10"' in page
     assert "Will try again tomorrow morning.</textarea>" in page
-    assert re.search(r'value="phone_out" checked data-aria-controls="conditional-call"', page)
+    assert re.search(r'value="phone_out" checked data-reveals="conditional-call"', page)
     # The call's questions are shown open: the call made is still chosen.
     assert '<div class="nhsuk-radios__conditional" id="conditional-call">' in page
     assert Contact.all_objects.count() == 0

@@ -49,7 +49,7 @@ def test_nurse_phones_a_patient_from_a_worklist_row_and_logs_the_contact(page, a
     page.get_by_label("Telephone call made", exact=True).check()
     answered = page.get_by_role("group", name="Was the call answered?")
     expect(answered).to_be_visible()
-    answered.get_by_label("No", exact=True).check()
+    answered.locator("input[name=answered][value=no]").check()  # the group holds the message question's too
     left = page.get_by_role("group", name="Was a message left?")
     expect(left).to_be_visible()
     expect(page.locator("#no-messages")).to_have_text("This patient has asked that no messages are left.")
