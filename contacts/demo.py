@@ -101,8 +101,12 @@ class _Builder:
                 summary, outcome = rng.choice(CLINIC_NOTES)
                 self.add(ContactKind.CLINIC, item.done_on, summary, outcome)
         elif item.status in c.OPEN_FOLLOWUP_STATUSES and item.due_on < self.today - timedelta(days=21):
-            # Overdue: a first call that went unanswered, then (sometimes) one that got through.
-            first = max(item.due_on + timedelta(days=rng.randint(7, 14)), self.today - timedelta(days=12))
+            # Overdue: most were phoned, a first call unanswered, then (sometimes) one that got through.
+            if rng.random() < 0.25:
+                return
+            first = max(
+                item.due_on + timedelta(days=rng.randint(7, 14)), self.today - timedelta(days=rng.randint(4, 30))
+            )
             summary, outcome = rng.choice(UNANSWERED)
             self.call_out(first, summary.format(test=test), outcome, answered=False)
             if rng.random() < 0.3:

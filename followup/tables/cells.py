@@ -84,7 +84,8 @@ def log_contact_link(record, page) -> str:
     """A row's "Log a contact", coming back to the list (``next``) once the contact is saved."""
     patient = patient_of(record)
     return format_html(
-        '<p class="nhsuk-u-margin-bottom-0 app-row-contact"><a class="nhsuk-link" href="{}?next={}">Log a contact'
+        '<p class="nhsuk-u-margin-bottom-0 nhsuk-u-font-size-16 app-row-contact">'
+        '<a class="nhsuk-link" href="{}?next={}">Log a contact'
         '<span class="nhsuk-u-visually-hidden"> for {}</span></a></p>',
         url_for("contacts:contact_add", patient.pk),
         quote(page["next"], safe="/"),
