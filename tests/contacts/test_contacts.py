@@ -479,3 +479,24 @@ def test_worklist_with_contacts_query_count_is_constant(slug, rows, nurse_client
     with django_assert_num_queries(expected):
         response = nurse_client.get(reverse("followup:worklist", args=[slug]))
     assert response.context["table"].page.paginator.count == rows
+
+
+# The admin site --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_contact_admin_changelist_query_count_is_constant(rows, client, admin_user, django_assert_num_queries):
+    ContactFactory.create_batch(rows)
+    client.force_login(admin_user)
+    # As tests/test_admin.py: session, user, filtered COUNT, total COUNT, the page (with patient and who).
+    with django_assert_num_queries(5):
+        response = client.get(reverse("admin:contacts_contact_changelist"))
+    assert response.context["cl"].result_count == rows
+
+
+def test_contact_admin_cannot_delete_a_contact(client, admin_user):
+    contact = ContactFactory()
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:contacts_contact_delete", args=[contact.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Contact.objects.filter(pk=contact.pk).exists()
