@@ -19,5 +19,6 @@ urlpatterns = [
     path("accounts/stay-signed-in/", stay_signed_in, name="stay_signed_in"),
     path("", include("mdt.urls")),
     path("", include("tasks.urls")),
+    path("", include("contacts.urls")),
     path("", include("followup.urls")),
 ]

@@ -25,7 +25,13 @@ def contact_record(
     message_left: bool = False,
     recorded_by: User | None = None,
 ) -> Contact:
-    """Record one contact. ``by`` made or took it; ``recorded_by`` (default ``by``) is who typed it in."""
+    """Record one contact. ``by`` made or took it; ``recorded_by`` (default ``by``) is who typed it in.
+
+    Refused, with the reason beside its field: a message left where the patient asked that none
+    is; a contact made by someone outside the patient's team; a date or time in the future or
+    before the patient's birth (Contact.clean(), followup/dates.py)."""
+    if not (by.is_admin_role or (by.team_id is not None and by.team_id == patient.team_id)):
+        raise ValidationError({"by": "Choose a member of the patient's team."})
     if kind == ContactKind.PHONE_OUT and message_left and patient.messages_may_be_left is False:
         raise ValidationError(
             {"message_left": "This patient has asked that no messages are left. Record the call without a message."}

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from contacts import demo as contacts_demo
 from mdt import demo as mdt_demo
 from tasks import demo as tasks_demo
 
@@ -788,6 +789,8 @@ def seed(
             rows.save()
             mdt_demo.seed(recurrences=rows.recurrences, today=today, seed=seed)
             tasks_demo.seed(patients=rows.patients, ref=ref, today=today, seed=seed)
+            # The contact log of the batch's patients (the contacts app), from what happened to them.
+            contacts_demo.seed(patients=rows.patients, items=rows.items, symptoms=rows.symptoms, today=today, seed=seed)
         created += len(indexes)
         if progress:
             progress(min(start + batch_size, patients), patients)

@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
 
+from contacts.models import Contact
 from mdt.models import MDTDiscussion
 from tasks.models import Task
 
@@ -132,6 +133,7 @@ def _sources(patient: Patient):
         (SymptomReport, _history(SymptomReport, patient_id=patient.pk)),
         (MDTDiscussion, _history(MDTDiscussion, patient_id=patient.pk)),
         (Task, _history(Task, patient_id=patient.pk)),
+        (Contact, _history(Contact, patient_id=patient.pk)),
     ]
 
 

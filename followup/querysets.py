@@ -23,6 +23,13 @@ def _model(name: str):
     return apps.get_model("followup", name)
 
 
+def with_last_contact(queryset, patient: str = "patient_id"):
+    """The contacts app's annotation of a row's last contact (imported late: contacts builds on followup)."""
+    from contacts.models import with_last_contact as annotate
+
+    return annotate(queryset, patient)
+
+
 class TeamScopedQuerySet(models.QuerySet):
     """Access scope: a nurse or clinician sees their team's rows, an admin all.
 
@@ -139,8 +146,9 @@ class PatientQuerySet(TeamScopedQuerySet):
         return self.active().filter(~Exists(open_items))
 
     def for_worklist(self):
-        """Patient rows as the tables render them: with named nurse and team."""
-        return self.select_related("named_nurse", "team")
+        """Patient rows as the tables render them: with named nurse and team, and the patient's
+        most recent contact (contacts.models.with_last_contact())."""
+        return with_last_contact(self.select_related("named_nurse", "team"), "pk")
 
     def for_patient_page(self):
         """One patient's whole record for the patient page: primaries, follow-up items,
@@ -180,6 +188,12 @@ class PatientQuerySet(TeamScopedQuerySet):
             ),
             Prefetch(
                 "tasks", queryset=apps.get_model("tasks", "Task").all_objects.for_patient_page(), to_attr="all_tasks"
+            ),
+            # The contact log (contacts app), newest first: its section and the timeline read it.
+            Prefetch(
+                "contacts",
+                queryset=apps.get_model("contacts", "Contact").all_objects.select_related("by", "error_marked_by"),
+                to_attr="all_contacts",
             ),
         )
 
@@ -374,8 +388,9 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         return self.live().filter(RESULT_AWAITED).order_by("done_on", "pk")
 
     def for_worklist(self):
-        """Item rows with the patient and named nurse the tables show."""
-        return self.select_related("patient", "patient__named_nurse")
+        """Item rows with the patient and named nurse the tables show, and the patient's most recent
+        contact (contacts.models.with_last_contact())."""
+        return with_last_contact(self.select_related("patient", "patient__named_nurse"))
 
 
 class RecurrenceQuerySet(TeamScopedQuerySet):
@@ -429,11 +444,13 @@ class RestagingEpisodeQuerySet(TeamScopedQuerySet):
         return self.select_related("recurrence").prefetch_related("tests")
 
     def for_worklist(self):
-        """Episodes with recurrence, patient, nurse, the recurrence's sites, and their tests."""
-        return (
+        """Episodes with recurrence, patient, nurse, the recurrence's sites, and their tests; the
+        patient's most recent contact (contacts.models.with_last_contact())."""
+        return with_last_contact(
             self.with_tests()
             .select_related("recurrence__patient", "recurrence__patient__named_nurse")
-            .prefetch_related("recurrence__sites")
+            .prefetch_related("recurrence__sites"),
+            "recurrence__patient_id",
         )
 
 

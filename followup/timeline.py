@@ -256,6 +256,9 @@ def patient_timeline(patient: Patient) -> Timeline:
 
     events += mdt_events(patient)
     events += _task_events(patient)
+    from contacts.timeline import contact_events  # the contacts app builds its events on Event, above
+
+    events += contact_events(patient)
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
     history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
     return Timeline(upcoming, history)

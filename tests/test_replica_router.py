@@ -49,9 +49,22 @@ def statements(queries) -> list[str]:
         verb = sql.split(None, 1)[0].upper()
         if verb not in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
             continue
-        table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
-        found.append(f"{verb} {table.group(1)}")
+        found.append(f"{verb} {_main_table(sql)}")
     return found
+
+
+def _main_table(sql: str) -> str:
+    """The statement's own table: the first FROM, INTO or UPDATE outside parentheses, so a subquery
+    in the select list (a worklist row's last contact, contacts.models.with_last_contact()) is not it."""
+    depth = 0
+    for token in re.finditer(r'[()]|\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql):
+        if token.group(0) == "(":
+            depth += 1
+        elif token.group(0) == ")":
+            depth -= 1
+        elif depth == 0:
+            return token.group(1)
+    return ""
 
 
 def writes(found: list[str]) -> list[str]:

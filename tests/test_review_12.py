@@ -188,10 +188,10 @@ def test_patient_page_with_an_implausible_date_query_count_is_constant(rows, cli
         SymptomReportFactory(patient=patient)
     client.force_login(nurse)
     # As test_views.test_patient_page_query_count_is_constant: session, user, access check, the access-log row,
-    # the patient, 8 prefetches (with the tasks), one query per list of "What needs doing"
-    # (patient_tasks.TASKS), the tests of the open restaging episodes. The implausible dates are found
-    # in what the page already loaded (dates.stored_problems()).
-    with django_assert_num_queries(5 + 8 + len(TASKS) + 1 + 1):  # + the MDT discussions (mdt.patient_page)
+    # the patient, 9 prefetches (with the tasks and the contacts), one query per list of "What needs doing"
+    # (patient_tasks.TASKS), the tests of the open restaging episodes, the MDT discussions (mdt.patient_page).
+    # The implausible dates are found in what the page already loaded (dates.stored_problems()).
+    with django_assert_num_queries(5 + 9 + len(TASKS) + 1 + 1):
         response = client.get(reverse("followup:patient_detail", args=[patient.pk]))
     problems = [row.text for row in dict(response.context["actions"])[WORKLISTS["data-quality"]]]
     assert problems[:2] == [

@@ -164,10 +164,11 @@ def test_patient_page_reads_the_rows_entered_in_error_in_the_same_queries(
                 for record in (primary, item, recurrence.restaging.tests.get(), report, recurrence):
                     services.record_mark_entered_in_error(record=record, reason="Wrong patient", by=priya)
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
-    # 8 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks),
-    # which bring the rows entered in error too; one query per list of "What needs doing" for the open
-    # actions (patient_tasks.TASKS), and the tests of the open restaging episodes, which say what each still needs.
-    with django_assert_num_queries(5 + 8 + len(TASKS) + 1 + 1):  # + the MDT discussions (mdt.patient_page)
+    # 9 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks,
+    # contacts), which bring the rows entered in error too; one query per list of "What needs doing" for
+    # the open actions (patient_tasks.TASKS), the tests of the open restaging episodes, which say what each
+    # still needs, and the MDT discussions (mdt.patient_page).
+    with django_assert_num_queries(5 + 9 + len(TASKS) + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     history = response.context["timeline"].history
     assert len([e for e in history if e.error]) == 5 * rows

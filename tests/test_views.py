@@ -503,11 +503,11 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
             contact=ContactFactory(patient=patient),
         )
     # session, user, access check, the access-log row, the patient with nurse/team/protocol/GP practice,
-    # 8 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks),
-    # one query per list of "What needs doing" for the open actions (patient_tasks.TASKS: the task
-    # lists have their own section, from the tasks prefetch), the tests of the open restaging
+    # 9 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks,
+    # contacts), one query per list of "What needs doing" for the open actions (patient_tasks.TASKS: the
+    # task lists have their own section, from the tasks prefetch), the tests of the open restaging
     # episodes, which say what each still needs, and the MDT discussions (mdt.patient_page).
-    with django_assert_num_queries(5 + 8 + len(TASKS) + 1 + 1):
+    with django_assert_num_queries(5 + 9 + len(TASKS) + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
     assert len(response.context["tasks"].open) == len(response.context["tasks"].closed) == rows
@@ -535,9 +535,9 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
             "team-tasks",
         }
     ]
-    # 5 prefetches (with the tasks): with no recurrence, Django has no sites, tests or test sites to fetch
-    # (nor MDT discussions).
-    with django_assert_num_queries(5 + 5 + len(WORKLISTS) - len(skipped)):
+    # 6 prefetches (primaries, items, recurrences, symptoms, tasks, contacts): with no recurrence, Django
+    # has no sites, tests or test sites to fetch (nor MDT discussions).
+    with django_assert_num_queries(5 + 6 + len(WORKLISTS) - len(skipped)):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     actions = dict(response.context["actions"])
     assert [w.slug for w in actions] == ["overdue"]

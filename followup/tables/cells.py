@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
+from contacts.models import last_contact_words
+
 from .. import choices as c
 from ..display import DATE_FORMAT
 from ..models import FollowUpItem, Patient, RestagingEpisode, StagingTest, patient_of
@@ -77,6 +79,26 @@ def row_links(record) -> list[tuple[str, str]]:
 ROW_EXTRA_LINKS: list[Callable[[object], tuple[str, str]]] = []
 
 
+def last_contact_cell(record) -> str:
+    """The patient's most recent contact, under the name, on a row annotated with it
+    (contacts.models.with_last_contact()): "Last contact: phoned 28 Nov, no answer"."""
+    words = last_contact_words(record)
+    return format_html('<br><span class="app-row-secondary app-last-contact">{}</span>', words) if words else ""
+
+
+def log_contact_link(record, page) -> str:
+    """A row's "Log a contact", coming back to the list (``next``) once the contact is saved."""
+    patient = patient_of(record)
+    return format_html(
+        '<p class="nhsuk-u-margin-bottom-0 nhsuk-u-font-size-16 app-row-contact">'
+        '<a class="nhsuk-link" href="{}?next={}">Log a contact'
+        '<span class="nhsuk-u-visually-hidden"> for {}</span></a></p>',
+        url_for("contacts:contact_add", patient.pk),
+        quote(page["next"], safe="/"),
+        patient.display_name,
+    )
+
+
 def acknowledge_url(record) -> str:
     name = "followup:staging_acknowledge" if isinstance(record, StagingTest) else "followup:item_acknowledge"
     return url_for(name, record.pk)
@@ -127,9 +149,11 @@ class PatientColumn(tables.Column):
         if not self.with_nhs_number:
             return link
         return format_html(
-            '{}<br><span class="app-row-secondary"><span class="nhsuk-u-visually-hidden">NHS number: </span>{}</span>',
+            '{}<br><span class="app-row-secondary"><span class="nhsuk-u-visually-hidden">NHS number: </span>{}</span>'
+            "{}",
             link,
             nhs_number_cell(patient.nhs_number),
+            last_contact_cell(record),
         )
 
     def value(self, record):
@@ -218,6 +242,8 @@ class ActionsColumn(tables.Column):
             return ""
         name = row_patient_name(record)
         html = ROW_ACTIONS[self.kind](record, page, name, record.version, RowErrors())
+        if table.log_contact:
+            html = format_html("{}{}", html, log_contact_link(record, page))
         if self.kind == "links" or not ROW_EXTRA_LINKS:
             return html  # the links already end with the extra ones (_links)
         return format_html("{}{}", html, link_list([link(record) for link in ROW_EXTRA_LINKS], page, name))
@@ -363,6 +389,9 @@ def row_form_refused(kind: str, record, *, request, next_url: str, version: str,
 
 
 class WorklistTable(tables.Table):
+    # The rows offer "Log a contact" (the contacts app), back to this list after saving.
+    log_contact = False
+
     class Meta:
         template_name = "django_tables2/nhsuk.html"
         attrs = {"class": "nhsuk-table nhsuk-table--responsive app-worklist"}

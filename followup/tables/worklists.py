@@ -28,6 +28,7 @@ class FollowUpTable(WorklistTable):
 
 
 class OverdueTable(FollowUpTable):
+    log_contact = True
     actions = ActionsColumn("links")
     # On screen beside the due date (render_due_on); in a download, columns of their own.
     days_overdue = tables.Column(
@@ -63,6 +64,7 @@ class OverdueTable(FollowUpTable):
 
 
 class DueSoonTable(FollowUpTable):
+    log_contact = True
     actions = ActionsColumn("links")
     booked_for = DateColumn(verbose_name="Booked for", visible=False)  # on screen in the status
 
@@ -144,6 +146,7 @@ def _escalation(field: str) -> tables.Column:
 
 
 class ResultTable(ResultsTable):
+    log_contact = True
     waiting_since = "result_recorded_on"
     flagged_result = c.ImagingOutcome.ABNORMAL
     actions = ActionsColumn("acknowledge")
@@ -249,6 +252,7 @@ def restaging_status(episode) -> str:
 
 
 class RestagingTable(WorklistTable):
+    log_contact = True
     actions = ActionsColumn("links")
     patient = PatientColumn("recurrence__patient__")
     nhs_number = NhsNumberColumn("recurrence__patient__", visible=False)
@@ -355,6 +359,7 @@ class LastFollowUpColumn(DateColumn):
 
 
 class NoNextFollowUpTable(WorklistTable):
+    log_contact = True
     actions = ActionsColumn("links")
     patient = PatientColumn("")
     nhs_number = NhsNumberColumn("", visible=False)
@@ -410,6 +415,8 @@ class PatientTable(WorklistTable):
 
 class ResultAwaitedTable(WorklistTable):
     """Tests done with the result not yet available: oldest first, each offering to record it."""
+
+    log_contact = True
 
     actions = ActionsColumn("links")
     patient = PatientColumn()

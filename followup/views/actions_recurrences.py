@@ -3,6 +3,7 @@
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
+from contacts.models import Contact
 from mdt.models import MDTDiscussion
 from tasks.models import Task
 
@@ -300,6 +301,7 @@ ERROR_MODELS = {
     "symptom": SymptomReport,
     "mdt": MDTDiscussion,
     "task": Task,
+    "contact": Contact,
 }
 
 

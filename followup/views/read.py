@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from contacts.sections import contact_section
 from mdt.patient_page import patient_section as mdt_patient_section
 from tasks.views import task_section
 
@@ -186,6 +187,7 @@ def patient_detail(request, pk):
         "actions": without_repeats(actions),
         "timeline": patient_timeline(page),
         "tasks": task_section(page, today=today),
+        "contact_log": contact_section(page),
         "today": today,
         # Back to the list the user came from (the worklist as filtered, the search), else Patients.
         "trail": came_from(request, referer=True) or patient_trail(page)[:1],

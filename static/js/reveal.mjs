@@ -1,17 +1,20 @@
-// A radio's conditional reveal (followup.fields.Radios ``reveals``): the question under a choice is
-// shown while that choice is chosen. Not the design system's own Radios module, which marks each radio
-// aria-expanded: not an attribute a radio may have (axe aria-allowed-attr), so a screen reader is told
-// nothing misleading; the revealed question follows its radio in the reading order.
-const HIDDEN = "nhsuk-radios__conditional--hidden";
+// Conditional reveals for radios (the contact log's call questions, templates/contacts/contact_form.html):
+// a radio with data-reveals="<id>" shows that nhsuk-radios__conditional block while it is checked.
+// Not the NHS.UK frontend's radios module: it marks each radio aria-expanded, an attribute a radio may
+// not carry (axe-core aria-allowed-attr); aria-controls alone says what the radio shows.
+const radios = () => document.querySelectorAll("input[type=radio][data-reveals]");
 
-function sync(group) {
-  group.querySelectorAll("input[data-reveals]").forEach((input) => {
+function sync() {
+  radios().forEach((input) => {
     const target = document.getElementById(input.dataset.reveals);
-    if (target) target.classList.toggle(HIDDEN, !input.checked);
+    if (target) target.classList.toggle("nhsuk-radios__conditional--hidden", !input.checked);
   });
 }
 
-document.querySelectorAll("[data-app-reveal]").forEach((group) => {
-  sync(group);
-  group.addEventListener("change", () => sync(group));
+radios().forEach((input) => input.setAttribute("aria-controls", input.dataset.reveals));
+document.addEventListener("change", (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.type === "radio") sync();
 });
+// A page restored by the back button gets its radios back after the page has loaded.
+window.addEventListener("pageshow", sync);
+sync();

@@ -30,6 +30,7 @@ from followup.worklists import WORKLISTS
 
 from ..factories import (
     NHS_NUMBERS,
+    ContactFactory,
     FollowUpItemFactory,
     GPPracticeFactory,
     PatientFactory,
@@ -125,6 +126,8 @@ def world(alex, priya, jo, chris, sam) -> World:
     lucy = PatientFactory(given_name="Lucy", family_name="Hall", team=jo.team, named_nurse=jo)
     FollowUpItemFactory(patient=lucy, kind=c.FollowUpKind.MAMMOGRAM, due_on=today - timedelta(days=30))
 
+    # Mary's contact log: a call that went unanswered (so the worklist rows say their last contact).
+    ContactFactory(patient=busy, by=alex, answered=False, message_left=True, contacted_at=timezone.now())
     # Every worklist has a row of Alex's own, so each list's row controls are checked.
     empty = [slug for slug, worklist in WORKLISTS.items() if not worklist.for_user(alex, today=today).exists()]
     assert empty == []
@@ -259,6 +262,13 @@ def ask_for_a_date_that_is_not_real(page: Page, world: World) -> None:
     form.get_by_label("Year").fill("2027")
     with page.expect_navigation():
         form.get_by_role("button", name="Show the list").click()
+
+
+def open_call_questions(page: Page, world: World) -> None:
+    """Choose "Telephone call made", then "No": the call's questions open (conditional reveals)."""
+    page.get_by_label("Telephone call made", exact=True).check()
+    page.locator("input[name=answered][value=no]").check()  # the group holds the message question's "No" too
+    expect(page.get_by_role("group", name="Was a message left?")).to_be_visible()
 
 
 def _worklists(persona: str, scopes: dict[str, str]) -> list[State]:
@@ -441,6 +451,20 @@ GROUPS: dict[str, list[State]] = {
             "followup:entered_in_error",
             "alex",
             lambda w: f"/records/task/{w.task.pk}/entered-in-error/",
+        ),
+    ],  # fmt: skip
+    "contacts": [
+        *failed("log a contact", "contacts:contact_add", "alex", _patient("/patients/{busy}/contacts/new/")),
+        State(
+            "log a contact, the questions of an unanswered call open",
+            "contacts:contact_add",
+            "alex",
+            _patient("/patients/{busy}/contacts/new/"),
+            act=open_call_questions,
+        ),
+        State("patient contacts", "contacts:patient_contacts", "alex", _patient("/patients/{busy}/contacts/")),
+        State(
+            "patient contacts, none yet", "contacts:patient_contacts", "alex", _patient("/patients/{quiet}/contacts/")
         ),
     ],  # fmt: skip
     "reports": [
