@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/stay-signed-in/", stay_signed_in, name="stay_signed_in"),
+    path("", include("letters.urls")),
     path("", include("followup.urls")),
 ]

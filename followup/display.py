@@ -65,6 +65,8 @@ def noun_for(record) -> str:
     """What a record is called inside a sentence: "Record the <mammogram> as done",
     "Acknowledge the <CT chest, abdomen and pelvis> result" (a page's h1, a button's words)."""
     kind = type(record).__name__
+    if kind == "Letter":
+        return "letter"
     if kind == "FollowUpItem":
         return "follow-up item" if record.kind == FollowUpKind.OTHER else _in_sentence(record.get_kind_display())
     if kind == "StagingTest":

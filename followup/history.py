@@ -13,6 +13,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
 
+from letters.models import Letter
+
 from . import choices as c
 from .display import show_date, show_datetime, show_when
 from .models import (
@@ -116,6 +118,7 @@ def _sources(patient: Patient):
         (StagingTest, _history(StagingTest, episode_id__in=episodes)),
         (StagingTestSite, _history(StagingTestSite, test_id__in=tests)),
         (SymptomReport, _history(SymptomReport, patient_id=patient.pk)),
+        (Letter, _history(Letter, patient_id=patient.pk)),
     ]
 
 

@@ -245,6 +245,9 @@ def patient_timeline(patient: Patient) -> Timeline:
             + [_error_link("symptom", report.pk)],
         )
         events.append(_with_error(event, _error_mark(report)))
+    from letters.timeline import letter_events  # letters' events are built from followup's Event
+
+    events += letter_events(patient)
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
     history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
     return Timeline(upcoming, history)

@@ -3,6 +3,8 @@
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
+from letters.models import Letter
+
 from .. import choices as c
 from .. import forms as f
 from .. import services
@@ -295,6 +297,7 @@ ERROR_MODELS = {
     "recurrence": Recurrence,
     "test": StagingTest,
     "symptom": SymptomReport,
+    "letter": Letter,
 }
 
 

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from letters.patient_page import patient_section as letters_section
+
 from .. import charts
 from ..audit import log_access
 from ..choices import AccessAction, TriageOutcome
@@ -171,8 +173,10 @@ def patient_detail(request, pk):
         rows = patient_rows(worklist, page, today=today)
         if rows:
             actions.append((worklist, rows))
+    letters = letters_section(page)  # before the timeline, which tells the letters it loads
     context = {
         "patient": page,
+        "letters": letters,
         "primaries": _live(page.all_primaries),
         "actions": without_repeats(actions),
         "timeline": patient_timeline(page),
