@@ -109,9 +109,9 @@ def test_history_page_query_count_is_constant(rows, client, nurse, patient, djan
         services.followup_item_add(patient=patient, kind=c.FollowUpKind.BLOODS, due_on=TODAY, by=nurse)
     client.force_login(nurse)
     # session, user, access check, access-log row, 3 id lookups (recurrences, episodes, tests),
-    # 9 history tables (each with the users, team and other rows its changes name: issue 12),
-    # the banner's named nurse
-    with django_assert_num_queries(4 + 3 + 9 + 1):
+    # 10 history tables (followup's 9 and letters': each with the users, team and other rows its changes
+    # name: issue 12), the banner's named nurse
+    with django_assert_num_queries(4 + 3 + 10 + 1):
         client.get(reverse("followup:patient_history", args=[patient.pk]))
 
 

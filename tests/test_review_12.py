@@ -187,9 +187,10 @@ def test_patient_page_with_an_implausible_date_query_count_is_constant(rows, cli
         SymptomReportFactory(patient=patient)
     client.force_login(nurse)
     # As test_views.test_patient_page_query_count_is_constant: session, user, access check, the access-log row,
-    # the patient, 7 prefetches, one query per worklist, the tests of the open restaging episodes. The
-    # implausible dates are found in what the page already loaded (dates.stored_problems()).
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
+    # the patient, 7 prefetches, one query per worklist, the tests of the open restaging episodes, the
+    # letters (letters.patient_page). The implausible dates are found in what the page already loaded
+    # (dates.stored_problems()).
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1 + 1):
         response = client.get(reverse("followup:patient_detail", args=[patient.pk]))
     problems = [row.text for row in dict(response.context["actions"])[WORKLISTS["data-quality"]]]
     assert problems[:2] == [

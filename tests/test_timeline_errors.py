@@ -160,8 +160,8 @@ def test_patient_page_reads_the_rows_entered_in_error_in_the_same_queries(
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
     # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
     # which bring the rows entered in error too; one query per worklist for the open actions (9),
-    # and the tests of the open restaging episodes, which say what each still needs.
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
+    # the tests of the open restaging episodes, which say what each still needs, and the letters.
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     history = response.context["timeline"].history
     assert len([e for e in history if e.error]) == 5 * rows

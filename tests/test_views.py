@@ -476,9 +476,9 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
         SymptomReportFactory(patient=patient)
     # session, user, access check, the access-log row, the patient with nurse/team/protocol,
     # 7 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms),
-    # one query per worklist for the open actions (9), and the tests of the open restaging
-    # episodes, which say what each still needs.
-    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1):
+    # one query per worklist for the open actions (9), the tests of the open restaging
+    # episodes, which say what each still needs, and the letters (letters.patient_page).
+    with django_assert_num_queries(5 + 7 + len(WORKLISTS) + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
 
@@ -493,8 +493,8 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
     skipped = [
         w for w in WORKLISTS.values() if w.slug in {"staging-results", "restaging", "distant-not-recorded", "symptoms"}
     ]
-    # 4 prefetches: with no recurrence, Django has no sites, tests or test sites to fetch.
-    with django_assert_num_queries(5 + 4 + len(WORKLISTS) - len(skipped)):
+    # 4 prefetches: with no recurrence, Django has no sites, tests or test sites to fetch; the letters.
+    with django_assert_num_queries(5 + 4 + len(WORKLISTS) - len(skipped) + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     actions = dict(response.context["actions"])
     assert [w.slug for w in actions] == ["overdue"]
