@@ -71,3 +71,9 @@ class LetterIssueForm(LetterChoiceForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No maxlength in the page: a browser would cut the paragraph short without a word; the
+        # message beside the box says how long it may be instead (NHSMessagesMixin).
+        self.fields["extra_paragraph"].widget.attrs.pop("maxlength", None)
