@@ -30,9 +30,7 @@ def test_demo_issues_letters_to_the_first_patients_with_an_address_once(db):
     )
     issued = letters_demo.seed()
     assert issued == Letter.objects.count() > 0
-    assert set(Letter.objects.values_list("patient__hospital_number", flat=True)) <= {
-        f"DEMO{i:07d}" for i in range(10)
-    }
+    assert set(Letter.objects.values_list("patient__hospital_number", flat=True)) <= {f"DEMO{i:07d}" for i in range(10)}
     for letter in Letter.objects.select_related("document", "contact", "patient"):
         pdf = bytes(letter.document.pdf)
         assert len(pdf) == letter.size and pdf.startswith(b"%PDF-")
