@@ -37,5 +37,6 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "implausible date",
         "wrong-patient import",
         "upload exhaustion",
+        "wrong or altered letter",
     ):
         assert hazard in text, hazard
