@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from followup.display import show_date
 from followup.models import ClinicalRecord, FollowUpItem, Patient, RecordManager, StagingTest, Team
 from followup.models.base import _choice_constraint, history_actor
 from followup.querysets import TeamScopedQuerySet
@@ -122,7 +123,7 @@ class Letter(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}, {self.issued_at:%d %b %Y}"
+        return f"{self.get_kind_display()}, issued {show_date(self.issued_at)}"
 
     @classmethod
     def from_db(cls, db, field_names, values):

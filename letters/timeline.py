@@ -1,6 +1,7 @@
 """Issued letters in the patient's story (followup/timeline.py), from the rows the patient page loaded."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from followup.timeline import Event, _error_link, _error_mark, _who, _with_error
 
@@ -11,7 +12,7 @@ def letter_events(patient) -> list[Event]:
     events = []
     for letter in getattr(patient, "all_letters", []):
         event = Event(
-            letter.issued_at.date(),
+            timezone.localdate(letter.issued_at),
             f"Letter issued: {letter.get_kind_display().lower()}",
             f"To {letter.addressee}. Issued by {_who(letter.issued_by)}.",
             [("Letter", "white")],
