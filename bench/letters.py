@@ -161,9 +161,10 @@ def main() -> None:
             f"{name}: p50 {f['p50_ms']} ms, p95 {f['p95_ms']} ms over {f['n']} "
             f"(CPU p50 {f['cpu_p50_ms']} ms, p95 {f['cpu_p95_ms']} ms)"
         )
+    verdict = {True: "met", False: "NOT met"}
     print(
         f"target under {TARGET_S * 1000:.0f} ms (first render and p95): wall time "
-        f"{'met' if figures['under_target'] else 'NOT met'}, CPU time {'met' if figures['under_target_cpu'] else 'NOT met'}"
+        f"{verdict[figures['under_target']]}, CPU time {verdict[figures['under_target_cpu']]}"
     )
     if args.json:
         with open(args.json, "w") as out:
