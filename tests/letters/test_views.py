@@ -224,3 +224,19 @@ def test_patient_page_letters_section_query_count_is_constant(rows, nurse_client
     assert [e.title for e in response.context["timeline"].history if e.category == "letter"] == [
         "Letter issued: care plan"
     ] * rows
+
+
+def test_a_paragraph_too_long_is_refused_beside_the_box_and_nothing_is_issued(nurse_client, zoe):
+    response = issue(nurse_client, zoe, kind="care_plan", result="", extra_paragraph="x" * 2001)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "extra_paragraph": ["Add a paragraph (optional) must be 2000 characters or fewer"]
+    }
+    assert 'id="letter-preview"' in response.content.decode()
+    assert 'maxlength="2000"' not in response.content.decode()
+    assert Letter.all_objects.count() == 0
+
+
+def test_opening_the_issue_url_goes_back_to_writing_a_letter(nurse_client, zoe):
+    response = nurse_client.get(reverse("letters:issue", args=[zoe.pk]))
+    assert (response.status_code, response.url) == (302, f"/patients/{zoe.pk}/letters/new/")
