@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "contacts",
     "mdt",
     "tasks",
+    "letters",
 ]
 
 MIDDLEWARE = [
@@ -274,4 +275,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every step of every PDF at INFO ("Step 5 - Creating layout"): noise in the log and a
+    # tenth of a letter's render time (bench/letters.py). Its warnings (a refused resource) still show.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("mdt.urls")),
     path("", include("tasks.urls")),
     path("", include("contacts.urls")),
+    path("", include("letters.urls")),
     path("", include("followup.urls")),
 ]

@@ -794,4 +794,7 @@ def seed(
         created += len(indexes)
         if progress:
             progress(min(start + batch_size, patients), patients)
+    from letters.demo import seed as seed_letters  # the letters app builds on followup's rows
+
+    seed_letters(today=today)
     return created

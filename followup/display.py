@@ -67,6 +67,8 @@ def noun_for(record) -> str:
     kind = type(record).__name__
     if kind == "MDTDiscussion":
         return "MDT discussion"
+    if kind == "Letter":
+        return "letter"
     if kind == "FollowUpItem":
         return "follow-up item" if record.kind == FollowUpKind.OTHER else _in_sentence(record.get_kind_display())
     if kind == "StagingTest":

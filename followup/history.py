@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.text import capfirst
 
 from contacts.models import Contact
+from letters.models import Letter
 from mdt.models import MDTDiscussion
 from tasks.models import Task
 
@@ -134,6 +135,7 @@ def _sources(patient: Patient):
         (MDTDiscussion, _history(MDTDiscussion, patient_id=patient.pk)),
         (Task, _history(Task, patient_id=patient.pk)),
         (Contact, _history(Contact, patient_id=patient.pk)),
+        (Letter, _history(Letter, patient_id=patient.pk)),
     ]
 
 

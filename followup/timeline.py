@@ -259,6 +259,9 @@ def patient_timeline(patient: Patient) -> Timeline:
     from contacts.timeline import contact_events  # the contacts app builds its events on Event, above
 
     events += contact_events(patient)
+    from letters.timeline import letter_events  # letters' events are built from followup's Event
+
+    events += letter_events(patient)
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
     history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
     return Timeline(upcoming, history)

@@ -195,3 +195,25 @@ class ContactFactory(factory.django.DjangoModelFactory):
     summary = "Discussed the mammogram result."
     created_by = factory.SelfAttribute("by")
     updated_by = factory.SelfAttribute("by")
+
+
+class LetterFactory(factory.django.DjangoModelFactory):
+    """An issued letter's row as letters.services.letter_issue leaves it, with stand-in bytes' digest
+    (the bytes themselves, a LetterPDF, only where a test needs them: tests/letters/)."""
+
+    class Meta:
+        model = "letters.Letter"
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = "care_plan"
+    recipient = "patient"
+    addressee = factory.LazyAttribute(lambda o: o.patient.full_name)
+    issued_at = factory.LazyFunction(timezone.now)
+    issued_by = factory.SelfAttribute("patient.named_nurse")
+    contact = factory.SubFactory(
+        ContactFactory, patient=factory.SelfAttribute("..patient"), kind="letter", answered=None
+    )
+    sha256 = "0" * 64
+    size = 1234
+    created_by = factory.SelfAttribute("issued_by")
+    updated_by = factory.SelfAttribute("issued_by")

@@ -115,9 +115,9 @@ def test_history_page_query_count_is_constant(rows, client, nurse, patient, djan
         task_create(patient=patient, description="Phone the patient", due_on=TODAY, by=nurse, assigned_to=nurse)
     client.force_login(nurse)
     # session, user, access check, access-log row, 3 id lookups (recurrences, episodes, tests),
-    # 12 history tables (followup's 9, the contact log's, MDT discussions' and tasks', each with the users,
-    # team and other rows its changes name: issue 12), the banner's named nurse
-    with django_assert_num_queries(4 + 3 + 12 + 1):
+    # 13 history tables (followup's 9, the contact log's, MDT discussions', tasks' and letters', each with the
+    # users, team and other rows its changes name: issue 12), the banner's named nurse
+    with django_assert_num_queries(4 + 3 + 13 + 1):
         client.get(reverse("followup:patient_history", args=[patient.pk]))
 
 

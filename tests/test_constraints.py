@@ -128,6 +128,20 @@ def _acknowledged(factory, by_field, at_field, **changes):
     return make
 
 
+def _new_letter(**changes):
+    """A second letter of the same patient, not saved, with ``changes`` (an issued letter's digest and
+    size never change: its trigger refuses that before any CHECK, migration letters 0001)."""
+
+    def make(nurse):
+        row = f.LetterFactory.build(patient=f.PatientFactory(), contact=None)
+        row.contact = f.ContactFactory(patient=row.patient, kind="letter", answered=None)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        return row
+
+    return make
+
+
 CASES = {
     "followup_user_role_valid": _set(f.UserFactory, role="boss"),
     "followup_user_team_unless_admin": _set(f.UserFactory, team=None),
@@ -168,6 +182,13 @@ CASES = {
     "tasks_task_done_when_and_by_whom": _set(TaskFactory, status="done"),
     "tasks_task_cancel_reason": _set(TaskFactory, status="cancelled"),
     "tasks_task_contact_only_when_done": _open_task_with_contact,
+    # Letters (letters app)
+    "followup_letter_error_mark_complete": _error_mark(f.LetterFactory),
+    "followup_letter_kind_valid": _new_letter(kind="telegram"),
+    "followup_letter_recipient_valid": _new_letter(recipient="neighbour"),
+    "letters_letter_recipient_fits_kind": _new_letter(kind="discharge_gp", recipient="patient"),
+    "letters_letter_result_only_for_result_letters": _new_letter(kind="result_patient"),
+    "letters_letter_pdf_digest": _new_letter(size=0),
     # Primary diagnosis
     "followup_primarydiagnosis_error_mark_complete": _error_mark(f.PrimaryDiagnosisFactory),
     **{

@@ -39,5 +39,6 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "upload exhaustion",
         "recurrence never discussed at mdt",
         "task lost or never done",
+        "wrong or altered letter",
     ):
         assert hazard in text, hazard

@@ -189,9 +189,10 @@ def test_patient_page_with_an_implausible_date_query_count_is_constant(rows, cli
     client.force_login(nurse)
     # As test_views.test_patient_page_query_count_is_constant: session, user, access check, the access-log row,
     # the patient, 9 prefetches (with the tasks and the contacts), one query per list of "What needs doing"
-    # (patient_tasks.TASKS), the tests of the open restaging episodes, the MDT discussions (mdt.patient_page).
-    # The implausible dates are found in what the page already loaded (dates.stored_problems()).
-    with django_assert_num_queries(5 + 9 + len(TASKS) + 1 + 1):
+    # (patient_tasks.TASKS), the tests of the open restaging episodes, the MDT discussions (mdt.patient_page),
+    # the letters (letters.patient_page). The implausible dates are found in what the page already loaded
+    # (dates.stored_problems()).
+    with django_assert_num_queries(5 + 9 + len(TASKS) + 1 + 1 + 1):
         response = client.get(reverse("followup:patient_detail", args=[patient.pk]))
     problems = [row.text for row in dict(response.context["actions"])[WORKLISTS["data-quality"]]]
     assert problems[:2] == [

@@ -506,8 +506,9 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
     # 9 prefetches (primaries, items, recurrences+episode, sites, tests, test sites, symptoms, tasks,
     # contacts), one query per list of "What needs doing" for the open actions (patient_tasks.TASKS: the
     # task lists have their own section, from the tasks prefetch), the tests of the open restaging
-    # episodes, which say what each still needs, and the MDT discussions (mdt.patient_page).
-    with django_assert_num_queries(5 + 9 + len(TASKS) + 1 + 1):
+    # episodes, which say what each still needs, the MDT discussions (mdt.patient_page) and the
+    # letters (letters.patient_page).
+    with django_assert_num_queries(5 + 9 + len(TASKS) + 1 + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert len([e for e in response.context["timeline"].history if e.category == "recurrence"]) == rows
     assert len(response.context["tasks"].open) == len(response.context["tasks"].closed) == rows
@@ -536,8 +537,8 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
         }
     ]
     # 6 prefetches (primaries, items, recurrences, symptoms, tasks, contacts): with no recurrence, Django
-    # has no sites, tests or test sites to fetch (nor MDT discussions).
-    with django_assert_num_queries(5 + 6 + len(WORKLISTS) - len(skipped)):
+    # has no sites, tests or test sites to fetch (nor MDT discussions); then the letters.
+    with django_assert_num_queries(5 + 6 + len(WORKLISTS) - len(skipped) + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     actions = dict(response.context["actions"])
     assert [w.slug for w in actions] == ["overdue"]

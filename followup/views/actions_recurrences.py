@@ -4,6 +4,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from contacts.models import Contact
+from letters.models import Letter
 from mdt.models import MDTDiscussion
 from tasks.models import Task
 
@@ -302,6 +303,7 @@ ERROR_MODELS = {
     "mdt": MDTDiscussion,
     "task": Task,
     "contact": Contact,
+    "letter": Letter,
 }
 
 

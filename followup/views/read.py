@@ -11,6 +11,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from contacts.sections import contact_section
+from letters.patient_page import patient_section as letters_section
 from mdt.patient_page import patient_section as mdt_patient_section
 from tasks.views import task_section
 
@@ -180,9 +181,11 @@ def patient_detail(request, pk):
         if rows:
             actions.append((worklist, rows))
     mdt = mdt_patient_section(page)  # before the timeline, which tells the discussions it loads
+    letters = letters_section(page)  # before the timeline, which tells the letters it loads
     context = {
         "patient": page,
         "mdt": mdt,
+        "letters": letters,
         "primaries": _live(page.all_primaries),
         "actions": without_repeats(actions),
         "timeline": patient_timeline(page),

@@ -26,7 +26,10 @@ from followup import choices as c
 from followup import imports
 from followup.models import StagingTestSite, SymptomReport
 from followup.reports import LINE_LISTS, SUMMARIES
+from followup.services import record_mark_entered_in_error
 from followup.worklists import WORKLISTS
+from letters.choices import LetterKind
+from letters.services import letter_issue
 
 from ..factories import (
     NHS_NUMBERS,
@@ -42,6 +45,7 @@ from ..factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from ..letters.factories import LetterheadFactory
 from ..tasks.factories import TaskFactory
 from . import a11y
 from .helpers import log_in, row, tab_to
@@ -289,6 +293,37 @@ def _patient(path: str) -> Callable[[World], str]:
     return lambda w: path.format(busy=w.busy.pk, quiet=w.quiet.pk)
 
 
+def _letters(w: World, path: str) -> str:
+    """Letters for Mary (BROWN): her address, GP practice and team letterhead, and two letters issued,
+    one of them entered in error (made once per world, on the first page state that asks)."""
+    if not hasattr(w, "letters"):
+        LetterheadFactory(team=w.busy.team)
+        practice = GPPracticeFactory(
+            ods_code="Y90002", name="Fictional Lane Surgery", address_line_1="7 Fictional Lane"
+        )
+        type(w.busy).objects.filter(pk=w.busy.pk).update(
+            address_line_1="12 Imaginary Road", town="Testville", postcode="ZZ99 3CZ", gp_practice=practice
+        )
+        busy = type(w.busy).objects.get(pk=w.busy.pk)
+        wrong = letter_issue(patient=busy, kind=LetterKind.CARE_PLAN, by=busy.named_nurse)
+        record_mark_entered_in_error(record=wrong, reason="Sent before the schedule was changed.", by=busy.named_nurse)
+        w.letters = [wrong, letter_issue(patient=busy, kind=LetterKind.CARE_PLAN, by=busy.named_nurse)]
+    preview = f"/patients/{w.busy.pk}/letters/preview/?kind=result_patient&result=item-{w.result.pk}"
+    return path.format(busy=w.busy.pk, quiet=w.quiet.pk, preview=preview, letter=w.letters[1].pk)
+
+
+def _choose_letter(page: Page, kind: str) -> None:
+    page.get_by_label(kind, exact=True).check()
+    _submit(page)
+
+
+def _long_paragraph(page: Page, button: str) -> None:
+    """A paragraph over the 2,000 characters a letter takes: refused beside the box."""
+    page.get_by_label("Add a paragraph (optional)").fill("Too long. " * 201)
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+
+
 GROUPS: dict[str, list[State]] = {
     "public": [
         State("login", "login", None, lambda w: "/accounts/login/"),
@@ -506,6 +541,44 @@ GROUPS: dict[str, list[State]] = {
         ),
         State("import: imported", "followup:import_confirm", "chris", lambda w: "/import/", act=import_run),
     ],  # fmt: skip
+    "letters": [
+        *failed("write a letter", "letters:write", "alex", lambda w: _letters(w, "/patients/{busy}/letters/new/")),
+        State(
+            "write a letter, no address recorded",
+            "letters:write",
+            "alex",
+            lambda w: _letters(w, "/patients/{quiet}/letters/new/"),
+            act=lambda page, w: _choose_letter(page, "Care plan"),
+            focus=a11y.error_summary_problems,
+        ),
+        State("letter preview", "letters:preview", "alex", lambda w: _letters(w, "{preview}")),
+        State(
+            "letter preview, paragraph too long",
+            "letters:preview",
+            "alex",
+            lambda w: _letters(w, "{preview}"),
+            act=lambda page, w: _long_paragraph(page, "Show the preview with this paragraph"),
+            focus=a11y.error_summary_problems,
+        ),
+        State("letter preview, read-only role", "letters:preview", "sam", lambda w: _letters(w, "{preview}")),
+        State(
+            "issue a letter, refused",
+            "letters:issue",
+            "alex",
+            lambda w: _letters(w, "{preview}"),
+            act=lambda page, w: _long_paragraph(page, "Issue the letter"),
+            focus=a11y.error_summary_problems,
+        ),
+        State(
+            "patient page with letters", "followup:patient_detail", "alex", lambda w: _letters(w, "/patients/{busy}/")
+        ),
+        *failed(
+            "letter entered in error",
+            "followup:entered_in_error",
+            "alex",
+            lambda w: _letters(w, "/records/letter/{letter}/entered-in-error/"),
+        ),
+    ],  # fmt: skip
 }
 
 # URLs that are no page of the design system, each with its reason.
@@ -515,6 +588,7 @@ NOT_PAGES = {
     "followup:import_template": "a CSV file to download",
     "mdt:prepare_list_pdf": "a PDF file to download (tests/mdt/test_views.py reads it back)",
     "stay_signed_in": "a POST from the idle warning's button, answered with JSON (tests/test_session_warning.py)",
+    "letters:download": "a PDF file to download (tests/letters/test_views.py, tests/e2e/test_letters.py)",
 }
 
 

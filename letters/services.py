@@ -1,0 +1,93 @@
+"""Issuing letters: the one place a letter row is written. An issued letter is never changed or replaced:
+a wrong one is marked entered in error (followup.services.record_mark_entered_in_error) and a new one issued."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import ContactKind, ContactWith
+from contacts.services import contact_record
+from followup.models import FollowUpItem, Patient, StagingTest, User, patient_of
+from followup.pdf import render_pdf
+from followup.services import save_record
+
+from . import content
+from .choices import RECIPIENT_OF, RESULT_KINDS, LetterKind, Recipient
+from .models import Letter, Letterhead, LetterPDF, pdf_digest
+
+LETTER_TEMPLATE = "letters/letter.html"
+
+
+def letterhead_of(patient: Patient) -> Letterhead | None:
+    return Letterhead.objects.filter(team_id=patient.team_id).first()
+
+
+def letter_render(
+    *,
+    patient: Patient,
+    kind: str,
+    result: FollowUpItem | StagingTest | None = None,
+    extra_paragraph: str = "",
+    on=None,
+    letterhead: Letterhead | None = None,
+) -> tuple[content.LetterText, bytes]:
+    """The letter's words and its PDF, writing nothing (the preview shows the same words as HTML)."""
+    letterhead = letterhead or letterhead_of(patient)
+    on = on or timezone.localdate()
+    content.check_can_write(patient=patient, kind=kind, letterhead=letterhead, today=on)
+    text = content.letter_text(
+        patient=patient, kind=kind, letterhead=letterhead, result=result, extra_paragraph=extra_paragraph, on=on
+    )
+    return text, render_pdf(LETTER_TEMPLATE, {"letter": text})
+
+
+@transaction.atomic
+def letter_issue(
+    *,
+    patient: Patient,
+    kind: str,
+    by: User,
+    result: FollowUpItem | StagingTest | None = None,
+    extra_paragraph: str = "",
+) -> Letter:
+    """Render the letter to PDF, store the bytes with their digest, and record a letter contact.
+
+    Each call issues a new letter: issuing the same letter twice gives two rows, never an overwrite."""
+    if kind not in RESULT_KINDS:
+        result = None
+    elif result is None or not result.result:
+        raise ValidationError({"result": "Choose the result this letter is about."})
+    elif patient_of(result).pk != patient.pk or result.entered_in_error:
+        # A letter about another patient's result is the hazard H18 guards against.
+        raise ValidationError({"result": "This result is not one of this patient's."})
+    issued_at = timezone.now()
+    text, pdf = letter_render(
+        patient=patient, kind=kind, result=result, extra_paragraph=extra_paragraph, on=timezone.localdate()
+    )
+    to_gp = RECIPIENT_OF[kind] == Recipient.GP
+    contact = contact_record(
+        patient=patient,
+        kind=ContactKind.LETTER,
+        contacted_at=issued_at,
+        by=by,
+        with_whom=ContactWith.GP if to_gp else ContactWith.PATIENT,
+        summary=f"{text.title} ({LetterKind(kind).label.lower()}) sent to {text.to_name}.",
+        outcome=f"cc {text.cc_name}." if text.cc_name else "",
+    )
+    letter = Letter(
+        patient=patient,
+        kind=kind,
+        recipient=RECIPIENT_OF[kind],
+        addressee=text.to_name[:200],
+        followup_item=result if isinstance(result, FollowUpItem) else None,
+        staging_test=result if isinstance(result, StagingTest) else None,
+        extra_paragraph=text.extra_paragraph,
+        issued_at=issued_at,
+        issued_by=by,
+        contact=contact,
+        sha256=pdf_digest(pdf),
+        size=len(pdf),
+    )
+    save_record(letter, by)
+    LetterPDF.objects.create(letter=letter, pdf=pdf)
+    return letter
