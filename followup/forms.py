@@ -405,7 +405,7 @@ class SelectionForm(ActionForm):
 
     selected = SelectedField()
 
-    def __init__(self, *args, missing: str, versions: bool = False, **kwargs):
+    def __init__(self, *args, missing: str = "Select at least one", versions: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["selected"].error_messages["required"] = missing
         if versions and self.is_bound:
@@ -429,7 +429,7 @@ class HandOverToForm(ActionForm):
         error_messages=required("Select the nurse who takes over these patients"),
     )
 
-    def __init__(self, *args, team_id: int | None, **kwargs):
+    def __init__(self, *args, team_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_nurse"].queryset = User.objects.filter(
             role=c.Role.NURSE, is_active=True, team_id=team_id

@@ -238,7 +238,10 @@ class HandOverSelectedView(SelectionView):
         return reverse("followup:patient_list")
 
     def nurse_form(self, team_id) -> f.HandOverToForm:
-        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        """Bound on the confirming POST, and on a GET once the user pressed Continue (to_nurse sent)."""
+        if self.request.method == "POST":
+            return f.HandOverToForm(self.request.POST, team_id=team_id)
+        data = self.request.GET
         return f.HandOverToForm(data if "to_nurse" in data else None, team_id=team_id)
 
     def get(self, request, *args, **kwargs):
@@ -287,7 +290,9 @@ class HandOverSelectedView(SelectionView):
         n = len(self.records)
         context = {
             "title": f"Hand over {plural(n, 'patient')}" if n else "Hand over patients",
-            "form": self.form,
+            # The page's form: the nurse chosen, once there is a selection to hand over.
+            "form": nurse_form if self.records and not problems else self.form,
+            "selection_form": self.form,
             "nurse_form": nurse_form,
             "problems": problems,
             "patients": self.records,
