@@ -159,17 +159,28 @@ class AcknowledgeSelectedView(SelectionView):
     def get(self, request, *args, **kwargs):
         return self.render()
 
+    def problems(self, refused) -> list[tuple[str, str]]:
+        """(each refused result by name with its reason, the id of its row on the page)."""
+        return [
+            (f"{result_described(record)} cannot be acknowledged with others: {reason}.", f"result-{record.pk}")
+            for record, reason in refused
+        ]
+
     def post(self, request, *args, **kwargs):
-        if not self.form.is_valid():
-            return self.render()
+        if not self.form.is_valid() or self.sorted_out()[1]:
+            return self.render()  # refused as the page would refuse it, naming each
         versions = self.form.versions()
         try:
             outcome = services.results_acknowledge(
                 results=[(record, versions[record.pk]) for record in self.records], by=request.user
             )
         except ValidationError as exc:
-            self.form.add_error(None, exc.messages)
+            # Changed since the page was read: the page again, as saved now (each refusal said once).
             self.records = fetch_selected(self.rows(), self.form.cleaned_data["selected"])
+            said = {problem for problem, _ in self.problems(self.sorted_out()[1])}
+            unsaid = [message for message in exc.messages if message not in said]
+            if unsaid:
+                self.form.add_error(None, unsaid)
             return self.render()
         text = f"{plural(len(outcome.done), 'result')} acknowledged."
         for record, current in outcome.already:
@@ -180,10 +191,7 @@ class AcknowledgeSelectedView(SelectionView):
 
     def render(self):
         to_do, refused, already = self.sorted_out()
-        problems = [
-            (f"{result_described(record)} cannot be acknowledged with others: {reason}.", f"result-{record.pk}")
-            for record, reason in refused
-        ]
+        problems = self.problems(refused)
         if not self.records and "selected" in self.form.errors:
             problems = []  # the form's own message says so
         rows = [
