@@ -80,3 +80,14 @@ def test_admin_hands_over_two_patients_to_another_nurse(page, alex, priya, chris
     for patient in (mary, ann):
         patient.refresh_from_db()
         assert patient.named_nurse == priya
+
+
+def test_a_printed_results_list_has_no_checkboxes(page, alex):
+    _result(alex, "Mary", "Brown", c.ImagingOutcome.NORMAL)
+    log_in(page, "alex")
+    page.goto("/worklists/results/")
+    expect(row(page, "BROWN, Mary").get_by_role("checkbox")).to_be_visible()
+    page.emulate_media(media="print")
+    for hidden in ("#bulk-select", "tbody .app-select-cell", "thead .app-select-cell"):
+        expect(page.locator(hidden).first).to_be_hidden()
+    expect(page.locator("tbody tr")).to_have_count(1)
