@@ -470,6 +470,70 @@ class CancelForm(VersionedForm):
     )
 
 
+# Several records at once (views/actions_bulk.py) -----------------------------------
+
+MAX_SELECTED = 100  # a list page shows 25 rows: a longer selection is no page of ours
+
+
+class SelectedField(forms.Field):
+    """The records ticked on a list: their ids, each once, in the order ticked."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        pks = []
+        for raw in value or []:
+            text = str(raw).strip()
+            if not text.isdigit() or not 0 < int(text) < 2**31:
+                raise forms.ValidationError("The selection was sent damaged. Go back to the list and select again.")
+            if int(text) not in pks:
+                pks.append(int(text))
+        if len(pks) > MAX_SELECTED:
+            raise forms.ValidationError(f"Select {MAX_SELECTED} or fewer at a time.")
+        return pks
+
+    def validate(self, value) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+class SelectionForm(ActionForm):
+    """The records ticked on a list; with ``versions``, also the version of each that the user read on
+    the confirmation page (version_<pk>: a record changed since is refused)."""
+
+    selected = SelectedField()
+
+    def __init__(self, *args, missing: str = "Select at least one", versions: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].error_messages["required"] = missing
+        if versions and self.is_bound:
+            for raw in self.data.getlist("selected"):
+                if str(raw).isdigit():
+                    self.fields[f"version_{int(raw)}"] = forms.IntegerField(
+                        widget=forms.HiddenInput, error_messages=VERSION_MESSAGES
+                    )
+
+    def versions(self) -> dict[int, int]:
+        return {pk: self.cleaned_data[f"version_{pk}"] for pk in self.cleaned_data["selected"]}
+
+
+class HandOverToForm(ActionForm):
+    """The nurse who takes over the patients chosen on the list: an active nurse of their team."""
+
+    to_nurse = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Hand over to",
+        empty_label="Choose a nurse",
+        error_messages=required("Select the nurse who takes over these patients"),
+    )
+
+    def __init__(self, *args, team_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_nurse"].queryset = User.objects.filter(
+            role=c.Role.NURSE, is_active=True, team_id=team_id
+        ).order_by("last_name", "first_name", "pk")
+
+
 # Recurrences and restaging ------------------------------------------------------
 
 DISTANT_SITE_CHOICES = [(site, c.Site(site).label) for site in c.DISTANT_SITES]

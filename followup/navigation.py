@@ -22,6 +22,7 @@ _SECTION_OF = {
     "dashboard": DASHBOARD,
     "worklists": WORKLISTS,
     "worklist": WORKLISTS,
+    "worklist_acknowledge": WORKLISTS,
     "reports": REPORTS,
     "report_line_list": REPORTS,
     "report_summary": REPORTS,

@@ -8,9 +8,11 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("worklists/", views.worklist_index, name="worklists"),
     path("worklists/<slug:slug>/", views.WorklistView.as_view(), name="worklist"),
+    path("worklists/<slug:slug>/acknowledge/", views.AcknowledgeSelectedView.as_view(), name="worklist_acknowledge"),
     # Patients
     path("patients/", views.PatientListView.as_view(), name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/hand-over/", views.HandOverSelectedView.as_view(), name="patients_hand_over"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/history/", views.patient_history_view, name="patient_history"),
     path("patients/<int:pk>/edit/", views.PatientEditView.as_view(), name="patient_edit"),

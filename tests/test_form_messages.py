@@ -130,12 +130,19 @@ EMPTY_POSTS = [
     ("secondary_from_test", "test", {}, "nurse"),
     ("symptom_triage", "symptom", {}, "nurse"),
     ("entered_in_error", "item", {}, "nurse"),
+    ("worklist_acknowledge", None, {}, "nurse"),
+    ("patients_hand_over", "patient", {}, "admin"),
 ]
 
 
 def post_empty(client, records, name, record, data):
     if name == "entered_in_error":
         return client.post(url(name, "item", records["item"].pk), data)
+    if name == "worklist_acknowledge":
+        return client.post(url(name, "results"), data)
+    if name == "patients_hand_over":  # the patients chosen, no nurse
+        patient = records[record]
+        return client.post(url(name), {"selected": patient.pk, f"version_{patient.pk}": patient.version, **data})
     args = [records[record].pk] if record else []
     return client.post(url(name, *args), data)
 

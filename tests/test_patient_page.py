@@ -558,6 +558,7 @@ def test_every_page_of_the_app_belongs_to_a_section():
         "dashboard",
         "worklists",
         "worklist",
+        "worklist_acknowledge",
         "reports",
         "report_line_list",
         "report_summary",

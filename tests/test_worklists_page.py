@@ -257,9 +257,10 @@ def test_named_nurse_column_only_when_the_list_holds_more_than_one_caseload(nurs
 SCREEN_COLUMNS = {
     "overdue": ["Patient", "Named nurse", "Follow-up", "Due", "Status", "Action"],
     "due-soon": ["Patient", "Named nurse", "Follow-up", "Due", "Status", "Action"],
-    "results": ["Patient", "Named nurse", "Test", "Done", "Result", "Waiting", "Action"],
+    # A checkbox first on the results lists: several normal results acknowledged at once (issue 14).
+    "results": ["Select", "Patient", "Named nurse", "Test", "Done", "Result", "Waiting", "Action"],
     "results-awaited": ["Patient", "Named nurse", "Test", "Done", "Days waiting", "Action"],
-    "staging-results": ["Patient", "Named nurse", "Test", "Reported", "Result", "Waiting", "Action"],
+    "staging-results": ["Select", "Patient", "Named nurse", "Test", "Reported", "Result", "Waiting", "Action"],
     "restaging": [
         "Patient",
         "Status",

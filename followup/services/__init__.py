@@ -5,6 +5,14 @@ Every write stamps who and when and bumps the record's version; edits check the
 version the user started from (see records.lock).
 """
 
+from .bulk import (
+    Acknowledged,
+    HandedOver,
+    bulk_acknowledge_refusal,
+    patients_hand_over,
+    result_label,
+    results_acknowledge,
+)
 from .corrections import record_mark_entered_in_error
 from .followup import (
     followup_item_add,
@@ -31,6 +39,7 @@ from .patients import (
     primary_record,
     protocol_assign,
     protocol_schedule,
+    require_receiving_nurse,
 )
 from .records import ConflictError, lock, record_stamp, save_record
 from .recurrences import (
@@ -55,6 +64,13 @@ from .symptoms import symptom_report_record, symptom_report_triage
 
 __all__ = [
     "CONTACT_DETAIL_FIELDS",
+    "Acknowledged",
+    "HandedOver",
+    "bulk_acknowledge_refusal",
+    "patients_hand_over",
+    "require_receiving_nurse",
+    "result_label",
+    "results_acknowledge",
     "EDITABLE_PATIENT_FIELDS",
     "ConflictError",
     "ScheduleSlot",

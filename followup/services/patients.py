@@ -226,13 +226,19 @@ def patient_reassign_nurse(*, patient: Patient, nurse: User, by: User, expected_
     return patient
 
 
+def require_receiving_nurse(to_nurse: User, *, team_id: int | None) -> None:
+    """Whoever hands patients over (a caseload, or patients chosen on the list): the new named
+    nurse is an active nurse of the patients' team."""
+    if to_nurse.team_id != team_id or to_nurse.role != c.Role.NURSE or not to_nurse.is_active:
+        raise ValidationError({"to_nurse": "The new named nurse must be an active nurse in the same team."})
+
+
 @transaction.atomic
 def caseload_hand_over(*, from_nurse: User, to_nurse: User, by: User) -> int:
     """Move every patient of one named nurse to another in the same team; returns how many."""
     if from_nurse == to_nurse:
         raise ValidationError({"to_nurse": "Choose a different nurse to hand the caseload to."})
-    if from_nurse.team_id != to_nurse.team_id or to_nurse.role != c.Role.NURSE or not to_nurse.is_active:
-        raise ValidationError({"to_nurse": "The new named nurse must be an active nurse in the same team."})
+    require_receiving_nurse(to_nurse, team_id=from_nurse.team_id)
     patients = list(Patient.objects.select_for_update().filter(named_nurse=from_nurse))
     now = timezone.now()
     for patient in patients:

@@ -12,7 +12,9 @@ from .. import choices as c
 from .. import services
 from ..display import show_date
 from ..filters import DATA_QUALITY_PROBLEMS
+from ..permissions import can_act, can_administer
 from .cells import ActionsColumn, DateColumn, NhsNumberColumn, NurseColumn, PatientColumn, WorklistTable, _today, tag
+from .selection import SelectableTable, SelectColumn
 
 
 class FollowUpTable(WorklistTable):
@@ -91,18 +93,19 @@ def result_escalated(waiting_since: date) -> bool:
     return (_today() - waiting_since).days > settings.RESULT_ESCALATE_DAYS
 
 
-class ResultsTable(WorklistTable):
+class ResultsTable(SelectableTable, WorklistTable):
     """A list of results to acknowledge, with their urgency: how long each has waited since
     the result came, and escalation in words. The rows come flagged first, then the longest
     waiting (querysets.urgent_first()); a subclass says which date starts the wait and which
     result is flagged. On screen one "Waiting" column; a download has the days and the
-    escalation as two columns."""
+    escalation as two columns. Normal results have a checkbox, to acknowledge several at once."""
 
     waiting_since = ""  # the field the wait is counted from
     flagged_result = ""  # the result that puts a row first
+    select = SelectColumn(may=can_act, label=services.result_label, refusal=services.bulk_acknowledge_refusal)
 
     class Meta(WorklistTable.Meta):
-        sequence = ("...", "waiting", "actions", "days_waiting", "escalation")
+        sequence = ("select", "...", "waiting", "actions", "days_waiting", "escalation")
         row_attrs = {"class": lambda record, table: table.row_class(record)}
 
     def row_class(self, record) -> str:
@@ -400,7 +403,11 @@ class DataQualityTable(WorklistTable):
         )
 
 
-class PatientTable(WorklistTable):
+class PatientTable(SelectableTable, WorklistTable):
+    # Admins (who reassign named nurses) select patients to hand over to another nurse.
+    select = SelectColumn(
+        may=can_administer, label=lambda patient: f"NHS number {patient.nhs_number_display or 'not recorded'}"
+    )
     patient = PatientColumn("", with_nhs_number=False)
     nhs_number = NhsNumberColumn("")
     date_of_birth = DateColumn(verbose_name="Date of birth")

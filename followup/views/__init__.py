@@ -1,6 +1,7 @@
 """Views, split by role: read (dashboard, worklists, patients) and the clinical writes,
-actions_patients, actions_items and actions_recurrences."""
+actions_patients, actions_items and actions_recurrences; actions_bulk for several rows at once."""
 
+from .actions_bulk import AcknowledgeSelectedView, HandOverSelectedView
 from .actions_items import (
     ItemAcknowledgeView,
     ItemAddView,
@@ -38,6 +39,8 @@ from .read import PatientListView, WorklistView, dashboard, patient_detail, pati
 from .reports import LineListView, report_index, summary
 
 __all__ = [
+    "AcknowledgeSelectedView",
+    "HandOverSelectedView",
     "DischargeView",
     "EnteredInErrorView",
     "ItemAcknowledgeView",

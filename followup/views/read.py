@@ -26,6 +26,7 @@ from ..patient_tasks import TASKS, patient_rows, without_repeats
 from ..tables import PatientTable
 from ..timeline import patient_timeline
 from ..worklists import WORKLISTS
+from .actions_bulk import bulk_form
 from .base import get_patient_for
 from .reports import download_links, export, requested_format
 
@@ -111,6 +112,7 @@ class WorklistView(SingleTableMixin, FilterView):
             filter_summary=self.filterset.summary(),
             filter_clear_url=self.filterset.clear_url(),
             listed_at=timezone.now(),
+            bulk=bulk_form(self.request, worklist=self.worklist),
             **kwargs,
         )
 
@@ -123,6 +125,9 @@ class PatientListView(SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return Patient.objects.visible_to(self.request.user).for_worklist()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(bulk=bulk_form(self.request), **kwargs)
 
 
 @require_GET

@@ -275,6 +275,12 @@ def open_call_questions(page: Page, world: World) -> None:
     expect(page.get_by_role("group", name="Was a message left?")).to_be_visible()
 
 
+def choose_receiving_nurse(page: Page, world: World) -> None:
+    """Hand over the selected patients: choose the nurse, continue to the confirmation."""
+    page.get_by_label("Hand over to").select_option(label="Priya Shah")
+    _submit(page)
+
+
 def _worklists(persona: str, scopes: dict[str, str]) -> list[State]:
     return [
         State(
@@ -403,6 +409,27 @@ GROUPS: dict[str, list[State]] = {
         ),
         *failed("record symptoms", "followup:symptom_add", "alex", _patient("/patients/{busy}/symptoms/new/")),
         *failed("hand over a caseload", "followup:caseload_hand_over", "chris", lambda w: "/caseloads/hand-over/"),
+        # Several patients at once (views/actions_bulk.py): ticked on the list, choose the nurse, confirm.
+        State(
+            "chris: patients, with checkboxes to hand over",
+            "followup:patient_list",
+            "chris",
+            lambda w: "/patients/",
+            rows=True,
+        ),  # fmt: skip
+        *failed(
+            "hand over selected patients",
+            "followup:patients_hand_over",
+            "chris",
+            _patient("/patients/hand-over/?selected={busy}&selected={quiet}&next=/patients/"),
+        ),
+        State(
+            "hand over selected patients, confirm",
+            "followup:patients_hand_over",
+            "chris",
+            _patient("/patients/hand-over/?selected={busy}&selected={quiet}&next=/patients/"),
+            act=choose_receiving_nurse,
+        ),
         *failed(
             "patient entered in error",
             "followup:entered_in_error",
@@ -439,6 +466,26 @@ GROUPS: dict[str, list[State]] = {
             lambda w: f"/restaging/{w.recurrence.restaging.pk}/tests/new/",
         ),
         *failed("staging result", "followup:staging_result", "alex", lambda w: f"/tests/{w.outstanding.pk}/result/"),
+        # Several results at once (views/actions_bulk.py): the confirmation page, and one refusing an abnormal result.
+        State(
+            "acknowledge selected results",
+            "followup:worklist_acknowledge",
+            "alex",
+            lambda w: f"/worklists/results/acknowledge/?selected={w.result.pk}&next=/worklists/results/",
+        ),
+        State(
+            "acknowledge selected staging results",
+            "followup:worklist_acknowledge",
+            "alex",
+            lambda w: f"/worklists/staging-results/acknowledge/?selected={w.clear.pk}",
+        ),
+        State(
+            "acknowledge selected results, an abnormal one refused",
+            "followup:worklist_acknowledge",
+            "alex",
+            lambda w: f"/worklists/results/acknowledge/?selected={w.result.pk}&selected={w.abnormal.pk}",
+            focus=a11y.error_summary_problems,
+        ),
         State(
             "acknowledge a staging result",
             "followup:staging_acknowledge",
