@@ -35,6 +35,10 @@ NURSE_PAGES = [
     ("worklist-no-follow-up", "/worklists/no-follow-up/?nurse=all"),
     ("worklist-data-quality", "/worklists/data-quality/?nurse=all"),
     ("patients", "/patients/?q=smith"),
+    ("worklist-my-tasks", "/worklists/my-tasks/"),
+    ("worklist-team-tasks", "/worklists/team-tasks/"),
+    ("worklist-mdt-not-discussed", "/worklists/mdt-not-discussed/?nurse=all"),
+    ("mdt-list", "/mdt/list/"),
 ]
 
 
@@ -85,6 +89,12 @@ def shoot_nurse_pages(browser, base: str, suffix: str, width: int) -> None:
     page.get_by_label("CT chest, abdomen and pelvis").uncheck()
     page.get_by_role("button", name="Save").click()
     shoot(page, "recurrence-form-errors", suffix)
+    # A patient with contact details, tasks, contacts and letters (the demo issues letters to its first patients).
+    page.goto(f"{base}/patients/?q=DEMO0000001")
+    page.locator("table tbody a").first.click()
+    shoot(page, "patient-contacts-letters", suffix)
+    page.get_by_role("link", name="Log a contact").first.click()
+    shoot(page, "log-a-contact", suffix)
     page.close()
 
 
