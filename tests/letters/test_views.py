@@ -240,3 +240,12 @@ def test_a_paragraph_too_long_is_refused_beside_the_box_and_nothing_is_issued(nu
 def test_opening_the_issue_url_goes_back_to_writing_a_letter(nurse_client, zoe):
     response = nurse_client.get(reverse("letters:issue", args=[zoe.pk]))
     assert (response.status_code, response.url) == (302, f"/patients/{zoe.pk}/letters/new/")
+
+
+def test_an_issued_letter_is_in_the_story_once_and_in_the_contact_log(nurse_client, nurse):
+    patient = letter_patient(team=nurse.team, named_nurse=nurse)
+    letter = letter_issue(patient=patient, kind=LetterKind.CARE_PLAN, by=nurse)
+    response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    history = response.context["timeline"].history
+    assert [e.category for e in history if e.category in ("letter", "contact")] == ["letter"]
+    assert response.context["contact_log"]["latest"] == [letter.contact]
