@@ -32,6 +32,7 @@ from .models import (
     SymptomReport,
     User,
 )
+from .services.patients import CONTACT_DETAIL_FIELDS
 
 # Bookkeeping that every change touches: shown as who and when, not as a change. The day a
 # result was recorded is the day of the change that recorded it.
@@ -279,25 +280,8 @@ def _what_patient(before, after) -> tuple[str, str]:
     return "Details changed", ""
 
 
-# What patient_update_contact_details changes (services.CONTACT_DETAIL_FIELDS and the GP practice).
-CONTACT_ATTNAMES = (
-    "address_line_1",
-    "address_line_2",
-    "town",
-    "postcode",
-    "phone_mobile",
-    "phone_home",
-    "email",
-    "preferred_contact",
-    "messages_may_be_left",
-    "next_of_kin_name",
-    "next_of_kin_relationship",
-    "next_of_kin_phone",
-    "interpreter_needed",
-    "interpreter_language",
-    "accessible_information",
-    "gp_practice_id",
-)
+# What patient_update_contact_details changes: its fields and the GP practice.
+CONTACT_ATTNAMES = (*CONTACT_DETAIL_FIELDS, "gp_practice_id")
 
 
 WHAT = {
