@@ -126,10 +126,20 @@ def refusal(*, patient: Patient, kind: str, letterhead: Letterhead | None, today
     """Why this letter cannot be written for this patient now ("" when it can); the page links the fix."""
     if letterhead is None:
         return f"{patient.team} has no letterhead yet: an admin sets it up in the admin site (Letterheads)."
+    if RECIPIENT_OF[kind] == Recipient.PATIENT and patient.status == c.PatientStatus.DECEASED:
+        return "This patient has died: no letter is written to them."
     if RECIPIENT_OF[kind] == Recipient.GP and patient.gp_practice_id is None:
         return "No GP practice is recorded for this patient, so a letter to the GP cannot be written."
     if RECIPIENT_OF[kind] == Recipient.PATIENT and not (patient.address_line_1 and patient.postcode):
         return "No address is recorded for this patient, so a letter to them cannot be written."
+    if kind in (LetterKind.DISCHARGE_PATIENT, LetterKind.DISCHARGE_GP) and patient.status != c.PatientStatus.DISCHARGED:
+        # A discharge letter tells the patient their follow-up has ended: never while it goes on.
+        return "This patient is not discharged: record the discharge first (Status changes), then write the letters."
+    if kind == LetterKind.PIFU and patient.follow_up_model != c.FollowUpModel.PIFU:
+        return (
+            f"This patient's follow-up is {patient.get_follow_up_model_display().lower()}, not patient-initiated: "
+            "change the follow-up model first."
+        )
     if kind == LetterKind.PIFU:
         until = pifu_until(patient)
         if until is None:
@@ -146,7 +156,7 @@ def refusal_fix(patient: Patient, message: str):
     """A link that fixes a refusal, where the record holds the answer (None otherwise)."""
     if "address" in message or "GP practice" in message:
         return format_html(
-            '<a href="{}">Change contact details</a>', reverse("followup:patient_edit", args=[patient.pk])
+            '<a href="{}">Change contact details</a>', reverse("followup:patient_contact_details", args=[patient.pk])
         )
     return None
 

@@ -116,7 +116,13 @@ def test_care_plan_lists_the_surveillance_dates_and_the_red_flag_symptoms(nurse,
     assert f"Your breast care nurse {nurse.get_full_name()}" in text
 
 
+def _set(patient, **fields):
+    type(patient).objects.filter(pk=patient.pk).update(**fields)
+    patient.refresh_from_db()
+
+
 def test_pifu_letter_runs_five_years_from_the_primary_diagnosis(nurse, zoe):
+    _set(zoe, follow_up_model=c.FollowUpModel.PIFU)
     assert content.pifu_until(zoe) == date(2027, 3, 1)  # PrimaryDiagnosisFactory: 1 March 2022
     letter = letter_issue(patient=zoe, kind=LetterKind.PIFU, by=nurse)
     text = one_line(text_of(bytes(letter.document.pdf)))
@@ -133,6 +139,7 @@ def test_pifu_end_date_is_the_earliest_primary_plus_five_years_and_29_february_m
 
 
 def test_a_pifu_letter_after_the_five_years_is_refused(nurse, zoe):
+    _set(zoe, follow_up_model=c.FollowUpModel.PIFU)
     with pytest.raises(ValidationError) as refused:
         content.check_can_write(
             patient=zoe, kind=LetterKind.PIFU, letterhead=zoe.team.letterhead, today=date(2027, 3, 1)
@@ -141,6 +148,7 @@ def test_a_pifu_letter_after_the_five_years_is_refused(nurse, zoe):
 
 
 def test_discharge_letters_to_the_patient_and_the_gp(nurse, zoe):
+    _set(zoe, status=c.PatientStatus.DISCHARGED, discharged_on=date(2026, 11, 30), discharge_reason="Completed.")
     to_patient = letter_issue(patient=zoe, kind=LetterKind.DISCHARGE_PATIENT, by=nurse)
     to_gp = letter_issue(patient=zoe, kind=LetterKind.DISCHARGE_GP, by=nurse)
     patient_text = one_line(text_of(bytes(to_patient.document.pdf)))
@@ -225,3 +233,27 @@ def test_marking_a_letter_entered_in_error_keeps_it_and_its_pdf(nurse, priya, zo
     assert list(Letter.objects.filter(patient=zoe)) == []
     assert hashlib.sha256(bytes(kept.document.pdf)).hexdigest() == digest
     assert [h.history_type for h in kept.history.order_by("history_id")] == ["+", "~"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "kinds", "why"),
+    [
+        # A discharge letter tells the patient follow-up has ended: never while it goes on.
+        ({}, [LetterKind.DISCHARGE_PATIENT, LetterKind.DISCHARGE_GP], "This patient is not discharged"),
+        # A PIFU letter says "no routine clinic appointments": only for a patient on PIFU.
+        ({}, [LetterKind.PIFU], "not patient-initiated"),
+        # No letter is written to a patient who has died (the GP may still be written to).
+        (
+            {"status": c.PatientStatus.DECEASED, "date_of_death": date(2026, 11, 1)},
+            [LetterKind.RESULT_PATIENT, LetterKind.CARE_PLAN, LetterKind.DISCHARGE_PATIENT, LetterKind.PIFU],
+            "has died",
+        ),
+    ],
+)
+def test_a_letter_that_does_not_fit_the_patients_status_is_refused(nurse, zoe, mammogram, fields, kinds, why):
+    _set(zoe, **fields)
+    for kind in kinds:
+        with pytest.raises(ValidationError) as refused:
+            letter_issue(patient=zoe, kind=kind, result=mammogram, by=nurse)
+        assert why in str(refused.value), kind
+    assert Letter.objects.count() == 0

@@ -75,7 +75,7 @@ def test_no_gp_letter_without_a_gp_practice_with_a_link_to_the_details(nurse_cli
         "kind": ["No GP practice is recorded for this patient, so a letter to the GP cannot be written."]
     }
     body = response.content.decode()
-    assert f'<a href="/patients/{nobody.pk}/edit/">Change contact details</a>' in body
+    assert f'<a href="/patients/{nobody.pk}/contact-details/">Change contact details</a>' in body
 
 
 def test_no_patient_letter_without_an_address_with_a_link_to_the_details(nurse_client, nurse):
@@ -84,7 +84,7 @@ def test_no_patient_letter_without_an_address_with_a_link_to_the_details(nurse_c
     assert response.context["form"].errors == {
         "kind": ["No address is recorded for this patient, so a letter to them cannot be written."]
     }
-    assert f'<a href="/patients/{nowhere.pk}/edit/">Change contact details</a>' in response.content.decode()
+    assert f'<a href="/patients/{nowhere.pk}/contact-details/">Change contact details</a>' in response.content.decode()
     # Issuing anyway (a page kept open) is refused the same way, and nothing is written.
     response = issue(nurse_client, nowhere, kind="care_plan", result="", extra_paragraph="")
     assert response.status_code == 200
