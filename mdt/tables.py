@@ -1,7 +1,5 @@
 """The table of "Recurrence not yet discussed at MDT" (followup/tables' columns and base table)."""
 
-from urllib.parse import quote
-
 import django_tables2 as tables
 from django.template.defaultfilters import pluralize
 from django.utils.html import format_html
@@ -17,7 +15,7 @@ from followup.tables import (
     tag,
     url_for,
 )
-from followup.tables.cells import _today
+from followup.tables.cells import _today, link_list
 
 
 def sites_of(recurrence) -> str:
@@ -35,13 +33,8 @@ class RecordDiscussionColumn(ActionsColumn):
         page = self.page_of(table)
         if not page["may_act"]:
             return ""
-        return format_html(
-            '<ul class="app-inline-links nhsuk-u-margin-bottom-0"><li><a class="nhsuk-link" href="{}?next={}">'
-            'Record MDT discussion<span class="nhsuk-u-visually-hidden"> for {}</span></a></li></ul>',
-            url_for("mdt:discussion_record", record.pk),
-            quote(page["next"], safe="/"),
-            row_patient_name(record),
-        )
+        links = [("Record MDT discussion", url_for("mdt:discussion_record", record.pk))]
+        return link_list(links, page, row_patient_name(record))
 
 
 class NotDiscussedTable(WorklistTable):
