@@ -15,7 +15,7 @@ from followup.tables import (
     tag,
     url_for,
 )
-from followup.tables.cells import _today, link_list
+from followup.tables.cells import ROW_EXTRA_LINKS, _today, link_list
 
 
 def sites_of(recurrence) -> str:
@@ -33,7 +33,9 @@ class RecordDiscussionColumn(ActionsColumn):
         page = self.page_of(table)
         if not page["may_act"]:
             return ""
+        # The list's own action, then what every worklist row offers ("Add a task": ROW_EXTRA_LINKS).
         links = [("Record MDT discussion", url_for("mdt:discussion_record", record.pk))]
+        links += [link(record) for link in ROW_EXTRA_LINKS]
         return link_list(links, page, row_patient_name(record))
 
 

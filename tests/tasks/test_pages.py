@@ -13,7 +13,7 @@ from followup import choices as c
 from followup.services import record_mark_entered_in_error
 from tasks import services
 from tasks.models import Task, TaskStatus
-from tests.factories import FollowUpItemFactory, PatientFactory, UserFactory
+from tests.factories import FollowUpItemFactory, PatientFactory, RecurrenceFactory, UserFactory
 from tests.pages import by_id, text
 
 from .factories import TaskFactory
@@ -59,6 +59,12 @@ def test_every_worklist_row_offers_add_a_task_keeping_the_list(nurse_client, pat
     response = worklist(nurse_client, "overdue")
     add = reverse("tasks:task_add", args=[patient.pk])
     assert f'href="{add}?next={quote("/worklists/overdue/", safe="/")}"' in body(response)
+
+
+def test_the_mdt_list_rows_offer_add_a_task_too(nurse_client, patient):
+    RecurrenceFactory(patient=patient)
+    response = worklist(nurse_client, "mdt-not-discussed")
+    assert reverse("tasks:task_add", args=[patient.pk]) in body(response)
 
 
 def test_a_row_with_a_form_offers_add_a_task_too(nurse_client, patient):
