@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "mdt",
     "tasks",
     "letters",
+    "integration",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,15 @@ FOLLOWUP_ESCALATE_DAYS = env_int("FOLLOWUP_ESCALATE_DAYS", 42)
 FOLLOWUP_DUE_SOON_DAYS = env_int("FOLLOWUP_DUE_SOON_DAYS", 28)
 # A result waiting to be acknowledged for more than this many days: escalated.
 RESULT_ESCALATE_DAYS = env_int("RESULT_ESCALATE_DAYS", 14)
+
+# Results that arrive by themselves (integration/, docs/integration.md).
+# A report matches the open staging test or follow-up item of its kind requested or due within
+# this many days of the exam; none or several within it: the report is unmatched.
+RESULT_MATCH_WINDOW_DAYS = env_int("RESULT_MATCH_WINDOW_DAYS", 60)
+# The largest message (HL7v2 or FHIR) the API takes, in bytes: larger is refused (413).
+INTEGRATION_MAX_MESSAGE_BYTES = env_int("INTEGRATION_MAX_MESSAGE_BYTES", 2_000_000)
+# A request body above Django's own limit fails before the API can say why: keep Django's above ours.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, INTEGRATION_MAX_MESSAGE_BYTES + 1024)
 
 # A user told this many times in an hour that an NHS number they entered is registered by
 # another team is told nothing more for the rest of that hour (followup.audit): each such

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/stay-signed-in/", stay_signed_in, name="stay_signed_in"),
+    path("", include("integration.urls")),
     path("", include("mdt.urls")),
     path("", include("tasks.urls")),
     path("", include("contacts.urls")),

@@ -14,6 +14,8 @@ class Role(models.TextChoices):
     NURSE = "nurse", "Clinical nurse specialist"
     CLINICIAN = "clinician", "Clinician (read only)"
     ADMIN = "admin", "Admin"
+    # The account an API client's results are recorded by (integration/): never signs in.
+    INTERFACE = "interface", "Interface (system account)"
 
 
 class Sex(models.TextChoices):
@@ -148,6 +150,9 @@ class ImagingOutcome(models.TextChoices):
     NON_DIAGNOSTIC = "04", "Non-diagnostic"
     INADEQUATE = "05", "Inadequate"
     NOT_KNOWN = "09", "Not known"
+    # Not a COSD code: a report that arrived by itself (integration/) and waits for a clinician
+    # to classify it; acknowledging it needs a classification (services: result_acknowledge).
+    REPORTED = "RP", "Reported, not yet classified"
 
 
 class MetastaticType(models.TextChoices):
@@ -321,6 +326,15 @@ class StagingResult(models.TextChoices):
     CLEAR = "clear", "No evidence of distant disease"
     EQUIVOCAL = "equivocal", "Indeterminate / equivocal"
     DISTANT = "distant", "Distant disease found"
+    # A report that arrived by itself (integration/), waiting for a clinician to classify it.
+    REPORTED = "reported", "Reported, not yet classified"
+
+
+# The results a person records or classifies: every result but "reported, not yet classified",
+# which only a report arriving by itself sets and only a classification clears.
+CLASSIFIED_IMAGING_OUTCOMES = [(v, label) for v, label in ImagingOutcome.choices if v != ImagingOutcome.REPORTED]
+CLASSIFIED_STAGING_RESULTS = [(v, label) for v, label in StagingResult.choices if v != StagingResult.REPORTED]
+UNCLASSIFIED_RESULTS = (ImagingOutcome.REPORTED, StagingResult.REPORTED)
 
 
 class SymptomArea(models.TextChoices):

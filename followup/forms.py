@@ -420,7 +420,7 @@ class RecordDoneForm(VersionedForm):
 
     done_on = date_field("Date done", missing="Enter the date it was done")
     result = forms.ChoiceField(
-        choices=[*c.ImagingOutcome.choices, (RESULT_NOT_YET_AVAILABLE, "Result not yet available")],
+        choices=[*c.CLASSIFIED_IMAGING_OUTCOMES, (RESULT_NOT_YET_AVAILABLE, "Result not yet available")],
         widget=Radios(divider_before=RESULT_NOT_YET_AVAILABLE),
         error_messages=required("Select the result, or 'Result not yet available'"),
         help_text="A result waits on 'Results to acknowledge' until a clinician reads it. "
@@ -446,7 +446,7 @@ class RecordDoneForm(VersionedForm):
 class RecordResultForm(VersionedForm):
     """The result of an item recorded done with its result not yet available."""
 
-    result = radios(c.ImagingOutcome.choices, label="Result", missing="Select the result")
+    result = radios(c.CLASSIFIED_IMAGING_OUTCOMES, label="Result", missing="Select the result")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, item, **kwargs):
@@ -741,7 +741,7 @@ class StagingRequestForm(ActionForm):
 class StagingResultForm(SitesMixin, VersionedForm):
     performed_on = date_field("Date performed", missing="Enter the date the test was performed")
     reported_on = date_field("Date reported", missing="Enter the date the test was reported")
-    result = radios(c.StagingResult.choices, label="Result", missing="Select the result")
+    result = radios(c.CLASSIFIED_STAGING_RESULTS, label="Result", missing="Select the result")
     sites = forms.MultipleChoiceField(
         choices=DISTANT_SITE_CHOICES,
         widget=CHECKBOXES,

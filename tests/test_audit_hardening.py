@@ -312,14 +312,21 @@ def truncate_guarded_tables() -> set[str]:
 def audit_tables() -> set[str]:
     # Every app's history tables (followup/migration_ops.py guards those of later apps).
     history = {model._meta.db_table for model in apps.get_models() if model.__name__.startswith("Historical")}
-    return history | {"followup_accesslog", "followup_exportlog", "axes_accesslog", "axes_accessfailurelog"}
+    return history | {
+        "followup_accesslog",
+        "followup_exportlog",
+        "axes_accesslog",
+        "axes_accessfailurelog",
+        "integration_apirequest",
+    }
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
 def test_on_postgresql_every_audit_table_has_the_truncate_guard(db):
     assert truncate_guarded_tables() == audit_tables()
-    # followup 12 (11 history), axes 2, contacts 1, GP practices 1, mdt 1, tasks 1, letters 2
-    assert len(audit_tables()) == 20
+    # followup 12 (11 history), axes 2, contacts 1, GP practices 1, mdt 1, tasks 1, letters 2,
+    # integration 4 (3 history and the API request log)
+    assert len(audit_tables()) == 24
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")

@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import models as m
+from integration.models import ApiRequest
 
 from . import factories as f
 from .factories import project_models
+from .integration import factories as integration_factories
 from .mdt.factories import MDTDiscussionFactory
 from .tasks.factories import TaskFactory
 
@@ -145,6 +147,7 @@ def _new_letter(**changes):
 CASES = {
     "followup_user_role_valid": _set(f.UserFactory, role="boss"),
     "followup_user_team_unless_admin": _set(f.UserFactory, team=None),
+    "followup_user_interface_never_signs_in": _set(f.UserFactory, role=c.Role.INTERFACE, team=None, is_active=True),
     # Patient
     "followup_patient_error_mark_complete": _error_mark(f.PatientFactory),
     "followup_patient_nhs_number_unique": _duplicate_patient_nhs,
@@ -244,6 +247,16 @@ CASES = {
         done_on=TODAY,
         result_awaited=True,  # no result yet: nothing to acknowledge
     ),
+    # Issue 15: a report that arrived by itself is classified before it is acknowledged.
+    "followup_followupitem_acknowledged_is_classified": _acknowledged(
+        f.FollowUpItemFactory,
+        "result_acknowledged_by",
+        "result_acknowledged_at",
+        status=c.FollowUpStatus.DONE,
+        done_on=TODAY,
+        result=c.ImagingOutcome.REPORTED,
+        result_recorded_on=TODAY,
+    ),
     # Recurrences and their sites
     "followup_recurrence_error_mark_complete": _error_mark(f.RecurrenceFactory),
     "followup_recurrence_metastatic_type_valid": _set(f.RecurrenceFactory, metastatic_type="04"),
@@ -279,6 +292,14 @@ CASES = {
     "followup_stagingtest_acknowledged_has_result": _acknowledged(
         f.StagingTestFactory, "acknowledged_by", "acknowledged_at"
     ),
+    "followup_stagingtest_acknowledged_is_classified": _acknowledged(
+        f.StagingTestFactory,
+        "acknowledged_by",
+        "acknowledged_at",
+        performed_on=TODAY - timedelta(days=3),
+        reported_on=TODAY - timedelta(days=2),
+        result=c.StagingResult.REPORTED,
+    ),
     "followup_stagingtest_cancel_has_reason": _set(f.StagingTestFactory, cancelled_on=TODAY),
     "followup_stagingtest_distant_link_needs_distant_result": lambda nurse: _reported(
         result=c.StagingResult.CLEAR,
@@ -310,6 +331,53 @@ CASES = {
         user=nurse, action="request_record", outcome="not_found", path="/"
     ),
 }
+
+
+def _second_message_with_the_same_control_id(nurse):
+    first = integration_factories.inbox_message(control_id="MSG1")
+    first.save()
+    return integration_factories.inbox_message(client=first.client, control_id="MSG1")
+
+
+INTEGRATION_CASES = {
+    "integration_apiclient_sends_or_reads": lambda nurse: integration_factories.api_client(can_send=False),
+    "integration_apiclient_revoked_has_reason": lambda nurse: integration_factories.api_client(
+        revoked_at=timezone.now()
+    ),
+    "integration_apirequest_action_valid": lambda nurse: ApiRequest(
+        action="peek", method="GET", path="/", outcome="accepted", status_code=200
+    ),
+    "integration_apirequest_outcome_valid": lambda nurse: ApiRequest(
+        action="fhir-read", method="GET", path="/", outcome="shrug", status_code=200
+    ),
+    "integration_inboxmessage_format_valid": lambda nurse: integration_factories.inbox_message(format="fax"),
+    "integration_inboxmessage_status_valid": lambda nurse: integration_factories.inbox_message(status="lost"),
+    "integration_inboxmessage_suggested_result_valid": lambda nurse: integration_factories.inbox_message(
+        suggested_result="maybe"
+    ),
+    "integration_inboxmessage_control_id_unique": _second_message_with_the_same_control_id,
+    "integration_inboxmessage_matched_to_one": lambda nurse: integration_factories.inbox_message(status="matched"),
+    "integration_inboxmessage_only_matched_has_target": lambda nurse: integration_factories.inbox_message(
+        status="unmatched", reason="No patient", staging_test=f.StagingTestFactory()
+    ),
+    "integration_inboxmessage_says_why": lambda nurse: integration_factories.inbox_message(status="unmatched"),
+    "integration_inboxmessage_not_ours_by_a_person": lambda nurse: integration_factories.inbox_message(
+        status="not-ours", reason="Another hospital's patient"
+    ),
+    "integration_inboxmessage_duplicate_of_one": lambda nurse: integration_factories.inbox_message(
+        status="duplicate", reason="Repeats"
+    ),
+    "integration_examcode_system_valid": lambda nurse: integration_factories.exam_code(system="ICD"),
+    "integration_examcode_staging_modality_valid": lambda nurse: integration_factories.exam_code(
+        staging_modality="xray_of_soul"
+    ),
+    "integration_examcode_followup_kind_valid": lambda nurse: integration_factories.exam_code(
+        followup_kind="clinic_review"
+    ),
+    "integration_examcode_unique": lambda nurse: integration_factories.exam_code(system="LOCAL", code="CTCAP"),
+    "integration_examcode_maps_to_something": lambda nurse: integration_factories.exam_code(staging_modality=""),
+}
+CASES.update(INTEGRATION_CASES)
 
 
 def all_constraint_names() -> set[str]:

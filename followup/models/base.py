@@ -53,9 +53,15 @@ class User(AbstractUser):
                 violation_error_message="Choose a valid role.",
             ),
             models.CheckConstraint(
-                condition=Q(role=c.Role.ADMIN) | Q(is_superuser=True) | Q(team__isnull=False),
+                condition=Q(role__in=[c.Role.ADMIN, c.Role.INTERFACE]) | Q(is_superuser=True) | Q(team__isnull=False),
                 name="followup_user_team_unless_admin",
                 violation_error_message="Nurses and clinicians must belong to a team.",
+            ),
+            # An interface's account records what its messages did; it never signs in.
+            models.CheckConstraint(
+                condition=~Q(role=c.Role.INTERFACE) | Q(is_active=False, is_staff=False, is_superuser=False),
+                name="followup_user_interface_never_signs_in",
+                violation_error_message="An interface account cannot sign in.",
             ),
         ]
 

@@ -179,6 +179,8 @@ class StagingTest(ClinicalRecord):
     reported_on = models.DateField(null=True, blank=True)
     result = models.CharField(max_length=10, choices=c.StagingResult.choices, blank=True)
     result_notes = models.TextField("report summary", blank=True)
+    # A corrected or amended report replaced the one first read: it waits to be read again.
+    report_amended = models.BooleanField("amended report", default=False)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -220,6 +222,11 @@ class StagingTest(ClinicalRecord):
                 | (~Q(result="") & Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False)),
                 name="followup_stagingtest_acknowledged_has_result",
                 violation_error_message="Only a recorded result can be acknowledged, and it needs who and when.",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | ~Q(result=c.StagingResult.REPORTED),
+                name="followup_stagingtest_acknowledged_is_classified",
+                violation_error_message="Classify the result before acknowledging it.",
             ),
             models.CheckConstraint(
                 condition=Q(cancelled_on__isnull=True, cancel_reason="")

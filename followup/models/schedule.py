@@ -91,6 +91,10 @@ class FollowUpItem(ClinicalRecord):
     result_acknowledged_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField("reason for cancelling", blank=True)
     notes = models.TextField(blank=True)
+    # The report as it arrived from the hospital's system (integration/), for the clinician to read.
+    report = models.TextField("report", blank=True)
+    # A corrected or amended report replaced the one first read: it waits to be read again.
+    report_amended = models.BooleanField("amended report", default=False)
     # Set when generated from a protocol; (patient, step, sequence) makes generation idempotent.
     protocol_step = models.ForeignKey(
         ProtocolStep, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
@@ -185,6 +189,11 @@ class FollowUpItem(ClinicalRecord):
                 | (~Q(result="") & Q(result_acknowledged_at__isnull=False, result_acknowledged_by__isnull=False)),
                 name="followup_followupitem_acknowledged_has_result",
                 violation_error_message="Only a recorded result can be acknowledged, and it needs who and when.",
+            ),
+            models.CheckConstraint(
+                condition=Q(result_acknowledged_at__isnull=True) | ~Q(result=c.ImagingOutcome.REPORTED),
+                name="followup_followupitem_acknowledged_is_classified",
+                violation_error_message="Classify the result before acknowledging it.",
             ),
         ]
 

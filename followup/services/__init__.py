@@ -16,6 +16,7 @@ from .bulk import (
 from .corrections import record_mark_entered_in_error
 from .followup import (
     followup_item_add,
+    followup_item_amend_report,
     followup_item_book,
     followup_item_cancel,
     followup_item_did_not_attend,
@@ -53,6 +54,7 @@ from .recurrences import (
     restaging_outcome,
     restaging_refresh,
     staging_test_acknowledge,
+    staging_test_amend_report,
     staging_test_cancel,
     staging_test_link_distant,
     staging_test_record_result,
@@ -80,6 +82,7 @@ __all__ = [
     "caseload_hand_over",
     "distant_recurrence_record_from_test",
     "followup_item_add",
+    "followup_item_amend_report",
     "followup_item_book",
     "followup_item_cancel",
     "followup_item_did_not_attend",
@@ -107,6 +110,7 @@ __all__ = [
     "result_acknowledge",
     "save_record",
     "staging_test_acknowledge",
+    "staging_test_amend_report",
     "staging_test_cancel",
     "staging_test_link_distant",
     "staging_test_record_result",

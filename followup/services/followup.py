@@ -52,6 +52,7 @@ def followup_item_record_done(
     result: str = "",
     result_awaited: bool = False,
     notes: str = "",
+    report: str = "",
 ) -> FollowUpItem:
     """Done, with its result where the kind has one (the result then waits to be acknowledged),
     or with ``result_awaited``: the result is not yet available, and the item waits on
@@ -69,13 +70,14 @@ def followup_item_record_done(
     item.status, item.done_on, item.result, item.result_awaited = c.FollowUpStatus.DONE, done_on, result, result_awaited
     item.result_recorded_on = timezone.localdate() if result else None
     _add_notes(item, notes)
+    item.report = report or item.report
     save_record(item, by)
     return item
 
 
 @transaction.atomic
 def followup_item_record_result(
-    *, item: FollowUpItem, result: str, by: User, expected_version: int | None, notes: str = ""
+    *, item: FollowUpItem, result: str, by: User, expected_version: int | None, notes: str = "", report: str = ""
 ) -> FollowUpItem:
     """The result of an item done with its result not yet available: it moves from "Results
     awaited" to "Results to acknowledge"."""
@@ -91,6 +93,7 @@ def followup_item_record_result(
         raise ValidationError({"result": f"Record the result of the {kind}."})
     item.result, item.result_awaited, item.result_recorded_on = result, False, timezone.localdate()
     _add_notes(item, notes)
+    item.report = report or item.report
     save_record(item, by)
     return item
 
@@ -124,9 +127,24 @@ def result_acknowledge(*, item: FollowUpItem, by: User, expected_version: int | 
     item = lock(item, expected_version=expected_version)
     if not item.result:
         raise ValidationError("There is no result to acknowledge yet.")
+    if item.result == c.ImagingOutcome.REPORTED:
+        raise ValidationError("Classify the result before acknowledging it.")
     if item.result_acknowledged_at is None:
         item.result_acknowledged_at, item.result_acknowledged_by = timezone.now(), by
         save_record(item, by)
+    return item
+
+
+@transaction.atomic
+def followup_item_amend_report(*, item: FollowUpItem, report: str, by: User) -> FollowUpItem:
+    """A corrected or amended report for a recorded result (integration/): the new text is kept
+    beside the history of the old, and the result must be read again ("Amended report")."""
+    item = lock(item, expected_version=None)
+    if not item.result:
+        raise ValidationError("There is no result to amend yet.")
+    item.report, item.report_amended, item.result_recorded_on = report, True, timezone.localdate()
+    item.result_acknowledged_at = item.result_acknowledged_by = None
+    save_record(item, by)
     return item
 
 

@@ -397,10 +397,26 @@ def staging_test_acknowledge(*, test: StagingTest, by: User, expected_version: i
     test = lock(test, expected_version=expected_version)
     if not test.result:
         raise ValidationError("There is no result to acknowledge yet.")
+    if test.result == c.StagingResult.REPORTED:
+        raise ValidationError("Classify the result before acknowledging it.")
     if test.acknowledged_at is None:
         test.acknowledged_at, test.acknowledged_by = timezone.now(), by
         save_record(test, by)
         restaging_refresh(episode=test.episode, by=by)
+    return test
+
+
+@transaction.atomic
+def staging_test_amend_report(*, test: StagingTest, report: str, by: User) -> StagingTest:
+    """A corrected or amended report for a recorded result (integration/): the new text is kept
+    beside the history of the old, and the result must be read again ("Amended report")."""
+    test = lock(test, expected_version=None)
+    if not test.result:
+        raise ValidationError("There is no result to amend yet.")
+    test.result_notes, test.report_amended = report, True
+    test.acknowledged_at = test.acknowledged_by = None
+    save_record(test, by)
+    restaging_refresh(episode=test.episode, by=by)
     return test
 
 
