@@ -43,7 +43,7 @@ lint: install-dev
 
 ## make security: bandit, and Django's deployment checks with production-like settings
 security: install-dev
-	$(BIN)/bandit -q -r clinic followup scripts -x followup/migrations
+	$(BIN)/bandit -q -r clinic followup contacts tasks letters mdt integration scripts -x followup/migrations,contacts/migrations,tasks/migrations,letters/migrations,mdt/migrations,integration/migrations
 	DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=followup.example.nhs.uk \
 	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
