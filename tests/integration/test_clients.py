@@ -213,7 +213,7 @@ def test_register_shows_the_token_once_and_stores_only_its_digest(admin_client, 
         response = register(admin_client, teams=[team.pk, other_team.pk], may=["send", "read"])
     assert response.status_code == 200
     html = body(response)
-    token = pages.by_id(html, "token")[1]["value"]
+    token = pages.text(pages.by_id(html, "token"))
     client = ApiClient.objects.get()
     # The page: the warning, the token, the header to send it in; never kept by a browser.
     assert pages.text(pages.by_id(html, "token-warning")).startswith(
@@ -313,7 +313,7 @@ def test_rotate_asks_first_then_shows_the_new_token_once_and_refuses_the_old_at_
     assert "stops working as soon as you rotate" in pages.text(pages.by_id(confirm, "action-warning"))
     assert client_for_token(old) == sender  # asking changes nothing
     response = admin_client.post(url("client_rotate", sender.pk))
-    new = pages.by_id(body(response), "token")[1]["value"]
+    new = pages.text(pages.by_id(body(response), "token"))
     assert "no-store" in response.headers["Cache-Control"]
     assert pages.headings(pages.parse(body(response)), 1) == ["A new token for North RIS"]
     assert (client_for_token(old), client_for_token(new)) == (None, sender)
@@ -497,3 +497,31 @@ def test_nobody_deletes_a_code_and_a_nurse_with_admin_site_access_may_not_touch_
     assert client.get(change).status_code == 403
     assert client.post(change, {"system": code.system, "code": code.code, "display": "Hijacked"}).status_code == 403
     assert ExamCode.objects.filter(pk=code.pk, display="Hijacked").exists() is False
+
+
+def test_the_request_log_is_read_only_in_the_admin_site_and_shows_unknown_tokens(client, admin_user, nurse, sender):
+    known = ApiRequest.objects.create(
+        client=sender, action=ApiAction.HL7_RESULT, method="POST", path="/api/hl7/v2/", outcome="accepted",
+        status_code=200,
+    )  # fmt: skip
+    unknown = ApiRequest.objects.create(
+        client=None, action=ApiAction.FHIR_READ, method="GET", path="/fhir/metadata", outcome="refused",
+        status_code=401, remote_addr="192.0.2.7",
+    )  # fmt: skip
+    changelist = reverse("admin:integration_apirequest_changelist")
+    client.force_login(admin_user)
+    assert list(client.get(changelist).context["cl"].result_list) == [unknown, known]
+    assert list(client.get(changelist, {"client__isnull": "True"}).context["cl"].result_list) == [unknown]
+    assert list(client.get(changelist, {"q": "192.0.2.7"}).context["cl"].result_list) == [unknown]
+    change = reverse("admin:integration_apirequest_change", args=[known.pk])
+    assert client.get(change).status_code == 200  # to read
+    assert client.post(change, {"outcome": "refused"}).status_code == 403
+    assert client.get(reverse("admin:integration_apirequest_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:integration_apirequest_delete", args=[known.pk]), {"post": "yes"}).status_code == 403
+    )
+    assert ApiRequest.objects.get(pk=known.pk).outcome == "accepted"
+    nurse.is_staff = True
+    nurse.save()
+    client.force_login(nurse)
+    assert client.get(changelist).status_code == 403
