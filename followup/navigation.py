@@ -18,6 +18,7 @@ from .worklists import WORKLISTS as WORKLIST_DEFS
 
 # The header's sections. Every page of the app belongs to Patients unless named here.
 DASHBOARD, WORKLISTS, PATIENTS, REPORTS, ADMIN = "Dashboard", "Worklists", "Patients", "Reports", "Admin"
+API_CLIENTS = "API clients"  # admins: the systems that send results or read records (integration app)
 _SECTION_OF = {
     "dashboard": DASHBOARD,
     "worklists": WORKLISTS,
@@ -33,6 +34,8 @@ def section_of(namespace: str, url_name: str) -> str | None:
     """The header section of a page, by its URL's namespace and name (None: no section, e.g. log in)."""
     if namespace == "admin":
         return ADMIN
+    if namespace == "integration" and url_name.startswith("client_"):
+        return API_CLIENTS
     if namespace != "followup":
         return None
     # Patients: the patient pages, every action on a patient's records, registering, handing

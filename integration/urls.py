@@ -1,5 +1,17 @@
 """The integration's URLs: the API (token, no session) and the staff pages (session, no token)."""
 
+from django.urls import path
+
+from . import views_clients
+
 app_name = "integration"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # API clients, for admins (views_clients.py).
+    path("integration/clients/", views_clients.client_list, name="client_list"),
+    path("integration/clients/new/", views_clients.client_register, name="client_register"),
+    path("integration/clients/<int:pk>/", views_clients.client_detail, name="client_detail"),
+    path("integration/clients/<int:pk>/edit/", views_clients.client_edit, name="client_edit"),
+    path("integration/clients/<int:pk>/rotate/", views_clients.client_rotate, name="client_rotate"),
+    path("integration/clients/<int:pk>/revoke/", views_clients.client_revoke, name="client_revoke"),
+]

@@ -28,6 +28,8 @@ from followup.models import StagingTestSite, SymptomReport
 from followup.reports import LINE_LISTS, SUMMARIES
 from followup.services import record_mark_entered_in_error
 from followup.worklists import WORKLISTS
+from integration.clients import client_register, client_revoke
+from integration.models import ApiAction, ApiOutcome, ApiRequest
 from letters.choices import LetterKind
 from letters.services import letter_issue
 
@@ -330,6 +332,47 @@ def _long_paragraph(page: Page, button: str) -> None:
         page.get_by_role("button", name=button).click()
 
 
+_SYSTEMS = itertools.count(1)  # each registration a new name (a name is registered once)
+
+
+def _api_clients(w: World, path: str) -> str:
+    """Two systems for the API clients' pages (made once per world, on the first page state that asks):
+    North RIS, which sent results (its requests and messages), and a reader that was revoked."""
+    if not hasattr(w, "api_clients"):
+        chris = type(w.busy.named_nurse).objects.get(username="chris")
+        ris, _ = client_register(name="North RIS", teams=[w.busy.team], can_send=True, can_read=False, by=chris)
+        reader, _ = client_register(
+            name="Regional record", teams=[w.busy.team], can_send=False, can_read=True, by=chris
+        )
+        client_revoke(client=reader, reason="Replaced by the new regional record.", by=chris)
+        now = timezone.now()
+        for minutes, outcome, status, detail in (
+            (50, ApiOutcome.ACCEPTED, 200, "Matched to the CT of BROWN, Mary"),
+            (20, ApiOutcome.ERROR, 200, "AE: no NHS number in PID-3"),
+            (5, ApiOutcome.RATE_LIMITED, 429, "Too many requests: try again in a minute."),
+        ):
+            ApiRequest.objects.create(
+                client=ris, at=now - timedelta(minutes=minutes), action=ApiAction.HL7_RESULT, method="POST",
+                path="/api/hl7/v2/", outcome=outcome, status_code=status, detail=detail,
+            )  # fmt: skip
+        w.api_clients = [ris, reader]
+    return path.format(ris=w.api_clients[0].pk, reader=w.api_clients[1].pk)
+
+
+def register_a_system(page: Page, world: World) -> None:
+    page.get_by_label("System name").fill(f"Pathology engine {next(_SYSTEMS)}")
+    page.get_by_label("North Breast Unit").check()
+    page.get_by_label("Send results", exact=False).check()
+    _submit(page)
+
+
+def untick_everything(page: Page, world: World) -> None:
+    """Save a client with no team and no permission: refused beside both groups."""
+    for box in page.locator("main form input[type=checkbox]").all():
+        box.uncheck()
+    _submit(page)
+
+
 GROUPS: dict[str, list[State]] = {
     "public": [
         State("login", "login", None, lambda w: "/accounts/login/"),
@@ -624,6 +667,56 @@ GROUPS: dict[str, list[State]] = {
             "followup:entered_in_error",
             "alex",
             lambda w: _letters(w, "/records/letter/{letter}/entered-in-error/"),
+        ),
+    ],  # fmt: skip
+    "api-clients": [
+        State("API clients", "integration:client_list", "chris", lambda w: _api_clients(w, "/integration/clients/")),
+        State("API clients, refused to a nurse", "integration:client_list", "alex", lambda w: "/integration/clients/"),
+        *failed("register a system", "integration:client_register", "chris", lambda w: "/integration/clients/new/"),
+        State(
+            "register a system, its token shown once",
+            "integration:client_register",
+            "chris",
+            lambda w: "/integration/clients/new/",
+            act=register_a_system,
+        ),
+        State(
+            "API client page",
+            "integration:client_detail",
+            "chris",
+            lambda w: _api_clients(w, "/integration/clients/{ris}/"),
+        ),
+        State(
+            "API client page, revoked",
+            "integration:client_detail",
+            "chris",
+            lambda w: _api_clients(w, "/integration/clients/{reader}/"),
+        ),
+        *failed(
+            "change what a client may do",
+            "integration:client_edit",
+            "chris",
+            lambda w: _api_clients(w, "/integration/clients/{ris}/edit/"),
+            act=untick_everything,
+        ),
+        State(
+            "rotate a token",
+            "integration:client_rotate",
+            "chris",
+            lambda w: _api_clients(w, "/integration/clients/{ris}/rotate/"),
+        ),
+        State(
+            "rotate a token, the new one shown once",
+            "integration:client_rotate",
+            "chris",
+            lambda w: _api_clients(w, "/integration/clients/{ris}/rotate/"),
+            act=lambda page, w: _submit(page),
+        ),
+        *failed(
+            "revoke a client",
+            "integration:client_revoke",
+            "chris",
+            lambda w: _api_clients(w, "/integration/clients/{ris}/revoke/"),
         ),
     ],  # fmt: skip
 }
