@@ -28,7 +28,7 @@ from . import hl7
 from .api import over_rate_limit
 from .models import ApiAction, ApiClient, ApiOutcome, ApiRequest, MessageFormat
 from .services import receive
-from .views_hl7 import answer, decode
+from .views_hl7 import NUL_REFUSED, answer, decode
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,9 @@ class Handler(socketserver.BaseRequestHandler):
                 outcome = ApiOutcome.RATE_LIMITED if status == 429 else ApiOutcome.REFUSED
                 self.audit(client, outcome, status, refusal)
                 return hl7.ack("AR", hl7.control_id_of(text), refusal, incoming=text)
+            if "\x00" in text:
+                self.audit(client, ApiOutcome.ERROR, 400, NUL_REFUSED)
+                return hl7.ack("AE", hl7.control_id_of(text), NUL_REFUSED, incoming=text.replace("\x00", ""))
             message = receive(client=client, format=MessageFormat.HL7V2, body=text, read=hl7.read)
             code, reply, outcome = answer(message)
             self.audit(client, outcome, 200, f"{message.get_status_display()}: {message.reason}".strip(": "), message)

@@ -21,6 +21,8 @@ from .models import ApiAction, ApiClient, ApiOutcome, MessageFormat, MessageStat
 from .services import receive
 
 CONTENT_TYPE = "application/hl7-v2; charset=utf-8"
+# PostgreSQL text cannot hold a NUL byte, and HL7 text never has one: such a body is not stored.
+NUL_REFUSED = "The message contains NUL (0x00) bytes, which HL7 text never holds: it was not stored. Send it without."
 
 
 def decode(body: bytes) -> str:
@@ -72,6 +74,9 @@ def receive_hl7(request: HttpRequest, client: ApiClient) -> HttpResponse:
         response["Allow"] = "POST"
         return response
     body = decode(request.body)
+    if "\x00" in body:
+        request.api_audit = {"outcome": ApiOutcome.ERROR, "detail": NUL_REFUSED}
+        return ack_response("AE", NUL_REFUSED, body.replace("\x00", ""))
     message = receive(client=client, format=MessageFormat.HL7V2, body=body, read=hl7.read)
     code, text, outcome = answer(message)
     request.api_audit = {
