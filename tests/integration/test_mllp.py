@@ -1,6 +1,7 @@
 """The MLLP listener over a real socket on 127.0.0.1 (a free port), with its own threads and database
 connections: framing, one ACK per message, malformed frames, dropped connections, refusals."""
 
+import io
 import socket
 import time
 
@@ -226,3 +227,28 @@ def test_an_idle_connection_is_closed(sender):
 def test_the_command_refuses_an_unknown_client():
     with pytest.raises(Exception, match="No API client is called 'Nobody'"):
         call_command("hl7_listener", "--client", "Nobody", "--port", "0")
+
+
+def test_send_sample_results_posts_the_samples_to_a_running_server(live_server, sender_and_token, patient_with_ct):
+    """The newcomer's command (docs/integration.md): the CT arrives on the patient's test, its
+    correction is attached as an amendment, the unknown patient's report waits unmatched."""
+    _, token = sender_and_token
+    patient, test = patient_with_ct
+    out = io.StringIO()
+    call_command(
+        "send_sample_results",
+        "--url",
+        f"{live_server.url}/api/hl7/v2/",
+        "--token",
+        token,
+        "--nhs-number",
+        patient.nhs_number,
+        stdout=out,
+    )
+    printed = out.getvalue()
+    assert printed.count("HTTP 200") == 5 and printed.count("MSA|AA|SAMPLE") == 5
+    test.refresh_from_db()
+    assert (test.result, test.report_amended) == (c.StagingResult.REPORTED, True)
+    assert test.result_notes.startswith("CT CHEST, ABDOMEN AND PELVIS WITH CONTRAST - CORRECTED REPORT")
+    unknown = InboxMessage.objects.get(nhs_number="9999999980")
+    assert unknown.status == MessageStatus.UNMATCHED and unknown.reason.startswith("No patient of the teams")
