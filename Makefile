@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
 
-.PHONY: demo test install install-dev lint check security screenshots bench clean
+.PHONY: demo test install install-dev lint check security screenshots bench bench-hl7 clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,16 @@ bench: install-dev
 	$(BIN)/python bench/load.py --parallel-workers 0 --json $(BENCH_RESULTS)/load.json
 	$(BIN)/python bench/load.py --parallel-workers "" --json $(BENCH_RESULTS)/load-parallel.json
 	$(BIN)/python bench/export.py --repeat 3 --json $(BENCH_RESULTS)/export.json
+
+## make bench-hl7: HL7v2 results through POST /api/hl7/v2/ (4 senders, gunicorn 2x2) against plain
+## inserts of the inbox row, on a small database of its own (docs/performance.md, issue 15)
+BENCH_HL7_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/followup_bench_hl7
+bench-hl7: export DATABASE_URL = $(BENCH_HL7_DATABASE_URL)
+bench-hl7: export DEBUG = 0
+bench-hl7: export SECRET_KEY ?= bench-only-not-secret
+bench-hl7: install-dev
+	mkdir -p $(BENCH_RESULTS)
+	cd bench && ../$(BIN)/python hl7.py --seconds 20 --json ../$(BENCH_RESULTS)/hl7.json
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

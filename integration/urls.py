@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_clients
+from . import views_clients, views_hl7
 
 app_name = "integration"
 
@@ -14,4 +14,5 @@ urlpatterns: list = [
     path("integration/clients/<int:pk>/edit/", views_clients.client_edit, name="client_edit"),
     path("integration/clients/<int:pk>/rotate/", views_clients.client_rotate, name="client_rotate"),
     path("integration/clients/<int:pk>/revoke/", views_clients.client_revoke, name="client_revoke"),
+    path("api/hl7/v2/", views_hl7.receive_hl7, name="hl7_v2"),
 ]

@@ -729,6 +729,7 @@ NOT_PAGES = {
     "mdt:prepare_list_pdf": "a PDF file to download (tests/mdt/test_views.py reads it back)",
     "stay_signed_in": "a POST from the idle warning's button, answered with JSON (tests/test_session_warning.py)",
     "letters:download": "a PDF file to download (tests/letters/test_views.py, tests/e2e/test_letters.py)",
+    "integration:hl7_v2": "API: no page (HL7v2 ORU^R01 in, an HL7 ACK out: tests/integration/test_hl7.py)",
 }
 
 
