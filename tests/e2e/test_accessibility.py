@@ -636,6 +636,11 @@ NOT_PAGES = {
     "mdt:prepare_list_pdf": "a PDF file to download (tests/mdt/test_views.py reads it back)",
     "stay_signed_in": "a POST from the idle warning's button, answered with JSON (tests/test_session_warning.py)",
     "letters:download": "a PDF file to download (tests/letters/test_views.py, tests/e2e/test_letters.py)",
+    "integration:fhir_metadata": "API: no page",
+    "integration:fhir_patient_search": "API: no page",
+    "integration:fhir_patient": "API: no page",
+    "integration:fhir_condition_search": "API: no page",
+    "integration:fhir_diagnostic_reports": "API: no page",
 }
 
 
