@@ -475,7 +475,7 @@ def test_patient_search_query_count_is_constant(client, token, nurse, rows, djan
 @pytest.mark.parametrize("rows", [1, 5])
 def test_condition_search_query_count_is_constant(client, token, patient, rows, django_assert_num_queries):
     PrimaryDiagnosisFactory(patient=patient)
-    for n in range(rows):
+    for _ in range(rows):
         recurrence = RecurrenceFactory(patient=patient, metastatic_type=c.MetastaticType.DISTANT)
         RecurrenceSiteFactory(recurrence=recurrence, site=c.Site.BONE)
     # client by token, rate count, primaries, recurrences, their sites, audit insert, last used
@@ -487,7 +487,7 @@ def test_condition_search_query_count_is_constant(client, token, patient, rows, 
 @pytest.mark.parametrize("rows", [1, 5])
 def test_diagnostic_report_search_query_count_is_constant(client, token, patient, rows, django_assert_num_queries):
     episode = RestagingEpisodeFactory(recurrence=RecurrenceFactory(patient=patient))
-    for n in range(rows):
+    for _ in range(rows):
         StagingTestFactory(
             episode=episode,
             performed_on=episode.opened_on,
