@@ -18,7 +18,10 @@ rules of docs/integration.md ("## FHIR"):
 
 import json
 from datetime import date, datetime
+from functools import reduce
+from operator import or_
 
+from django.db.models import Q
 from django.utils import timezone
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.observation import Observation
@@ -207,7 +210,9 @@ def _exam(report: DiagnosticReport) -> tuple[str, str, str, list[ExamCode]]:
     if not codings:
         return "", "", text, []
     keyed = [(exam_system_of(coding.system or ""), coding.code.strip(), coding) for coding in codings]
-    known = list(ExamCode.objects.filter(active=True, code__in={code for _, code, _ in keyed}))
+    # Codes compare without case, as services.exam_codes() does: one query for all the codings.
+    wanted = reduce(or_, (Q(code__iexact=code) for _, code, _ in keyed))
+    known = list(ExamCode.objects.filter(wanted, active=True))
     for system, code, coding in keyed:
         rows = [row for row in known if row.code.casefold() == code.casefold() and row.system == system]
         if rows:

@@ -344,4 +344,7 @@ def diagnostic_reports(request: HttpRequest) -> HttpResponse:
     """One path, two gates: GET searches (needs "read"), POST creates (needs "send")."""
     if request.method == "POST":
         return _create(request)
-    return _search(request)
+    response = _search(request)
+    if response.status_code == 405:
+        response["Allow"] = "GET, POST"
+    return response

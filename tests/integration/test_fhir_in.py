@@ -364,6 +364,11 @@ def test_the_first_coding_the_code_map_knows_is_the_exam_code():
     )
     report["code"]["coding"] = report["code"]["coding"][1:]
     assert fhir_in.read(json.dumps(report)).exam_system == "NICIP"
+    report["code"]["coding"] = [{"system": "https://ris.example/codes", "code": "ctcap"}]
+    report["conclusionCode"] = [{"coding": [{"system": SCT, "code": "281900007"}]}]
+    read = fhir_in.read(json.dumps(report))
+    # Known to the code map whatever the case: the conclusion is read as a staging result.
+    assert (read.exam_system, read.exam_code, read.suggested_result) == ("LOCAL", "ctcap", c.StagingResult.CLEAR)
 
 
 def test_the_dates_come_from_the_effective_period_and_the_issued_instant_in_local_time():

@@ -505,3 +505,14 @@ def test_diagnostic_report_search_query_count_is_constant(client, token, patient
     with django_assert_num_queries(8):
         data = valid(get(client, token, f"/fhir/DiagnosticReport?patient={patient.pk}").json())
     assert data["total"] == 2 * rows
+
+
+def test_patient_read_query_count(client, token, record, django_assert_num_queries):
+    # client by token, rate count, the patient with their GP, audit insert, last used
+    with django_assert_num_queries(5):
+        assert get(client, token, f"/fhir/Patient/{record['patient'].pk}").status_code == 200
+
+
+def test_the_report_path_allows_get_and_post(client, token):
+    response = client.put("/fhir/DiagnosticReport", headers={"Authorization": f"Bearer {token}"})
+    assert (response.status_code, response["Allow"]) == (405, "GET, POST")
