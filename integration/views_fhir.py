@@ -282,12 +282,12 @@ def diagnostic_report_search(request: HttpRequest, client: ApiClient) -> HttpRes
     return respond(searchset(request, params=params, count=count, offset=offset, total=len(resources), resources=page))
 
 
-def _stored(message: InboxMessage, request: HttpRequest) -> dict:
+def _stored(message: InboxMessage) -> dict:
     """The report as received, with our id (the inbox message's) and when it was stored."""
-    resource = json.loads(message.body)
-    resource["id"] = str(message.pk)
-    resource["meta"] = {**resource.get("meta", {}), "lastUpdated": fhir_out.instant(message.received_at)}
-    return resource
+    received = json.loads(message.body)
+    received.pop("id", None)  # the server names what it stores
+    meta = {**received.pop("meta", {}), "lastUpdated": fhir_out.instant(message.received_at)}
+    return {"resourceType": received.pop("resourceType"), "id": str(message.pk), "meta": meta, **received}
 
 
 def inbox_location(request: HttpRequest, message: InboxMessage) -> str:
@@ -329,7 +329,7 @@ def diagnostic_report_create(request: HttpRequest, client: ApiClient) -> HttpRes
     stored, status = message, 201
     if message.status == MessageStatus.DUPLICATE and message.duplicate_of is not None:
         stored, status = message.duplicate_of, 200
-    response = respond(_stored(stored, request), status)
+    response = respond(_stored(stored), status)
     response["Location"] = inbox_location(request, stored)
     return response
 
