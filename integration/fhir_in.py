@@ -12,7 +12,8 @@ rules of docs/integration.md ("## FHIR"):
 - the text is ``conclusion``, the contained Observations' text and ``presentedForm`` text/plain;
 - ``final`` is a report, ``amended`` / ``corrected`` / ``appended`` an amendment (an addendum also
   changes what the clinician must read); any other status is refused with why;
-- ``identifier`` is required: it is what makes a resend a duplicate and an amendment find its report;
+- ``identifier`` is required: it is what makes a resend a duplicate and an amendment find its report
+  (the control id is identifier|status, then ``meta.versionId``, or an amendment's ``issued``);
 - ``conclusionCode`` (SNOMED CT) pre-fills the classification where the code is sure (``suggest``).
 """
 
@@ -93,6 +94,10 @@ def read(body: str) -> Report:
     control_id = f"{report_id}|{status}"
     if report.meta and report.meta.versionId:
         control_id += f"|{report.meta.versionId}"
+    elif REPORT_STATUSES[status] and report.issued:
+        # A second amendment of the same report, sent without a version, is a new message (a new
+        # issued time), not a resend of the first: dropping it as a duplicate would lose it.
+        control_id += f"|{report.issued.isoformat()}"
     if len(control_id) > 300:
         raise Unreadable("DiagnosticReport.identifier is too long (over 250 characters).")
     contained = {resource.id: resource for resource in report.contained or [] if resource.id}

@@ -107,14 +107,14 @@ def search_params(request: HttpRequest, known: set[str]) -> tuple[dict[str, str]
 def _number(value: str, name: str, default: int) -> int:
     if value == "":
         return default
-    if not value.isdigit() or len(value) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", value):
         raise SearchError(f"{name} must be a whole number, not '{value}'.")
     return int(value)
 
 
 def patient_id(value: str) -> int | None:
     """``123`` or ``Patient/123`` as our key; anything else names no patient (None)."""
-    match = re.fullmatch(r"(?:Patient/)?(\d{1,19})", value)
+    match = re.fullmatch(r"(?:Patient/)?([0-9]{1,19})", value)
     if match is None or int(match.group(1)) > LARGEST_ID:
         return None
     return int(match.group(1))

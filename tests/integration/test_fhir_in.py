@@ -273,7 +273,7 @@ def test_an_amended_report_is_attached_to_the_first_and_marks_the_result_amended
         MessageStatus.MATCHED,
         test,
     )
-    assert second.control_id.endswith("|amended")
+    assert second.control_id == f"{second.report_id}|amended|{timezone.localdate() - timedelta(days=1)}T10:30:00+00:00"
     assert test.report_amended is True and test.acknowledged_at is None
 
 
@@ -445,3 +445,27 @@ def test_the_endpoint_needs_no_csrf_token(sender_and_token, patient_with_ct):
 
 def test_reverse_names_the_fhir_paths():
     assert reverse("integration:fhir_diagnostic_reports") == URL
+
+
+def test_a_second_amendment_without_a_version_is_recorded_and_its_resend_is_not(
+    client, sender_and_token, patient_with_ct
+):
+    """Without meta.versionId an amendment is told apart by its issued time: a later amendment is
+    attached, the same amendment sent again is a duplicate."""
+    _, token = sender_and_token
+    patient, test = patient_with_ct
+    day = timezone.localdate() - timedelta(days=1)
+    post(client, token, report_for(patient))
+    first = report_for(patient, status="amended", issued=f"{day}T11:00:00Z", conclusion="Addendum one.")
+    second = report_for(patient, status="corrected", issued=f"{day}T12:00:00Z", conclusion="Addendum two.")
+    answers = [post(client, token, first).status_code, post(client, token, second).status_code]
+    answers.append(post(client, token, second).status_code)
+    test.refresh_from_db()
+    assert answers == [201, 201, 200]
+    assert list(InboxMessage.objects.order_by("pk").values_list("status", "is_amendment")) == [
+        (MessageStatus.MATCHED, False),
+        (MessageStatus.MATCHED, True),
+        (MessageStatus.MATCHED, True),
+        (MessageStatus.DUPLICATE, True),
+    ]
+    assert test.result_notes.startswith("Addendum two.")

@@ -402,6 +402,8 @@ def test_count_is_at_most_100_and_defaults_to_20(client, token, record):
         ("/fhir/Patient?name=Whitfield", "The search parameter 'name' is not supported here"),
         ("/fhir/Patient?_count=ten", "_count must be a whole number, not 'ten'."),
         ("/fhir/Patient?_count=0", "_count must be 1 or more."),
+        ("/fhir/Patient?_count=%C2%B2", "_count must be a whole number, not '\u00b2'."),
+        ("/fhir/Patient?_offset=-1", "_offset must be a whole number, not '-1'."),
         ("/fhir/Patient?_format=xml", "Only JSON is served"),
         ("/fhir/Condition?patient=1&patient=2", "Give the search parameter 'patient' once."),
     ],
