@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_clients, views_hl7
+from . import views_clients, views_fhir, views_hl7
 
 app_name = "integration"
 
@@ -15,4 +15,10 @@ urlpatterns: list = [
     path("integration/clients/<int:pk>/rotate/", views_clients.client_rotate, name="client_rotate"),
     path("integration/clients/<int:pk>/revoke/", views_clients.client_revoke, name="client_revoke"),
     path("api/hl7/v2/", views_hl7.receive_hl7, name="hl7_v2"),
+    # FHIR R4 (views_fhir.py; docs/integration.md "## FHIR"): no trailing slash, as FHIR paths go.
+    path("fhir/metadata", views_fhir.metadata, name="fhir_metadata"),
+    path("fhir/Patient", views_fhir.patient_search, name="fhir_patient_search"),
+    path("fhir/Patient/<int:pk>", views_fhir.patient_read, name="fhir_patient"),
+    path("fhir/Condition", views_fhir.condition_search, name="fhir_condition_search"),
+    path("fhir/DiagnosticReport", views_fhir.diagnostic_reports, name="fhir_diagnostic_reports"),
 ]

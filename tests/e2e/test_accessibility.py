@@ -730,6 +730,11 @@ NOT_PAGES = {
     "stay_signed_in": "a POST from the idle warning's button, answered with JSON (tests/test_session_warning.py)",
     "letters:download": "a PDF file to download (tests/letters/test_views.py, tests/e2e/test_letters.py)",
     "integration:hl7_v2": "API: no page (HL7v2 ORU^R01 in, an HL7 ACK out: tests/integration/test_hl7.py)",
+    "integration:fhir_metadata": "API: no page",
+    "integration:fhir_patient_search": "API: no page",
+    "integration:fhir_patient": "API: no page",
+    "integration:fhir_condition_search": "API: no page",
+    "integration:fhir_diagnostic_reports": "API: no page",
 }
 
 
