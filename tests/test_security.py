@@ -40,6 +40,7 @@ ALLOWED_ANONYMOUS = {"login", "health", "admin:login"}
 # API endpoints (integration/api.py) take a bearer token, never a session: without one they answer
 # 401 in their own format, not a login page. The FHIR CapabilityStatement is public (docs/integration.md).
 API_ANONYMOUS = {
+    "integration:hl7_v2": 401,
     "integration:fhir_metadata": 200,
     "integration:fhir_patient_search": 401,
     "integration:fhir_patient": 401,

@@ -25,9 +25,19 @@ pytestmark = [pytest.mark.urls("tests.integration.urls_test"), pytest.mark.djang
 
 # (method, path, action it is audited as). The lead adds the real endpoints here at merge, e.g.
 # ("post", "/api/hl7/v2/", ApiAction.HL7_RESULT), ("post", "/fhir/DiagnosticReport", ApiAction.FHIR_RESULT).
-SEND_ENDPOINTS = [("post", "/test-api/send/", ApiAction.HL7_RESULT), ("post", "/api/hl7/v2/", ApiAction.HL7_RESULT)]
+SEND_ENDPOINTS = [
+    ("post", "/test-api/send/", ApiAction.HL7_RESULT),
+    ("post", "/api/hl7/v2/", ApiAction.HL7_RESULT),
+    ("post", "/fhir/DiagnosticReport", ApiAction.FHIR_RESULT),
+]
 # e.g. ("get", "/fhir/Patient?identifier=...", ApiAction.FHIR_READ), ("get", "/fhir/metadata", ...).
-READ_ENDPOINTS = [("get", "/test-api/read/", ApiAction.FHIR_READ)]
+READ_ENDPOINTS = [
+    ("get", "/test-api/read/", ApiAction.FHIR_READ),
+    ("get", "/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919", ApiAction.FHIR_READ),
+    ("get", "/fhir/Patient/1", ApiAction.FHIR_READ),
+    ("get", "/fhir/Condition?patient=1", ApiAction.FHIR_READ),
+    ("get", "/fhir/DiagnosticReport?patient=1", ApiAction.FHIR_READ),
+]
 ENDPOINTS = SEND_ENDPOINTS + READ_ENDPOINTS
 
 ids = [f"{method} {path}" for method, path, _ in ENDPOINTS]
