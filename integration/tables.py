@@ -1,6 +1,7 @@
 """The table of "Unmatched results": what each message says, as it said it, and why it was not placed."""
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import format_html
 
 from followup.display import show_date
@@ -41,7 +42,7 @@ class UnmatchedTable(WorklistTable):
     date_of_birth = DateColumn(verbose_name="Date of birth in the message")
     reported_on = DateColumn(verbose_name="Reported")
     reason = tables.Column(verbose_name="Why unmatched", orderable=False, empty_values=())
-    named_nurse = NurseColumn(visible=False)
+    named_nurse = NurseColumn(visible=False, exclude_from_export=True)
 
     class Meta(WorklistTable.Meta):
         sequence = ("received_at", "client", "exam", "nhs_number", "named", "date_of_birth", "reported_on", "reason")
@@ -53,7 +54,7 @@ class UnmatchedTable(WorklistTable):
         return format_html('<span class="app-nowrap">{}</span>', show_date(value))
 
     def value_received_at(self, value):
-        return value
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
     def render_exam(self, record):
         name = record.exam_name or "No exam name"

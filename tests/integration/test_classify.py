@@ -2,7 +2,6 @@
 acknowledged only with a clinician's classification, through the existing result rules."""
 
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
