@@ -27,20 +27,23 @@ class PlaceColumn(ActionsColumn):
         if not page["may_act"]:
             return ""
         url = url_for("integration:inbox_message", record.pk)
-        return link_list([("Place this result", url)], page, f"the result for {name_in_message(record)}")
+        return link_list([("Place this result", url)], page, name_in_message(record))
 
 
 class UnmatchedTable(WorklistTable):
+    """On screen the sender under the time received, the report date under the exam and the date of birth
+    under the name (every row's controls fit a 1024-pixel screen); a download has a column for each."""
+
     actions = PlaceColumn()
     received_at = tables.Column(verbose_name="Received", order_by=("received_at", "pk"))
-    client = tables.Column(verbose_name="From", accessor="client__name", order_by=("client__name",))
+    client = tables.Column(verbose_name="From", accessor="client__name", order_by=("client__name",), visible=False)
     exam = tables.Column(
         verbose_name="Exam", accessor="exam_name", order_by=("exam_name", "exam_code"), empty_values=()
     )
     nhs_number = tables.Column(verbose_name="NHS number in the message", empty_values=())
     named = tables.Column(verbose_name="Name in the message", accessor="family_name", empty_values=())
-    date_of_birth = DateColumn(verbose_name="Date of birth in the message")
-    reported_on = DateColumn(verbose_name="Reported")
+    date_of_birth = DateColumn(verbose_name="Date of birth in the message", visible=False)
+    reported_on = DateColumn(verbose_name="Reported", visible=False)
     reason = tables.Column(verbose_name="Why unmatched", orderable=False, empty_values=())
     named_nurse = NurseColumn(visible=False, exclude_from_export=True)
 
@@ -50,19 +53,22 @@ class UnmatchedTable(WorklistTable):
         row_attrs = {"class": "app-row--overdue"}
         empty_text = "No result is waiting to be placed."
 
-    def render_received_at(self, value):
-        return format_html('<span class="app-nowrap">{}</span>', show_date(value))
+    def render_received_at(self, record, value):
+        return format_html(
+            '<span class="app-nowrap">{}</span><br><span class="app-row-secondary">From {}</span>',
+            show_date(value),
+            record.client.name,
+        )
 
     def value_received_at(self, value):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
     def render_exam(self, record):
         name = record.exam_name or "No exam name"
-        if record.exam_code:
-            return format_html(
-                '{}<br><span class="app-row-secondary">{} {}</span>', name, record.exam_system, record.exam_code
-            )
-        return name
+        code = f"{record.exam_system} {record.exam_code}".strip()
+        reported = f"reported {show_date(record.reported_on)}" if record.reported_on else "no report date"
+        secondary = ", ".join(part for part in (code, reported) if part)
+        return format_html('{}<br><span class="app-row-secondary">{}</span>', name, secondary)
 
     def value_exam(self, record):
         return " ".join(part for part in (record.exam_name, record.exam_system, record.exam_code) if part)
@@ -70,15 +76,15 @@ class UnmatchedTable(WorklistTable):
     def render_nhs_number(self, value):
         if not value:
             return format_html('<span class="app-missing">{}</span>', "None")
-        return format_html(
-            '<span class="app-nowrap">{}</span>', format_nhs_number(value) if len(value) == 10 else value
-        )
+        shown = format_nhs_number(value) if len(value) == 10 else value
+        return format_html('<span class="app-nowrap">{}</span>', shown)
 
     def value_nhs_number(self, value):
         return value
 
     def render_named(self, record):
-        return name_in_message(record)
+        born = f"Born {show_date(record.date_of_birth)}" if record.date_of_birth else "No date of birth"
+        return format_html('{}<br><span class="app-row-secondary">{}</span>', name_in_message(record), born)
 
     def value_named(self, record):
         return name_in_message(record)

@@ -303,8 +303,12 @@ SCREEN_COLUMNS = {
     "my-tasks": ["Patient", "Named nurse", "Task", "Assigned to", "Due", "Action"],
     "team-tasks": ["Patient", "Named nurse", "Task", "Assigned to", "Due", "Action"],
     "unmatched-results": [
-        *("Received", "From", "Exam", "NHS number in the message", "Name in the message"),
-        *("Date of birth in the message", "Reported", "Why unmatched", "Action"),
+        "Received",
+        "Exam",
+        "NHS number in the message",
+        "Name in the message",
+        "Why unmatched",
+        "Action",
     ],
 }
 

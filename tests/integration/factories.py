@@ -48,20 +48,18 @@ def unmatched_message(team, **changes) -> InboxMessage:
             name=f"Unmatched sender {team.pk}", teams=[team], can_send=True, can_read=False, by=admin
         )
     n = InboxMessage.objects.count() + 1
-    message = inbox_message(
-        client,
-        body=f"MSH|unmatched {n}",
-        control_id=f"UNM{n:05}",
-        status="unmatched",
-        reason="No patient of the teams this system serves has NHS number 9990001234.",
-        nhs_number="9990001234",
-        family_name="Unknown",
-        given_name="Alice",
-        exam_code="MAMMOB",
-        exam_system="LOCAL",
-        exam_name="Mammogram, both breasts",
-        report_text="No evidence of malignancy.",
-        **changes,
-    )
+    fields = {
+        "control_id": f"UNM{n:05}",
+        "status": "unmatched",
+        "reason": "No patient of the teams this system serves has NHS number 9990001234.",
+        "nhs_number": "9990001234",
+        "family_name": "Unknown",
+        "given_name": "Alice",
+        "exam_code": "MAMMOB",
+        "exam_system": "LOCAL",
+        "exam_name": "Mammogram, both breasts",
+        "report_text": "No evidence of malignancy.",
+    }
+    message = inbox_message(client, body=f"MSH|unmatched {n}", **(fields | changes))
     message.save()
     return message
