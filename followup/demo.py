@@ -797,4 +797,7 @@ def seed(
     from letters.demo import seed as seed_letters  # the letters app builds on followup's rows
 
     seed_letters(today=today)
+    from integration.demo import seed as seed_results  # results arriving by themselves: the integration app
+
+    seed_results(today=today)
     return created

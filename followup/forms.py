@@ -764,6 +764,53 @@ class StagingResultForm(SitesMixin, VersionedForm):
         return cleaned
 
 
+def _suggested_hint(choices, suggested: str, *, amended: bool) -> str:
+    labels = dict(choices)
+    if amended:
+        return "The report was amended after it was first read: read it again and classify it."
+    if suggested in labels:
+        return f"Suggested by the sending system: {labels[suggested]}. Read the report and check it."
+    return "Read the report, then choose what it shows. Acknowledging needs your classification."
+
+
+class ClassifyStagingForm(SitesMixin, VersionedForm):
+    """Classify and acknowledge a staging report that arrived by itself (views.StagingClassifyView)."""
+
+    result = radios(c.CLASSIFIED_STAGING_RESULTS, label="What does the report show?", missing="Select the result")
+    sites = forms.MultipleChoiceField(
+        choices=DISTANT_SITE_CHOICES,
+        widget=CHECKBOXES,
+        required=False,
+        label="Distant disease found in",
+        help_text="Only when distant disease is found.",
+    )
+    other_site_text = forms.CharField(required=False, label="Other site")
+
+    def __init__(self, *args, suggested: str = "", amended: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["result"].help_text = _suggested_hint(c.CLASSIFIED_STAGING_RESULTS, suggested, amended=amended)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_other(cleaned)
+        if cleaned.get("result") == c.StagingResult.DISTANT and not cleaned.get("sites"):
+            self.add_error("sites", "Choose where distant disease was found (or 'Unknown site').")
+        if cleaned.get("result") != c.StagingResult.DISTANT:
+            cleaned["sites"] = []
+        cleaned["site_entries"] = _site_entries(cleaned.get("sites", []), cleaned.get("other_site_text", ""))
+        return cleaned
+
+
+class ClassifyItemForm(VersionedForm):
+    """Classify and acknowledge a follow-up report that arrived by itself (views.ItemClassifyView)."""
+
+    result = radios(c.CLASSIFIED_IMAGING_OUTCOMES, label="What does the report show?", missing="Select the result")
+
+    def __init__(self, *args, suggested: str = "", amended: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["result"].help_text = _suggested_hint(c.CLASSIFIED_IMAGING_OUTCOMES, suggested, amended=amended)
+
+
 class DistantFromTestForm(SitesMixin, ActionForm):
     existing = forms.ModelChoiceField(
         queryset=Recurrence.objects.none(),

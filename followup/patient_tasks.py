@@ -60,6 +60,14 @@ def _follow_up_tasks(slug: str):
 
 
 def _result_tasks(item, today: date) -> list[Task]:
+    if services.waits_for_classification(item):
+        return [
+            Task(
+                f"Classify and acknowledge the {noun_for(item)} result",
+                _url("item_classify", item.pk),
+                f", done {show_date(item.done_on)}",
+            )
+        ]
     return [
         Task(
             f"Acknowledge the {noun_for(item)} result",
@@ -76,6 +84,12 @@ def _awaited_tasks(item, today: date) -> list[Task]:
 
 
 def _acknowledge_test(test) -> Task:
+    if services.waits_for_classification(test):
+        return Task(
+            f"Classify and acknowledge the {noun_for(test)} result",
+            _url("staging_classify", test.pk),
+            f", reported {show_date(test.reported_on)}",
+        )
     return Task(
         f"Acknowledge the {noun_for(test)} result",
         _url("staging_acknowledge", test.pk),
@@ -172,9 +186,14 @@ TASKS = {
 def _tags(row) -> list[tuple[str, str]]:
     if getattr(row, "red_flag", ""):
         return [("Red flag", "red")]
+    tags = []
     if getattr(row, "result", "") in (c.ImagingOutcome.ABNORMAL, c.StagingResult.DISTANT):
-        return [(row.get_result_display(), "red")]
-    return []
+        tags.append((row.get_result_display(), "red"))
+    if getattr(row, "result", "") in c.UNCLASSIFIED_RESULTS:
+        tags.append((row.get_result_display(), "blue"))
+    if getattr(row, "report_amended", False):
+        tags.append(("Amended report", "orange"))
+    return tags
 
 
 def patient_rows(worklist: Worklist, page: Patient, *, today: date) -> list[Row]:

@@ -36,6 +36,7 @@ class Event:
     upcoming: bool = False  # an open follow-up item: due or booked
     links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) of the actions that fit
     error: ErrorMark | None = None  # set: the record was entered in error (shown struck through)
+    report: str = ""  # the report text as it arrived (results interfaces), shown folded
 
 
 def _url(name: str, pk: int) -> str:
@@ -44,6 +45,16 @@ def _url(name: str, pk: int) -> str:
 
 def _error_link(kind: str, pk: int) -> tuple[str, str]:
     return ("Entered in error", reverse("followup:entered_in_error", args=[kind, pk]))
+
+
+def _waits(record) -> bool:
+    """Reported by itself, or amended: acknowledged through its classification (services.waits_for_classification)."""
+    return record.result in c.UNCLASSIFIED_RESULTS or (record.report_amended and bool(record.result))
+
+
+def _report_tags(record) -> list[tuple[str, str]]:
+    tags = [("Reported, not yet classified", "blue")] if record.result in c.UNCLASSIFIED_RESULTS else []
+    return tags + ([("Amended report", "orange")] if record.report_amended else [])
 
 
 def _item_links(item) -> list[tuple[str, str]]:
@@ -58,7 +69,10 @@ def _item_links(item) -> list[tuple[str, str]]:
     if item.result_awaited:
         links.append(("Record the result", _url("item_result", item.pk)))
     if item.result and not item.result_acknowledged_at:
-        links.append(("Acknowledge the result", _url("item_acknowledge", item.pk)))
+        if _waits(item):
+            links.append(("Classify and acknowledge", _url("item_classify", item.pk)))
+        else:
+            links.append(("Acknowledge the result", _url("item_acknowledge", item.pk)))
     if item.result == c.ImagingOutcome.ABNORMAL:
         links.append(("Next step", _url("item_next_step", item.pk)))
     return [*links, _error_link("item", item.pk)]
@@ -88,7 +102,10 @@ def _test_links(test, *, refuted: bool) -> list[tuple[str, str]]:
             ]
         else:
             if not test.acknowledged_at:
-                links.append(("Acknowledge the result", _url("staging_acknowledge", test.pk)))
+                if _waits(test):
+                    links.append(("Classify and acknowledge", _url("staging_classify", test.pk)))
+                else:
+                    links.append(("Acknowledge the result", _url("staging_acknowledge", test.pk)))
             if test.result == c.StagingResult.DISTANT and (
                 test.distant_recurrence_id is None or test.distant_recurrence.entered_in_error
             ):
@@ -128,9 +145,10 @@ def _item_event(item) -> Event:
         elif item.result:
             detail += " Not yet acknowledged."
         tags = [("Abnormal", "red")] if item.result == c.ImagingOutcome.ABNORMAL else []
+        tags += _report_tags(item)
         if item.result_awaited:
             detail, tags = "Result not yet available.", [("Result awaited", "orange")]
-        return Event(item.done_on, f"{kind} done", detail.strip(), tags, "follow-up")
+        return Event(item.done_on, f"{kind} done", detail.strip(), tags, "follow-up", report=item.report)
     if item.status == c.FollowUpStatus.BOOKED:
         return Event(
             item.booked_for,
@@ -165,9 +183,10 @@ def _test_event(test) -> Event:
             c.StagingResult.DISTANT: [("Distant disease", "red")],
             c.StagingResult.EQUIVOCAL: [("Equivocal", "yellow")],
         }.get(test.result, [])
+        tags += _report_tags(test)
         if not test.acknowledged_at:
             tags.append(("Not yet acknowledged", "orange"))
-        return Event(test.reported_on, f"{name} reported", detail, tags, "restaging")
+        return Event(test.reported_on, f"{name} reported", detail, tags, "restaging", report=test.result_notes)
     if test.performed_on:
         return Event(test.performed_on, f"{name} performed", "Awaiting report.", [], "restaging")
     return Event(test.requested_on, f"{name} requested", "", [("Requested", "white")], "restaging")

@@ -35,12 +35,14 @@ urlpatterns = [
     path("items/<int:pk>/did-not-attend/", views.ItemDidNotAttendView.as_view(), name="item_dna"),
     path("items/<int:pk>/cancel/", views.ItemCancelView.as_view(), name="item_cancel"),
     path("items/<int:pk>/acknowledge/", views.ItemAcknowledgeView.as_view(), name="item_acknowledge"),
+    path("items/<int:pk>/classify/", views.ItemClassifyView.as_view(), name="item_classify"),
     path("items/<int:pk>/next-step/", views.item_next_step, name="item_next_step"),
     # Recurrences and restaging
     path("recurrences/<int:pk>/status/", views.RecurrenceStatusView.as_view(), name="recurrence_status"),
     path("restaging/<int:pk>/tests/new/", views.StagingRequestView.as_view(), name="staging_request"),
     path("tests/<int:pk>/result/", views.StagingResultView.as_view(), name="staging_result"),
     path("tests/<int:pk>/acknowledge/", views.StagingAcknowledgeView.as_view(), name="staging_acknowledge"),
+    path("tests/<int:pk>/classify/", views.StagingClassifyView.as_view(), name="staging_classify"),
     path("tests/<int:pk>/cancel/", views.StagingCancelView.as_view(), name="staging_cancel"),
     path("tests/<int:pk>/secondary/", views.SecondaryFromTestView.as_view(), name="secondary_from_test"),
     # Symptoms

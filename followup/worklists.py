@@ -14,6 +14,9 @@ from django.http import QueryDict
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from integration import filters as integration_filters
+from integration import tables as integration_tables
+from integration import worklist as integration_worklist
 from mdt import filters as mdt_filters
 from mdt import tables as mdt_tables
 from mdt import worklist as mdt_worklist
@@ -211,6 +214,18 @@ WORKLISTS: dict[str, Worklist] = {
             mdt_filters.NotDiscussedFilter,
             noun="recurrence",
             describe=mdt_worklist.describe,
+        ),
+        # The patient page has no row of it: most unmatched results have no patient found.
+        Worklist(
+            integration_worklist.SLUG,
+            "Unmatched results",
+            "Results that arrived from the hospital's systems and could not be placed on a patient's test or "
+            "follow-up item, oldest first, with why: place each by hand, or mark it not ours with a reason.",
+            integration_worklist.rows,
+            integration_tables.UnmatchedTable,
+            integration_filters.UnmatchedFilter,
+            noun="result",
+            describe=integration_worklist.describe,
         ),
         # Tasks: the patient page has its own Tasks section (tasks/views.py), not "What needs doing".
         Worklist(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_clients, views_fhir, views_hl7
+from . import views_clients, views_fhir, views_hl7, views_staff
 
 app_name = "integration"
 
@@ -21,4 +21,10 @@ urlpatterns: list = [
     path("fhir/Patient/<int:pk>", views_fhir.patient_read, name="fhir_patient"),
     path("fhir/Condition", views_fhir.condition_search, name="fhir_condition_search"),
     path("fhir/DiagnosticReport", views_fhir.diagnostic_reports, name="fhir_diagnostic_reports"),
+    # Staff pages: the inbox message and placing it by hand (views_staff.py).
+    path("results/inbox/<int:pk>/", views_staff.inbox_message, name="inbox_message"),
+    path("results/inbox/<int:pk>/match/", views_staff.inbox_match, name="inbox_match"),
+    path("results/inbox/<int:pk>/new-item/", views_staff.inbox_new_item, name="inbox_new_item"),
+    path("results/inbox/<int:pk>/not-ours/", views_staff.inbox_not_ours, name="inbox_not_ours"),
+    path("results/inbox/<int:pk>/amendment/", views_staff.inbox_amendment, name="inbox_amendment"),
 ]

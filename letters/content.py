@@ -91,12 +91,16 @@ class Result:
 
 
 def result_of(record: FollowUpItem | StagingTest) -> Result:
+    # A report not yet classified has no words for the patient: refusal() refuses the letter.
     if isinstance(record, FollowUpItem):
         return Result(
-            record.get_kind_display(), record.done_on, record.get_result_display(), ITEM_OUTCOME_WORDS[record.result]
+            record.get_kind_display(),
+            record.done_on,
+            record.get_result_display(),
+            ITEM_OUTCOME_WORDS.get(record.result, ""),
         )
     sites = ", ".join(str(site).lower() for site in record.sites.all()) or "site not recorded"
-    words = TEST_OUTCOME_WORDS[record.result].format(sites=sites)
+    words = TEST_OUTCOME_WORDS.get(record.result, "").format(sites=sites)
     return Result(
         record.get_modality_display(), record.performed_on or record.reported_on, record.get_result_display(), words
     )
@@ -122,8 +126,28 @@ def results_for_letters(patient: Patient) -> dict[str, FollowUpItem | StagingTes
 # Refusals ---------------------------------------------------------------------------------------------
 
 
-def refusal(*, patient: Patient, kind: str, letterhead: Letterhead | None, today: date) -> str:
+UNCLASSIFIED_REFUSAL = "Classify the result before writing about it."
+
+
+def result_refusal(kind: str, result: FollowUpItem | StagingTest | None) -> str:
+    """Why a result letter cannot be about this result ("" when it can): a report that arrived by
+    itself says nothing a patient or GP can be told until a clinician has classified it (H22)."""
+    if kind in RESULT_KINDS and result is not None and result.result in c.UNCLASSIFIED_RESULTS:
+        return UNCLASSIFIED_REFUSAL
+    return ""
+
+
+def refusal(
+    *,
+    patient: Patient,
+    kind: str,
+    letterhead: Letterhead | None,
+    today: date,
+    result: FollowUpItem | StagingTest | None = None,
+) -> str:
     """Why this letter cannot be written for this patient now ("" when it can); the page links the fix."""
+    if result_refusal(kind, result):
+        return result_refusal(kind, result)
     if letterhead is None:
         return f"{patient.team} has no letterhead yet: an admin sets it up in the admin site (Letterheads)."
     if RECIPIENT_OF[kind] == Recipient.PATIENT and patient.status == c.PatientStatus.DECEASED:
@@ -161,10 +185,17 @@ def refusal_fix(patient: Patient, message: str):
     return None
 
 
-def check_can_write(*, patient: Patient, kind: str, letterhead: Letterhead | None, today: date) -> None:
-    message = refusal(patient=patient, kind=kind, letterhead=letterhead, today=today)
+def check_can_write(
+    *,
+    patient: Patient,
+    kind: str,
+    letterhead: Letterhead | None,
+    today: date,
+    result: FollowUpItem | StagingTest | None = None,
+) -> None:
+    message = refusal(patient=patient, kind=kind, letterhead=letterhead, today=today, result=result)
     if message:
-        raise ValidationError({"kind": message})
+        raise ValidationError({"result" if message == UNCLASSIFIED_REFUSAL else "kind": message})
 
 
 # The letter -------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from followup.fields import Radios
 from followup.forms import ActionForm, radios, required
 
 from .choices import RESULT_KINDS, LetterKind
-from .content import result_label
+from .content import result_label, result_refusal
 
 KIND_HINTS = {
     LetterKind.RESULT_PATIENT: "A follow-up or restaging result, written to the patient and copied to the GP.",
@@ -50,6 +50,8 @@ class LetterChoiceForm(ActionForm):
                 self.add_error("kind", message)
         if kind in RESULT_KINDS and not data.get("result"):
             self.add_error("result", "Select the result the letter is about")
+        elif kind and result_refusal(kind, self.results.get(data.get("result"))):
+            self.add_error("result", result_refusal(kind, self.results.get(data.get("result"))))
         return data
 
     @property

@@ -34,7 +34,7 @@ def letter_render(
     """The letter's words and its PDF, writing nothing (the preview shows the same words as HTML)."""
     letterhead = letterhead or letterhead_of(patient)
     on = on or timezone.localdate()
-    content.check_can_write(patient=patient, kind=kind, letterhead=letterhead, today=on)
+    content.check_can_write(patient=patient, kind=kind, letterhead=letterhead, today=on, result=result)
     text = content.letter_text(
         patient=patient, kind=kind, letterhead=letterhead, result=result, extra_paragraph=extra_paragraph, on=on
     )

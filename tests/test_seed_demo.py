@@ -72,6 +72,8 @@ def test_seed_demo_prints_the_logins_and_creates_the_roles(seeded):
         "nurse.okafor": "nurse",
         "clinician": "clinician",
         "admin": "admin",
+        # The demo results system's account (integration/demo.py): it records what its messages do.
+        "interface-demo-ris-radiology": "interface",
     }
     assert User.objects.get(username="nurse").check_password(demo.DEMO_PASSWORD)
 

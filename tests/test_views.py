@@ -26,6 +26,7 @@ from .factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from .integration.factories import unmatched_message
 from .tasks.factories import TaskFactory
 
 TODAY = timezone.localdate()
@@ -431,6 +432,8 @@ def _rows_for(slug, nurse):
             RecurrenceSiteFactory(recurrence=recurrence)
         case "my-tasks" | "team-tasks":
             TaskFactory(patient=patient, assigned_to=nurse)
+        case "unmatched-results":
+            unmatched_message(nurse.team)
 
 
 # session, user, nurse choices for the filter, COUNT for the total, the page of rows;
@@ -534,6 +537,8 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
             "mdt-not-discussed",
             "my-tasks",
             "team-tasks",
+            # Unmatched results: never on the patient page (most have no patient found).
+            "unmatched-results",
         }
     ]
     # 6 prefetches (primaries, items, recurrences, symptoms, tasks, contacts): with no recurrence, Django

@@ -5,7 +5,7 @@ import csv
 import html
 import io
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -17,6 +17,7 @@ from followup.display import show_datetime
 from followup.forms import TriageForm
 from followup.patient_tasks import TASKS
 from followup.worklists import WORKLISTS
+from integration.models import InboxMessage
 
 from .factories import (
     FollowUpItemFactory,
@@ -26,6 +27,7 @@ from .factories import (
     SymptomReportFactory,
     UserFactory,
 )
+from .integration.factories import unmatched_message
 from .tasks.factories import TaskFactory
 
 TODAY = timezone.localdate()
@@ -64,6 +66,13 @@ def one_of_each(nurse):
     SymptomReportFactory(patient=ann, reported_on=days(-1), red_flag=c.RedFlag.CORD_COMPRESSION)
     TaskFactory(patient=ann, assigned_to=nurse, due_on=days(-2), description="Phone Ann about her result")
     bob = PatientFactory(team=nurse.team, named_nurse=nurse, given_name="Bob", family_name="Hill", nhs_number="")
+    unmatched_message(
+        nurse.team,
+        received_at=timezone.make_aware(datetime.combine(days(-1), time(9, 30))),
+        date_of_birth=date(1960, 5, 17),
+        performed_on=days(-3),
+        reported_on=days(-2),
+    )
     return ann, bob
 
 
@@ -83,6 +92,7 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
     downloads keep one value a column, exactly as before issue 13."""
     ann, nurse = "GREEN, Ann", "Alex Morgan"
     iso = {n: days(n).isoformat() for n in (-60, -40, -20, -12, -10, -2, -1, 3, 4)}
+    sender = InboxMessage.objects.get().client.name
     assert {slug: _download(nurse_client, slug) for slug in WORKLISTS} == {
         "overdue": [
             ["Patient", "NHS number", "Named nurse", "Follow-up", "Due", "Days overdue", "Escalation", "Status"],
@@ -153,6 +163,17 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
                 [ann, "9998765439", nurse, "Phone Ann about her result", nurse, iso[-2], "Overdue by 2 days"],
             ],
         ),
+        # What the message says, as it says it: no patient of ours was found for it.
+        "unmatched-results": [
+            [
+                *("Received", "From", "Exam", "NHS number in the message", "Name in the message"),
+                *("Date of birth in the message", "Reported", "Why unmatched"),
+            ],
+            [
+                *(f"{iso[-1]} 09:30", sender, "Mammogram, both breasts LOCAL MAMMOB", "9990001234", "UNKNOWN, Alice"),
+                *("1960-05-17", iso[-2], "No patient of the teams this system serves has NHS number 9990001234."),
+            ],
+        ],
     }
 
 
@@ -281,6 +302,14 @@ SCREEN_COLUMNS = {
     ],
     "my-tasks": ["Patient", "Named nurse", "Task", "Assigned to", "Due", "Action"],
     "team-tasks": ["Patient", "Named nurse", "Task", "Assigned to", "Due", "Action"],
+    "unmatched-results": [
+        "Received",
+        "Exam",
+        "NHS number in the message",
+        "Name in the message",
+        "Why unmatched",
+        "Action",
+    ],
 }
 
 

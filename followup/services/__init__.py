@@ -19,6 +19,7 @@ from .followup import (
     followup_item_amend_report,
     followup_item_book,
     followup_item_cancel,
+    followup_item_classify,
     followup_item_did_not_attend,
     followup_item_record_done,
     followup_item_record_result,
@@ -56,11 +57,13 @@ from .recurrences import (
     staging_test_acknowledge,
     staging_test_amend_report,
     staging_test_cancel,
+    staging_test_classify,
     staging_test_link_distant,
     staging_test_record_result,
     staging_test_request,
     sync_secondary_status,
     validate_sites,
+    waits_for_classification,
 )
 from .symptoms import symptom_report_record, symptom_report_triage
 
@@ -85,6 +88,7 @@ __all__ = [
     "followup_item_amend_report",
     "followup_item_book",
     "followup_item_cancel",
+    "followup_item_classify",
     "followup_item_did_not_attend",
     "followup_item_record_done",
     "followup_item_record_result",
@@ -112,6 +116,7 @@ __all__ = [
     "staging_test_acknowledge",
     "staging_test_amend_report",
     "staging_test_cancel",
+    "staging_test_classify",
     "staging_test_link_distant",
     "staging_test_record_result",
     "staging_test_request",
@@ -119,4 +124,5 @@ __all__ = [
     "symptom_report_triage",
     "sync_secondary_status",
     "validate_sites",
+    "waits_for_classification",
 ]

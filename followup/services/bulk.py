@@ -60,6 +60,10 @@ def bulk_acknowledge_refusal(record: Result) -> str:
     """Why this result may not be acknowledged together with others ("" when it may)."""
     if not record.result:
         return "it has no result to acknowledge yet"
+    if record.result in c.UNCLASSIFIED_RESULTS:
+        return "its report is not yet classified: classify and acknowledge it on its own"
+    if record.report_amended:
+        return "its report was amended: read it and acknowledge it on its own"
     if record.result not in BULK_ACKNOWLEDGEABLE[type(record)]:
         return f"its result is {result_words(record).lower()}: open it and acknowledge it on its own"
     return ""

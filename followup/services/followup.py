@@ -130,9 +130,26 @@ def result_acknowledge(*, item: FollowUpItem, by: User, expected_version: int | 
     if item.result == c.ImagingOutcome.REPORTED:
         raise ValidationError("Classify the result before acknowledging it.")
     if item.result_acknowledged_at is None:
-        item.result_acknowledged_at, item.result_acknowledged_by = timezone.now(), by
+        # An amended report acknowledged has been read again.
+        item.result_acknowledged_at, item.result_acknowledged_by, item.report_amended = timezone.now(), by, False
         save_record(item, by)
     return item
+
+
+@transaction.atomic
+def followup_item_classify(
+    *, item: FollowUpItem, result: str, by: User, expected_version: int | None = None
+) -> FollowUpItem:
+    """A clinician reads a report that arrived by itself (or its amendment), classifies it (normal,
+    benign, abnormal...) and so acknowledges it (result_acknowledge)."""
+    item = lock(item, expected_version=expected_version)
+    if not (item.result == c.ImagingOutcome.REPORTED or (item.report_amended and item.result)):
+        raise ValidationError("This result has no report waiting to be classified.")
+    if result not in dict(c.CLASSIFIED_IMAGING_OUTCOMES):
+        raise ValidationError({"result": "Select what the report shows."})
+    item.result = result
+    save_record(item, by)
+    return result_acknowledge(item=item, by=by)
 
 
 @transaction.atomic

@@ -400,10 +400,54 @@ def staging_test_acknowledge(*, test: StagingTest, by: User, expected_version: i
     if test.result == c.StagingResult.REPORTED:
         raise ValidationError("Classify the result before acknowledging it.")
     if test.acknowledged_at is None:
-        test.acknowledged_at, test.acknowledged_by = timezone.now(), by
+        # An amended report acknowledged has been read again.
+        test.acknowledged_at, test.acknowledged_by, test.report_amended = timezone.now(), by, False
         save_record(test, by)
         restaging_refresh(episode=test.episode, by=by)
     return test
+
+
+def waits_for_classification(record) -> bool:
+    """A report that arrived by itself ("reported, not yet classified") or an amended report not yet
+    read again: acknowledged only through its classification (staging_test_classify, followup_item_classify)."""
+    return record.result in c.UNCLASSIFIED_RESULTS or (record.report_amended and bool(record.result))
+
+
+@transaction.atomic
+def staging_test_classify(
+    *,
+    test: StagingTest,
+    result: str,
+    by: User,
+    sites: Sequence[SiteEntry] = (),
+    expected_version: int | None = None,
+) -> StagingTest:
+    """A clinician reads a report that arrived by itself (or its amendment), classifies it and so
+    acknowledges it: the classification goes through staging_test_record_result's rules (the dates
+    and the report kept), then staging_test_acknowledge's (the restaging outcome follows). Distant
+    disease then asks for the secondary breast cancer (the view's prompt, as a typed result does)."""
+    current = lock(test, expected_version=expected_version)
+    if not waits_for_classification(current):
+        raise ValidationError("This result has no report waiting to be classified.")
+    if result not in dict(c.CLASSIFIED_STAGING_RESULTS):
+        raise ValidationError({"result": "Select what the report shows."})
+    if current.distant_recurrence_id is not None and result != c.StagingResult.DISTANT:
+        raise ValidationError(
+            {
+                "result": "A secondary breast cancer was recorded from this result: it stays 'Distant disease "
+                "found'. If the secondary breast cancer is wrong, mark it entered in error first."
+            }
+        )
+    recorded = staging_test_record_result(
+        test=current,
+        performed_on=current.performed_on or current.reported_on,
+        reported_on=current.reported_on,
+        result=result,
+        sites=sites,
+        notes=current.result_notes,
+        by=by,
+    )
+    return staging_test_acknowledge(test=recorded, by=by)
 
 
 @transaction.atomic

@@ -316,7 +316,21 @@ def _full_form(url: str, page) -> str:
     return f"{url}?next={quote(page['next'], safe='/')}"
 
 
+def classify_url(record) -> str:
+    name = "followup:staging_classify" if isinstance(record, StagingTest) else "followup:item_classify"
+    return url_for(name, record.pk)
+
+
+def waits_for_classification(record) -> bool:
+    """A report that arrived by itself, or an amended one: acknowledged only with a classification
+    (services.waits_for_classification, read from the row's own fields)."""
+    return record.result in c.UNCLASSIFIED_RESULTS or (record.report_amended and bool(record.result))
+
+
 def _acknowledge(record, page, name, version, errors):
+    if waits_for_classification(record):
+        # No one-click acknowledgement: the report is read and classified on its own page (H22).
+        return link_list([("Classify and acknowledge", classify_url(record))], page, name)
     url = acknowledge_url(record)
     error_id = f"acknowledge-{record.pk}-error"
     message = _error_message(error_id, errors.field + errors.other, full_form=_full_form(url, page)) if errors else ""

@@ -136,6 +136,13 @@ class ResultsTable(SelectableTable, WorklistTable):
         return f"Escalated: waiting over {settings.RESULT_ESCALATE_DAYS} days" if result_escalated(value) else ""
 
 
+def amended(record, shown) -> str:
+    """A result whose report was amended after it was first read says so: it is to be read again."""
+    if record.report_amended:
+        return format_html("{} {}", shown, tag("Amended report", "orange"))
+    return shown
+
+
 def _waiting(field: str) -> tables.Column:
     return tables.Column(verbose_name="Waiting", accessor=field, order_by=(f"-{field}",), exclude_from_export=True)
 
@@ -168,8 +175,12 @@ class ResultTable(ResultsTable):
 
     def render_result(self, record):
         if record.result == c.ImagingOutcome.ABNORMAL:
-            return tag("Abnormal", "red")
-        return record.get_result_display()
+            shown = tag("Abnormal", "red")
+        elif record.result == c.ImagingOutcome.REPORTED:
+            shown = tag("Reported, not yet classified", "blue")
+        else:
+            shown = record.get_result_display()
+        return amended(record, shown)
 
 
 def _sites(sites) -> str:
@@ -195,10 +206,14 @@ class StagingResultTable(ResultsTable):
 
     def render_result(self, record):
         if record.result == c.StagingResult.DISTANT:
-            return format_html("{} {}", tag("Distant disease", "red"), _sites(record.sites.all()))
-        if record.result == c.StagingResult.EQUIVOCAL:
-            return tag("Equivocal", "yellow")
-        return record.get_result_display()
+            shown = format_html("{} {}", tag("Distant disease", "red"), _sites(record.sites.all()))
+        elif record.result == c.StagingResult.EQUIVOCAL:
+            shown = tag("Equivocal", "yellow")
+        elif record.result == c.StagingResult.REPORTED:
+            shown = tag("Reported, not yet classified", "blue")
+        else:
+            shown = record.get_result_display()
+        return amended(record, shown)
 
 
 class DistantNotRecordedTable(WorklistTable):

@@ -78,7 +78,8 @@ def bulk_form(request, *, worklist=None) -> dict | None:
             "action": reverse("followup:worklist_acknowledge", args=[worklist.slug]),
             "label": "Acknowledge selected",
             "hint": "Select normal results to acknowledge them together. Abnormal, equivocal and distant "
-            "disease results have no checkbox: acknowledge each one on its own.",
+            "disease results, reports not yet classified and amended reports have no checkbox: acknowledge "
+            "each one on its own.",
             "next": here,
         }
     if not can_administer(request.user):

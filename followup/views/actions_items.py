@@ -12,6 +12,7 @@ from .. import services
 from ..display import noun_for, show_date
 from ..models import FollowUpItem
 from ..navigation import patient_trail
+from .actions_recurrences import ClassifyMixin
 from .base import ActionView, acknowledged_rows, add_item_url, day_or_not_recorded, get_visible_or_404
 
 # Follow-up items ----------------------------------------------------------------
@@ -155,6 +156,33 @@ class ItemAcknowledgeView(ItemActionView):
         )
         return self.done_with_result(
             item, f"{item.get_kind_display()} result acknowledged ({item.get_result_display()})."
+        )
+
+
+class ItemClassifyView(ClassifyMixin, ItemActionView):
+    form_class = f.ClassifyItemForm
+
+    def report_text(self) -> str:
+        return self.record.report
+
+    def record_summary(self):
+        item = self.record
+        return [
+            ("Follow-up", item.get_kind_display()),
+            ("Due", day_or_not_recorded(item.due_on)),
+            ("Done", day_or_not_recorded(item.done_on)),
+            ("Result now", item.get_result_display()),
+        ]
+
+    def perform(self, form):
+        item = services.followup_item_classify(
+            item=self.record,
+            result=form.cleaned_data["result"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        return self.done_with_result(
+            item, f"{item.get_kind_display()} result classified and acknowledged ({item.get_result_display()})."
         )
 
 

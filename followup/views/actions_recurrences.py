@@ -185,6 +185,99 @@ class StagingAcknowledgeView(StagingTestView):
         return self.done(f"{test.get_modality_display()} result acknowledged ({test.get_result_display()}).")
 
 
+def suggested_result(record) -> str:
+    """The classification the sending system suggested (FHIR conclusionCode), from the message that
+    brought the report: it pre-fills, never decides."""
+    return (
+        record.inbox_messages.filter(status="matched", is_amendment=False)
+        .exclude(suggested_result="")
+        .order_by("-pk")
+        .values_list("suggested_result", flat=True)
+        .first()
+        or ""
+    )
+
+
+class ClassifyMixin:
+    """Classify and acknowledge a report that arrived by itself, or an amended one: the report as it
+    came (line breaks kept), the classification pre-filled from the sender's suggestion or, for an
+    amended report, from the classification it had."""
+
+    title = "Classify and acknowledge the {noun} result"
+    submit_label = "Classify and acknowledge"
+
+    def get_form_kwargs(self):
+        record = self.record
+        return {"suggested": self.suggested, "amended": record.report_amended and record.result not in UNCLASSIFIED}
+
+    @property
+    def suggested(self) -> str:
+        if not hasattr(self, "_suggested"):
+            self._suggested = suggested_result(self.record)
+        return self._suggested
+
+    def get_initial(self):
+        initial = super().get_initial()
+        record = self.record
+        if record.result and record.result not in UNCLASSIFIED:
+            initial["result"] = record.result
+        elif self.suggested in dict(self.form_class.base_fields["result"].choices):
+            initial["result"] = self.suggested
+        return initial
+
+    def report(self) -> dict:
+        return {"text": self.report_text(), "amended": self.record.report_amended}
+
+    def warning(self) -> str:
+        if not services.waits_for_classification(self.record):
+            return "This result has no report waiting to be classified: it was classified already."
+        return ""
+
+
+UNCLASSIFIED = c.UNCLASSIFIED_RESULTS
+
+
+class StagingClassifyView(ClassifyMixin, StagingTestView):
+    form_class = f.ClassifyStagingForm
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.record.result == c.StagingResult.DISTANT:
+            initial["sites"] = [s.site for s in self.record.sites.all()]
+        return initial
+
+    def report_text(self) -> str:
+        return self.record.result_notes
+
+    def record_summary(self):
+        test = self.record
+        return [
+            ("Test", test.get_modality_display()),
+            ("Requested", day_or_not_recorded(test.requested_on)),
+            ("Performed", day_or_not_recorded(test.performed_on)),
+            ("Reported", day_or_not_recorded(test.reported_on)),
+            ("Result now", test.get_result_display()),
+        ]
+
+    def perform(self, form):
+        data = form.cleaned_data
+        test = services.staging_test_classify(
+            test=self.record,
+            result=data["result"],
+            sites=data["site_entries"] if data["result"] == c.StagingResult.DISTANT else (),
+            by=self.request.user,
+            expected_version=data["version"],
+        )
+        if test.result == c.StagingResult.DISTANT and test.distant_recurrence_id is None:
+            return self.done(
+                "Distant disease found. Record the secondary breast cancer now.",
+                reverse("followup:secondary_from_test", args=[test.pk]),
+            )
+        return self.done(
+            f"{test.get_modality_display()} result classified and acknowledged ({test.get_result_display()})."
+        )
+
+
 class StagingCancelView(StagingTestView):
     form_class = f.CancelForm
     title = "Cancel the {noun}"

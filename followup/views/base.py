@@ -190,6 +190,10 @@ class ActionView(View):
         """(term, words) describing the record acted on, shown above the form ([] for none)."""
         return []
 
+    def report(self) -> dict | None:
+        """A report to read before acting ({"text", "amended"}), shown in full above the form (None for none)."""
+        return None
+
     def render(self, form, *, conflict=None, opened_version=None, status=200) -> HttpResponse:
         context = {
             "form": form,

@@ -14,7 +14,7 @@ import io
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
@@ -29,7 +29,8 @@ from followup.reports import LINE_LISTS, SUMMARIES
 from followup.services import record_mark_entered_in_error
 from followup.worklists import WORKLISTS
 from integration.clients import client_register, client_revoke
-from integration.models import ApiAction, ApiOutcome, ApiRequest
+from integration.models import ApiAction, ApiOutcome, ApiRequest, MessageFormat
+from integration.services import Report, receive
 from letters.choices import LetterKind
 from letters.services import letter_issue
 
@@ -134,12 +135,77 @@ def world(alex, priya, jo, chris, sam) -> World:
 
     # Mary's contact log: a call that went unanswered (so the worklist rows say their last contact).
     ContactFactory(patient=busy, by=alex, answered=False, message_left=True, contacted_at=timezone.now())
+    # A result for an NHS number no patient has, from the north team's results system: "Unmatched results".
+    sender, _ = client_register(name="North RIS", teams=[alex.team], can_send=True, can_read=False, by=chris)
+    unknown = receive(
+        client=sender,
+        format=MessageFormat.HL7V2,
+        body="MSH|^~\\&|RIS|HOSP|FOLLOWUP|BREAST|20261201||ORU^R01|A11Y1|P|2.5.1",
+        read=lambda text: _inbox_report("A11Y1", nhs_number="9990001234", family_name="Unknown", given_name="Alice"),
+    )
     # Every worklist has a row of Alex's own, so each list's row controls are checked.
     empty = [slug for slug, worklist in WORKLISTS.items() if not worklist.for_user(alex, today=today).exists()]
     assert empty == []
-    return World(
+    world = World(
         busy, quiet, overdue, result, abnormal, awaited, recurrence, outstanding, clear, distant, symptom, task
     )
+    world.sender, world.unknown = sender, unknown
+    return world
+
+
+def _inbox_report(control_id: str, **changes) -> Report:
+    today = timezone.localdate()
+    report = Report(
+        control_id=control_id,
+        report_id=f"ACC-{control_id}",
+        exam_code="MAMMOB",
+        exam_system="LOCAL",
+        exam_name="Mammogram, both breasts",
+        performed_on=today - timedelta(days=1),
+        reported_on=today - timedelta(days=1),
+        report_text="Bilateral mammograms.\nNo evidence of malignancy.",
+    )
+    return replace(report, **changes)
+
+
+def _inbox(w: World, path: str) -> str:
+    """Results that arrived by themselves (made once per world, on the first page state that asks): Mary's
+    mammogram report with a date of birth that is not hers, then its amendment (both unmatched); and a
+    CT and a mammogram of Rose (WARD) reported, not yet classified."""
+    if not hasattr(w, "mismatch"):
+        busy = w.busy
+        born = busy.date_of_birth - timedelta(days=366)
+        mismatch = _inbox_report("A11Y2", nhs_number=busy.nhs_number, family_name=busy.family_name, date_of_birth=born)
+        w.mismatch = receive(client=w.sender, format=MessageFormat.HL7V2, body="MSH|A11Y2", read=lambda t: mismatch)
+        amended = replace(mismatch, control_id="A11Y3", report_id="ACC-A11Y2", amendment=True)
+        w.amendment = receive(client=w.sender, format=MessageFormat.HL7V2, body="MSH|A11Y3", read=lambda t: amended)
+        today = timezone.localdate()
+        rose = PatientFactory(given_name="Rose", family_name="Ward", team=busy.team, named_nurse=busy.named_nurse)
+        recurrence = RecurrenceFactory(patient=rose, metastatic_type=c.MetastaticType.LOCAL)
+        episode = RestagingEpisodeFactory(recurrence=recurrence)
+        w.reported_test = StagingTestFactory(
+            episode=episode, modality=c.StagingModality.CT_CAP, result=c.StagingResult.REPORTED,
+            performed_on=today, reported_on=today, result_notes="Findings: none.\nConclusion: no metastases.",
+        )  # fmt: skip
+        w.reported_item = FollowUpItemFactory(
+            patient=rose, kind=c.FollowUpKind.MAMMOGRAM, status=c.FollowUpStatus.DONE, due_on=today,
+            done_on=today, result=c.ImagingOutcome.REPORTED, report="Both breasts: no change.",
+        )  # fmt: skip
+    return path.format(
+        unknown=w.unknown.pk,
+        mismatch=w.mismatch.pk,
+        amendment=w.amendment.pk,
+        test=w.reported_test.pk,
+        item=w.reported_item.pk,
+    )
+
+
+def _press(button: str) -> Callable[[Page, World], None]:
+    def act(page: Page, world: World) -> None:
+        with page.expect_navigation():
+            page.get_by_role("button", name=button).click()
+
+    return act
 
 
 # Page states ---------------------------------------------------------------------------------------------------
@@ -630,6 +696,67 @@ GROUPS: dict[str, list[State]] = {
             act=import_file("caseload.csv", valid=False),
         ),
         State("import: imported", "followup:import_confirm", "chris", lambda w: "/import/", act=import_run),
+    ],  # fmt: skip
+    "inbox": [
+        State(
+            "unmatched result", "integration:inbox_message", "alex", lambda w: _inbox(w, "/results/inbox/{unknown}/")
+        ),
+        State(
+            "unmatched result, read-only role",
+            "integration:inbox_message",
+            "sam",
+            lambda w: _inbox(w, "/results/inbox/{unknown}/"),
+        ),
+        State(
+            "unmatched result, the patient found, her details differ",
+            "integration:inbox_message",
+            "alex",
+            lambda w: _inbox(w, "/results/inbox/{mismatch}/"),
+        ),
+        State(
+            "match by hand, refused",
+            "integration:inbox_match",
+            "alex",
+            lambda w: _inbox(w, "/results/inbox/{mismatch}/"),
+            act=_press("Match to this test or item"),
+            focus=a11y.error_summary_problems,
+        ),
+        State(
+            "record against a new item, refused",
+            "integration:inbox_new_item",
+            "alex",
+            lambda w: _inbox(w, "/results/inbox/{mismatch}/"),
+            act=_press("Record against a new item"),
+            focus=a11y.error_summary_problems,
+        ),
+        State(
+            "not ours, refused",
+            "integration:inbox_not_ours",
+            "alex",
+            lambda w: _inbox(w, "/results/inbox/{unknown}/"),
+            act=_press("Mark not ours"),
+            focus=a11y.error_summary_problems,
+        ),
+        State(
+            "amendment, its original not placed",
+            "integration:inbox_amendment",
+            "alex",
+            lambda w: _inbox(w, "/results/inbox/{amendment}/"),
+            act=_press("Attach the amended report"),
+            focus=a11y.error_summary_problems,
+        ),
+        *failed(
+            "classify a staging result",
+            "followup:staging_classify",
+            "alex",
+            lambda w: _inbox(w, "/tests/{test}/classify/"),
+        ),
+        *failed(
+            "classify a follow-up result",
+            "followup:item_classify",
+            "alex",
+            lambda w: _inbox(w, "/items/{item}/classify/"),
+        ),
     ],  # fmt: skip
     "letters": [
         *failed("write a letter", "letters:write", "alex", lambda w: _letters(w, "/patients/{busy}/letters/new/")),

@@ -26,6 +26,7 @@ from ..factories import (
     StagingTestFactory,
     SymptomReportFactory,
 )
+from ..integration.factories import unmatched_message
 from ..tasks.factories import TaskFactory
 from .helpers import log_in, row
 
@@ -65,6 +66,15 @@ def every_list(alex, priya):
             description="Phone to rebook the endocrine review and ask about the side effects of letrozole",
         )
         PatientFactory(given_name="Lost", family_name=f"{name}-NOFOLLOWUP", team=nurse.team, named_nurse=nurse)
+        # A result nobody could place, with the longest words its row shows.
+        unmatched_message(
+            nurse.team,
+            family_name=name,
+            given_name="Alexandra-Josephine",
+            exam_name="CT chest, abdomen and pelvis with contrast, staging",
+            reason="More than one open test or item could be this one: CT chest, abdomen and pelvis requested "
+            "1 Dec 2026; CT chest, abdomen and pelvis requested 3 Dec 2026.",
+        )
 
 
 def _controls_outside(page) -> list[str]:

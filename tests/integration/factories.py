@@ -37,3 +37,29 @@ def exam_code(**changes) -> ExamCode:
     for name, value in changes.items():
         setattr(code, name, value)
     return code
+
+
+def unmatched_message(team, **changes) -> InboxMessage:
+    """An unmatched result from a system serving ``team`` (for the "Unmatched results" list)."""
+    client = ApiClient.objects.filter(teams=team, name__startswith="Unmatched sender").first()
+    if client is None:
+        admin = UserFactory(role=c.Role.ADMIN, team=None)
+        client, _ = client_register(
+            name=f"Unmatched sender {team.pk}", teams=[team], can_send=True, can_read=False, by=admin
+        )
+    n = InboxMessage.objects.count() + 1
+    fields = {
+        "control_id": f"UNM{n:05}",
+        "status": "unmatched",
+        "reason": "No patient of the teams this system serves has NHS number 9990001234.",
+        "nhs_number": "9990001234",
+        "family_name": "Unknown",
+        "given_name": "Alice",
+        "exam_code": "MAMMOB",
+        "exam_system": "LOCAL",
+        "exam_name": "Mammogram, both breasts",
+        "report_text": "No evidence of malignancy.",
+    }
+    message = inbox_message(client, body=f"MSH|unmatched {n}", **(fields | changes))
+    message.save()
+    return message
