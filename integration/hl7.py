@@ -1,11 +1,13 @@
 """HL7v2 (ER7) in and out: one ORU^R01 message -> a ``Report`` of plain values; the ACK we answer.
 
-hl7apy parses the message (its version, message type and segments); the structure is then
-checked here, because hl7apy accepts garbage and misplaced segments silently (PITFALLS.md), and
-its group paths differ between versions (2.3 puts the OBR in ORU_R01_ORDER_OBSERVATION inside
-ORU_R01_RESPONSE; 2.4+ in ORU_R01_PATIENT_RESULT): segments are found by walking the whole tree,
-whatever the groups. OBX lines are read from the text itself (hl7apy re-escapes unknown escape
-sequences such as ``\\.br\\`` in text values).
+The message's structure (MSH first, one PID, one OBR after it, OBX after the OBR, every line a
+segment) is checked here on its lines: hl7apy accepts garbage and misplaced segments silently
+(PITFALLS.md), and its group paths differ between versions (2.3 puts the OBR in
+ORU_R01_ORDER_OBSERVATION inside ORU_R01_RESPONSE; 2.4+ in ORU_R01_PATIENT_RESULT), so no group
+path is used. hl7apy parses the PID and OBR segments as the message's version (MSH-12) defines
+them: parsing the whole message cost four times as much (docs/performance.md). MSH and the OBX
+lines are read from the text itself (hl7apy re-escapes unknown escape sequences such as
+``\\.br\\`` in text values); HL7 escapes are undone here.
 
 The rules, as the sending system's team reads them in docs/integration.md:
 - one message, one report: exactly one PID and one OBR; a line that is not a segment is refused;
@@ -27,8 +29,6 @@ from followup.nhs import nhs_number_error, normalise_nhs_number
 
 from .services import Report, Unreadable
 
-# The versions whose ORU^R01 we read (hl7apy knows their structures; older ones may also parse).
-VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6")
 DEFAULT_VERSION = "2.4"
 SEGMENT_NAME = re.compile(r"^[A-Z][A-Z0-9]{2}$")
 TEXT_TYPES = {"TX", "FT", "ST", "CF", ""}
