@@ -3,8 +3,8 @@
 to a mammogram, unmatched for an unknown NHS number, unmatched for a date of birth that disagrees,
 and an amended report). Deterministic: the same patients and words on every run; once only.
 
-The messages are short ER7 texts read by a tiny reader here (their Report built beside them), so
-the demo does not depend on the HL7 reader; the texts are what an engine would send.
+The messages are short ER7 texts, built here from the values they carry and read back by the
+real HL7v2 reader (hl7.py), as an engine's messages are.
 """
 
 from dataclasses import replace
@@ -15,7 +15,7 @@ from nhs_number import calculate_checksum
 from followup import choices as c
 from followup.models import FollowUpItem, Patient, StagingTest, Team, User
 
-from . import services
+from . import hl7, services
 from .clients import client_register
 from .models import ApiClient, InboxMessage, MessageFormat
 
@@ -29,7 +29,8 @@ def unknown_nhs_number() -> str:
         digits = f"999{stem:06d}"
         check = calculate_checksum(digits)
         number = f"{digits}{check}"
-        if check != 10 and not Patient.all_objects.filter(nhs_number=number).exists():
+        repeated = len(set(number)) == 1  # 9999999999 passes the check digit but is no NHS number
+        if check != 10 and not repeated and not Patient.all_objects.filter(nhs_number=number).exists():
             return number
         stem -= 1
 
@@ -51,7 +52,13 @@ def er7(report: services.Report) -> str:
 
 
 def _send(client: ApiClient, report: services.Report) -> InboxMessage:
-    return services.receive(client=client, format=MessageFormat.HL7V2, body=er7(report), read=lambda body: report)
+    """Through the real HL7v2 reader (hl7.py); only a suggested classification, which HL7v2 does not
+    carry here, is added to what it reads."""
+
+    def read(body: str) -> services.Report:
+        return replace(hl7.read(body), suggested_result=report.suggested_result)
+
+    return services.receive(client=client, format=MessageFormat.HL7V2, body=er7(report), read=read)
 
 
 def _report(patient: Patient, n: int, *, exam: tuple[str, str], on: date, text: str, **changes) -> services.Report:
