@@ -62,39 +62,56 @@ def receive(*, client: ApiClient, format: str, body: str, read: Callable[[str], 
 
     Must not run inside a transaction: the raw message is committed before anything else.
     """
-    message = InboxMessage.objects.create(
-        client=client, format=format, body=body, sha256=hashlib.sha256(body.encode()).hexdigest()
-    )
+    with transaction.atomic():  # the row and its history row: one commit
+        message = InboxMessage.objects.create(
+            client=client, format=format, body=body, sha256=hashlib.sha256(body.encode()).hexdigest()
+        )
     try:
         report = read(body)
     except Unreadable as error:
         return _finish(message, MessageStatus.REJECTED, str(error))
     _fill(message, report)
     try:
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        first = (
-            InboxMessage.objects.filter(client=client, control_id=message.control_id, status__in=HOLDS_CONTROL_ID)
-            .order_by("pk")
-            .first()
-        )
-        message.duplicate_of = first
-        message.status, message.reason = MessageStatus.DUPLICATE, f"Repeats message {first.pk if first else ''}."
-        message.save()
-        return message
-    try:
-        with transaction.atomic():
+        with transaction.atomic():  # what it says and where it went: one commit
+            try:
+                with transaction.atomic():
+                    # What the message says, read from its own body: not a change anyone made (no
+                    # history row); where it goes next is (place(), with history).
+                    message.skip_history_when_saving = True
+                    message.save()
+            except IntegrityError:
+                return _duplicate(message)
+            finally:
+                del message.skip_history_when_saving
             place(message, report)
     except Exception as error:  # noqa: BLE001 - whatever went wrong, the message waits on the failsafe list
         logger.exception("Placing inbox message %s failed", message.pk)
+        message.staging_test = message.followup_item = message.amends = None
         return _finish(message, MessageStatus.UNMATCHED, f"It could not be placed automatically ({error}).")
     return message
 
 
+def _duplicate(message: InboxMessage) -> InboxMessage:
+    first = (
+        InboxMessage.objects.filter(client=message.client, control_id=message.control_id, status__in=HOLDS_CONTROL_ID)
+        .order_by("pk")
+        .first()
+    )
+    message.duplicate_of = first
+    message.status, message.reason = MessageStatus.DUPLICATE, f"Repeats message {first.pk if first else ''}."
+    message.save()
+    return message
+
+
 def _finish(message: InboxMessage, status: str, reason: str) -> InboxMessage:
-    InboxMessage.objects.filter(pk=message.pk).update(status=status, reason=reason)
+    """The message kept with this status and why, and what it says where it was read (with history)."""
     message.status, message.reason = status, reason
+    try:
+        with transaction.atomic():
+            message.save()
+    except Exception:  # noqa: BLE001 - at least the status and why, whatever else cannot be saved
+        logger.exception("Saving inbox message %s failed", message.pk)
+        InboxMessage.objects.filter(pk=message.pk).update(status=status, reason=reason)
     return message
 
 
