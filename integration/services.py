@@ -80,9 +80,9 @@ def receive(*, client: ApiClient, format: str, body: str, read: Callable[[str], 
                     message.skip_history_when_saving = True
                     message.save()
             except IntegrityError:
-                return _duplicate(message)
-            finally:
                 del message.skip_history_when_saving
+                return _duplicate(message)
+            del message.skip_history_when_saving
             place(message, report)
     except Exception as error:  # noqa: BLE001 - whatever went wrong, the message waits on the failsafe list
         logger.exception("Placing inbox message %s failed", message.pk)
