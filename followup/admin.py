@@ -29,15 +29,10 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [*BaseUserAdmin.add_fieldsets, ("Tracker", {"fields": ["role", "team"]})]
 
 
-@admin.register(m.GPPractice)
-class GPPracticeAdmin(SimpleHistoryAdmin):
-    """Shared by every patient registered there: a change here shows on all their letters."""
+class AdminRoleOnly:
+    """Shared reference data only the admin role keeps (GP practices, the exam code map): a user with
+    access to the admin site for any other reason may not see or change it."""
 
-    list_display = ["ods_code", "name", "town", "postcode", "phone"]
-    search_fields = ["ods_code", "name", "postcode", "town"]
-
-    # Admins (the admin role) keep the practices; a nurse with access to the admin site for any reason
-    # may not change a practice every letter of its patients goes to.
     def has_module_permission(self, request):
         return can_administer(request.user)
 
@@ -49,6 +44,14 @@ class GPPracticeAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return can_administer(request.user)
+
+
+@admin.register(m.GPPractice)
+class GPPracticeAdmin(AdminRoleOnly, SimpleHistoryAdmin):
+    """Shared by every patient registered there: a change here shows on all their letters."""
+
+    list_display = ["ods_code", "name", "town", "postcode", "phone"]
+    search_fields = ["ods_code", "name", "postcode", "town"]
 
     def has_delete_permission(self, request, obj=None):
         return can_administer(request.user) and (obj is None or not obj.patients.exists())

@@ -4,13 +4,14 @@ the request log (ApiRequest), read only."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from followup.admin import AdminRoleOnly
 from followup.permissions import can_administer
 
 from .models import ApiRequest, ExamCode
 
 
 @admin.register(ExamCode)
-class ExamCodeAdmin(SimpleHistoryAdmin):
+class ExamCodeAdmin(AdminRoleOnly, SimpleHistoryAdmin):
     """Which exam or test code answers which staging test or follow-up item. A wrong row here matches
     results to the wrong kind of test, so only admins keep it, every change is in its history, and a
     code is retired (unticked "active") rather than deleted."""
@@ -19,18 +20,6 @@ class ExamCodeAdmin(SimpleHistoryAdmin):
     list_filter = ["system", "active", "staging_modality", "followup_kind"]
     search_fields = ["code", "display"]
     ordering = ["system", "code"]
-
-    def has_module_permission(self, request):
-        return can_administer(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return can_administer(request.user)
-
-    def has_add_permission(self, request):
-        return can_administer(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return can_administer(request.user)
 
     def has_delete_permission(self, request, obj=None):
         # Past messages were matched through the row: retire a code (active off), never delete it.
