@@ -47,7 +47,7 @@ def audit(
     return ApiRequest.objects.create(
         client=client,
         action=action,
-        method=request.method or "",
+        method=(request.method or "")[:8],
         path=request.get_full_path()[:500],
         outcome=outcome,
         status_code=status_code,
@@ -62,7 +62,9 @@ def over_rate_limit(client: ApiClient) -> bool:
     """More requests in the last minute than the client may make (counted from the audit, so every
     worker process and machine agrees)."""
     since = timezone.now() - timedelta(minutes=1)
-    return ApiRequest.objects.filter(client=client, at__gte=since).count() >= client.rate_limit_per_minute
+    # Its own 429s do not count: an engine that retries too fast gets back in once it slows down.
+    made = ApiRequest.objects.filter(client=client, at__gte=since).exclude(outcome=ApiOutcome.RATE_LIMITED)
+    return made.count() >= client.rate_limit_per_minute
 
 
 def content_length(request: HttpRequest) -> int:

@@ -76,7 +76,8 @@ class Encoding:
             if code in simple:
                 return simple[code]
             if code.startswith(".sp"):
-                return "\n" * max(1, int(code[3:].strip() or 1)) if code[3:].strip().isdigit() else "\n"
+                # A few blank lines at most: the number is the sender's, the memory ours.
+                return "\n" * min(10, max(1, int(code[3:].strip() or 1))) if code[3:].strip().isdigit() else "\n"
             if code.startswith("X") and re.fullmatch(r"X([0-9A-Fa-f]{2})+", code):
                 raw = bytes.fromhex(code[1:])
                 try:
@@ -296,7 +297,8 @@ def _report_text(encoding: Encoding, obx: list[list[str]]) -> str:
                 value = component(encoding, repetition, 2 if value_type in ("CE", "CWE", "CNE") else 1)
                 if not value and value_type in ("CE", "CWE", "CNE"):
                     value = component(encoding, repetition, 1)
-                label = component(encoding, fields[3], 2) or component(encoding, fields[3], 1)
+                identifier = fields[3] if len(fields) > 3 else ""
+                label = component(encoding, identifier, 2) or component(encoding, identifier, 1)
                 units = component(encoding, fields[6], 1) if len(fields) > 6 else ""
                 lines.append(" ".join(part for part in (f"{label}:" if label else "", value, units) if part))
     return "\n".join(lines).strip("\n")

@@ -13,7 +13,6 @@ A failure in step 4 leaves the message unmatched with the error, never gone.
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -70,6 +69,9 @@ def receive(*, client: ApiClient, format: str, body: str, read: Callable[[str], 
         report = read(body)
     except Unreadable as error:
         return _finish(message, MessageStatus.REJECTED, str(error))
+    except Exception as error:  # noqa: BLE001 - a message our reader trips on is refused with why, never a 500
+        logger.exception("Reading inbox message %s failed", message.pk)
+        return _finish(message, MessageStatus.REJECTED, f"The message could not be read ({type(error).__name__}).")
     _fill(message, report)
     try:
         with transaction.atomic():  # what it says and where it went: one commit
@@ -142,7 +144,8 @@ def _unmatched(message: InboxMessage, why: str) -> InboxMessage:
 
 
 def _letters(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.casefold())
+    """The name's letters, in any script, without case, spaces, hyphens or apostrophes."""
+    return "".join(ch for ch in name.casefold() if ch.isalpha())
 
 
 def find_patient(client: ApiClient, report: Report) -> tuple[Patient | None, str]:
@@ -226,7 +229,37 @@ def place(message: InboxMessage, report: Report) -> InboxMessage:
                     message,
                     f"It amends message {original.pk}, which is not placed yet: place that one, then this one.",
                 )
+            # A correction often corrects the patient or the exam: it amends only what it still names.
+            patient, why = find_patient(message.client, report)
+            if patient is None or patient.pk != original.patient_id:
+                return _unmatched(
+                    message,
+                    f"It amends message {original.pk}, but does not name the same patient: "
+                    + (why or "the NHS number is another patient's.")
+                    + " Check which patient the corrected report is about.",
+                )
+            if report.exam_code.casefold() != original.exam_code.casefold():
+                return _unmatched(
+                    message,
+                    f"It amends message {original.pk}, but names another exam ({report.exam_code}, "
+                    f"not {original.exam_code}). Check which test the corrected report is about.",
+                )
+            message.patient = patient
             return amend(message, original.target, by=message.client.user)
+    if report.report_id:
+        # A report placed already, sent again under a new control id: never onto a second test or item.
+        placed = (
+            InboxMessage.objects.filter(client=message.client, report_id=report.report_id, status=MessageStatus.MATCHED)
+            .exclude(pk=message.pk)
+            .order_by("pk")
+            .first()
+        )
+        if placed is not None:
+            return _unmatched(
+                message,
+                f"This report ({report.report_id}) was placed already, from message {placed.pk}: if it is "
+                "the same report sent again, mark it not ours; if it is a correction, the sender should mark it so.",
+            )
     patient, why = find_patient(message.client, report)
     if patient is None:
         return _unmatched(message, why)
@@ -259,7 +292,19 @@ def place(message: InboxMessage, report: Report) -> InboxMessage:
 
 
 def record(message: InboxMessage, target, *, by) -> InboxMessage:
-    """Record the report on its test or item as "reported, not yet classified"; the message is then matched."""
+    """Record the report on its test or item as "reported, not yet classified"; the message is then matched.
+
+    The test or item is locked and must still be open (no result, not cancelled): a second report,
+    a nurse's typed result or another placing that came first is never overwritten.
+    """
+    target = type(target).objects.select_for_update().get(pk=target.pk)
+    if isinstance(target, StagingTest):
+        if target.result or target.cancelled_on is not None:
+            raise ValidationError("The test has a result already, or was cancelled, since the report arrived.")
+    elif not (
+        target.status in c.OPEN_FOLLOWUP_STATUSES or (target.status == c.FollowUpStatus.DONE and target.result_awaited)
+    ):
+        raise ValidationError("The follow-up item has its result already, or was closed, since the report arrived.")
     today = timezone.localdate()
     performed_on = message.performed_on or message.reported_on or today
     if isinstance(target, StagingTest):

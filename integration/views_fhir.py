@@ -286,7 +286,7 @@ def _stored(message: InboxMessage) -> dict:
     """The report as received, with our id (the inbox message's) and when it was stored."""
     received = json.loads(message.body)
     received.pop("id", None)  # the server names what it stores
-    meta = {**received.pop("meta", {}), "lastUpdated": fhir_out.instant(message.received_at)}
+    meta = {**(received.pop("meta", None) or {}), "lastUpdated": fhir_out.instant(message.received_at)}
     return {"resourceType": received.pop("resourceType"), "id": str(message.pk), "meta": meta, **received}
 
 

@@ -4,6 +4,7 @@ read-only clinician may read a message but not place it (403)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +28,13 @@ def _message_for(user, pk) -> InboxMessage:
     rows = InboxMessage.objects.visible_to(user).select_related(
         "client", "patient", "staging_test", "followup_item", "placed_by", "amends", "duplicate_of"
     )
-    return get_visible_or_404(rows, pk)
+    message = get_visible_or_404(rows, pk)
+    if message.patient_id and not Patient.objects.visible_to(user).filter(pk=message.patient_id).exists():
+        # The sender serves her team and another: a message about the other team's patient is theirs.
+        if message.status not in UNPLACED_STATUSES:
+            raise Http404("No such message.")
+        message.patient = None  # unplaced: she sees the message, never the other team's patient
+    return message
 
 
 def _patient_for(user, message: InboxMessage, nhs_number: str) -> Patient | None:

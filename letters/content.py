@@ -127,13 +127,19 @@ def results_for_letters(patient: Patient) -> dict[str, FollowUpItem | StagingTes
 
 
 UNCLASSIFIED_REFUSAL = "Classify the result before writing about it."
+AMENDED_REFUSAL = "The report was amended: classify it again before writing about it."
 
 
 def result_refusal(kind: str, result: FollowUpItem | StagingTest | None) -> str:
     """Why a result letter cannot be about this result ("" when it can): a report that arrived by
-    itself says nothing a patient or GP can be told until a clinician has classified it (H22)."""
-    if kind in RESULT_KINDS and result is not None and result.result in c.UNCLASSIFIED_RESULTS:
+    itself says nothing a patient or GP can be told until a clinician has classified it (H22), and
+    an amended report not yet read again may say something else than the classification (H21)."""
+    if kind not in RESULT_KINDS or result is None:
+        return ""
+    if result.result in c.UNCLASSIFIED_RESULTS:
         return UNCLASSIFIED_REFUSAL
+    if result.report_amended:
+        return AMENDED_REFUSAL
     return ""
 
 

@@ -119,15 +119,20 @@ def followup_item_cancel(*, item: FollowUpItem, reason: str, by: User, expected_
 
 
 @transaction.atomic
-def result_acknowledge(*, item: FollowUpItem, by: User, expected_version: int | None = None) -> FollowUpItem:
+def result_acknowledge(
+    *, item: FollowUpItem, by: User, expected_version: int | None = None, classified: bool = False
+) -> FollowUpItem:
     """Read and acknowledged: who and when. Acknowledging twice changes nothing.
 
     With ``expected_version`` a result changed since the user saw it is refused (ConflictError).
+    A report waiting for its classification (unclassified, or amended and not yet read again) is
+    acknowledged only by followup_item_classify (``classified``).
     """
     item = lock(item, expected_version=expected_version)
     if not item.result:
         raise ValidationError("There is no result to acknowledge yet.")
-    if item.result == c.ImagingOutcome.REPORTED:
+    amended_unread = item.report_amended and item.result_acknowledged_at is None
+    if item.result == c.ImagingOutcome.REPORTED or (amended_unread and not classified):
         raise ValidationError("Classify the result before acknowledging it.")
     if item.result_acknowledged_at is None:
         # An amended report acknowledged has been read again.
@@ -149,7 +154,7 @@ def followup_item_classify(
         raise ValidationError({"result": "Select what the report shows."})
     item.result = result
     save_record(item, by)
-    return result_acknowledge(item=item, by=by)
+    return result_acknowledge(item=item, by=by, classified=True)
 
 
 @transaction.atomic

@@ -392,12 +392,16 @@ def staging_test_record_result(
 
 
 @transaction.atomic
-def staging_test_acknowledge(*, test: StagingTest, by: User, expected_version: int | None = None) -> StagingTest:
-    """Acknowledge the result the user saw: a result changed since is refused (ConflictError)."""
+def staging_test_acknowledge(
+    *, test: StagingTest, by: User, expected_version: int | None = None, classified: bool = False
+) -> StagingTest:
+    """Acknowledge the result the user saw: a result changed since is refused (ConflictError). A report
+    waiting for its classification (waits_for_classification) is acknowledged only by
+    staging_test_classify (``classified``)."""
     test = lock(test, expected_version=expected_version)
     if not test.result:
         raise ValidationError("There is no result to acknowledge yet.")
-    if test.result == c.StagingResult.REPORTED:
+    if test.result == c.StagingResult.REPORTED or (waits_for_classification(test) and not classified):
         raise ValidationError("Classify the result before acknowledging it.")
     if test.acknowledged_at is None:
         # An amended report acknowledged has been read again.
@@ -447,7 +451,7 @@ def staging_test_classify(
         notes=current.result_notes,
         by=by,
     )
-    return staging_test_acknowledge(test=recorded, by=by)
+    return staging_test_acknowledge(test=recorded, by=by, classified=True)
 
 
 @transaction.atomic

@@ -8,13 +8,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from followup import choices as c
 from followup import services as clinical
 from followup.models import FollowUpItem, StagingTest
 from integration.models import InboxMessage, MessageFormat, MessageStatus
-from integration.services import Report, Unreadable, receive
+from integration.services import Report, Unreadable, receive, record
+from letters.choices import LetterKind
+from letters.content import AMENDED_REFUSAL, result_refusal
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +140,83 @@ def test_a_corrected_report_goes_back_for_acknowledgement_marked_amended(sender,
     assert (test.report_amended, test.acknowledged_at, test.result) == (True, None, c.StagingResult.CLEAR)
     assert test.result_notes == "ADDENDUM: 6 mm liver lesion."
     assert test.history.filter(result_notes__startswith="No evidence").exists()  # the first report stays in the history
+
+
+# Review of issue 15: what must never happen ------------------------------------------------------------------
+
+
+def _acknowledged_clear(test, nurse):
+    test.refresh_from_db()
+    clinical.staging_test_classify(test=test, result=c.StagingResult.CLEAR, by=nurse)
+    return StagingTest.objects.get(pk=test.pk)
+
+
+def test_a_correction_naming_another_patient_is_unmatched_not_put_on_the_first(sender, patient_with_ct, nurse):
+    patient, test = patient_with_ct
+    send(sender, report_for(patient))
+    _acknowledged_clear(test, nurse)
+    other = PatientFactory(team=patient.team, named_nurse=nurse, family_name="Other")
+    correction = send(
+        sender,
+        report_for(other, control_id="MSG0002", amendment=True, report_text="Corrected: wrong patient before."),
+    )
+    test.refresh_from_db()
+    assert correction.status == MessageStatus.UNMATCHED and "does not name the same patient" in correction.reason
+    assert test.acknowledged_at is not None and not test.report_amended  # the first patient's result untouched
+
+
+def test_a_report_sent_again_under_a_new_control_id_never_lands_on_a_second_test(sender, patient_with_ct, nurse):
+    patient, test = patient_with_ct
+    send(sender, report_for(patient))
+    second = clinical.staging_test_request(
+        episode=test.episode, modality=c.StagingModality.CT_CAP, requested_on=test.requested_on, by=nurse
+    )
+    again = send(sender, report_for(patient, control_id="MSG0009"))
+    second.refresh_from_db()
+    assert again.status == MessageStatus.UNMATCHED and "was placed already" in again.reason
+    assert second.result == ""
+
+
+def test_an_amended_report_is_acknowledged_only_by_classifying_it_again(sender, patient_with_ct, nurse):
+    patient, test = patient_with_ct
+    send(sender, report_for(patient))
+    _acknowledged_clear(test, nurse)
+    send(sender, report_for(patient, control_id="MSG0002", amendment=True, report_text="Addendum: liver lesion."))
+    test.refresh_from_db()
+    with pytest.raises(ValidationError, match="Classify the result before acknowledging it"):
+        clinical.staging_test_acknowledge(test=test, by=nurse)
+    assert result_refusal(LetterKind.RESULT_PATIENT, test) == AMENDED_REFUSAL
+    done = clinical.staging_test_classify(test=test, result=c.StagingResult.EQUIVOCAL, by=nurse)
+    assert (done.result, done.report_amended, done.acknowledged_by) == (c.StagingResult.EQUIVOCAL, False, nurse)
+    assert result_refusal(LetterKind.RESULT_PATIENT, done) == ""
+
+
+def test_a_test_given_a_result_meanwhile_is_not_overwritten(sender, patient_with_ct, nurse):
+    patient, test = patient_with_ct
+    stale = StagingTest.objects.get(pk=test.pk)
+    clinical.staging_test_record_result(
+        test=test, performed_on=test.requested_on, reported_on=test.requested_on, result=c.StagingResult.CLEAR,
+        notes="Typed by the nurse.", by=nurse,
+    )  # fmt: skip
+    message = InboxMessage.objects.create(client=sender, format=MessageFormat.HL7V2, body="x", sha256="0" * 64)
+    with pytest.raises(ValidationError, match="has a result already"):
+        record(message, stale, by=sender.user)
+    test.refresh_from_db()
+    assert test.result_notes == "Typed by the nurse."
+
+
+def test_a_reader_that_trips_rejects_the_message_with_why_never_a_500(sender):
+    def broken(text):
+        raise IndexError("list index out of range")
+
+    message = receive(client=sender, format=MessageFormat.HL7V2, body="MSH|odd", read=broken)
+    assert (message.status, message.reason) == (MessageStatus.REJECTED, "The message could not be read (IndexError).")
+    assert not InboxMessage.objects.unplaced().exists()
+
+
+def test_family_names_in_another_script_must_agree_too(sender, patient_with_ct):
+    patient, test = patient_with_ct
+    patient.family_name = "Иванова"
+    patient.save()
+    message = send(sender, report_for(patient, family_name="Петрова"))
+    assert message.status == MessageStatus.UNMATCHED and "family name" in message.reason

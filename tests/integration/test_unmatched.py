@@ -281,3 +281,28 @@ def test_seed_demo_sends_matched_unmatched_and_amended_results(db):
     assert "date of birth" in messages["DEMO0004"].reason
     call_command("seed_demo", patients=60, stdout=StringIO())
     assert InboxMessage.objects.count() == 5  # once only
+
+
+def test_a_system_serving_two_teams_never_shows_one_teams_patient_to_the_other(
+    client, nurse, other_nurse, team, other_team, admin_user, patient_with_ct
+):
+    """The inbox page of a message about another team's patient: placed, not found; unplaced, the
+    message without the patient (the review of issue 15)."""
+    shared, _ = client_register(
+        name="Shared RIS", teams=[team, other_team], can_send=True, can_read=False, by=admin_user
+    )
+    patient, test = patient_with_ct  # of the first team
+    placed = arrived(shared, patient)
+    mismatch = arrived(shared, patient, 2, date_of_birth=patient.date_of_birth - timedelta(days=400))
+    assert (placed.status, mismatch.status, mismatch.patient) == (MessageStatus.MATCHED, MessageStatus.UNMATCHED, None)
+    InboxMessage.objects.filter(pk=mismatch.pk).update(patient=patient)  # as an older version would have kept it
+    client.force_login(other_nurse)
+    assert client.get(page(placed.pk)).status_code == 404
+    response = client.get(page(mismatch.pk))
+    assert response.status_code == 200
+    body = response.content.decode()
+    # What the message says is hers to read; the other team's patient record is not.
+    assert reverse("followup:patient_detail", args=[patient.pk]) not in body
+    assert patient.hospital_number not in body and "North Breast Unit" not in body
+    client.force_login(nurse)
+    assert client.get(page(placed.pk)).status_code == 200
