@@ -29,7 +29,7 @@ from followup.reports import LINE_LISTS, SUMMARIES
 from followup.services import record_mark_entered_in_error
 from followup.worklists import WORKLISTS
 from integration.clients import client_register, client_revoke
-from integration.models import ApiAction, ApiOutcome, ApiRequest, MessageFormat
+from integration.models import ApiAction, ApiClient, ApiOutcome, ApiRequest, MessageFormat
 from integration.services import Report, receive
 from letters.choices import LetterKind
 from letters.services import letter_issue
@@ -406,7 +406,11 @@ def _api_clients(w: World, path: str) -> str:
     North RIS, which sent results (its requests and messages), and a reader that was revoked."""
     if not hasattr(w, "api_clients"):
         chris = type(w.busy.named_nurse).objects.get(username="chris")
-        ris, _ = client_register(name="North RIS", teams=[w.busy.team], can_send=True, can_read=False, by=chris)
+        # The world's own results system (its messages on the inbox pages), given a request log here.
+        ris = (
+            ApiClient.objects.filter(name="North RIS").first()
+            or client_register(name="North RIS", teams=[w.busy.team], can_send=True, can_read=False, by=chris)[0]
+        )
         reader, _ = client_register(
             name="Regional record", teams=[w.busy.team], can_send=False, can_read=True, by=chris
         )
