@@ -53,7 +53,8 @@ def seed(*, recurrences, today: date | None = None, seed: int = 2026) -> int:
     for recurrence in recurrences:
         if recurrence.pk is None or recurrence.status == fc.RecurrenceStatus.REFUTED:
             continue
-        rng = random.Random(f"{seed}-mdt-{recurrence.pk}")  # noqa: S311  # nosec B311 (demo data, not secrets)
+        # Demo data, not secrets.
+        rng = random.Random(f"{seed}-mdt-{recurrence.pk}")  # noqa: S311  # nosec B311
         age = (today - recurrence.diagnosed_on).days
         if age < RECENT_DAYS:
             continue  # still to be discussed: the failsafe list and the meeting's list show it

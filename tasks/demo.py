@@ -40,7 +40,8 @@ def seed(*, patients: list, ref, today: date, seed: int) -> None:
     active = [p for p in patients if p.status in c.ACTIVE_PATIENT_STATUSES and p.pk]
     if not active:
         return
-    rng = random.Random(f"{seed}-tasks-{active[0].hospital_number}")  # nosec B311 (demo data)
+    # Demo data, not secrets.
+    rng = random.Random(f"{seed}-tasks-{active[0].hospital_number}")  # nosec B311
     now = timezone.now()
     tasks, contacts, done = [], [], []
 
