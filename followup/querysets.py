@@ -80,6 +80,14 @@ UNACKNOWLEDGED_RESULT = Q(
 # A follow-up result the results list puts first.
 ABNORMAL_RESULT = Q(result=c.ImagingOutcome.ABNORMAL)
 
+
+def waits_for_classification(record) -> bool:
+    """A report that arrived by itself ("reported, not yet classified") or an amended report not yet
+    read again (acknowledging clears the mark): acknowledged only through its classification
+    (services.staging_test_classify, services.followup_item_classify). Reads the row's own fields."""
+    return record.result in c.UNCLASSIFIED_RESULTS or (record.report_amended and bool(record.result))
+
+
 # The day a follow-up item that happened (c.HAPPENED_FOLLOWUP_STATUSES) happened: the date done;
 # for a did-not-attend, the appointment it was booked for, else the date it was due.
 HAPPENED_ON = Coalesce("done_on", "booked_for", "due_on")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .. import choices as c
 from ..models import FollowUpItem, Patient, User
+from ..querysets import waits_for_classification
 from .records import lock, save_record
 
 
@@ -131,8 +132,7 @@ def result_acknowledge(
     item = lock(item, expected_version=expected_version)
     if not item.result:
         raise ValidationError("There is no result to acknowledge yet.")
-    amended_unread = item.report_amended and item.result_acknowledged_at is None
-    if item.result == c.ImagingOutcome.REPORTED or (amended_unread and not classified):
+    if waits_for_classification(item) and not classified:
         raise ValidationError("Classify the result before acknowledging it.")
     if item.result_acknowledged_at is None:
         # An amended report acknowledged has been read again.
@@ -148,7 +148,7 @@ def followup_item_classify(
     """A clinician reads a report that arrived by itself (or its amendment), classifies it (normal,
     benign, abnormal...) and so acknowledges it (result_acknowledge)."""
     item = lock(item, expected_version=expected_version)
-    if not (item.result == c.ImagingOutcome.REPORTED or (item.report_amended and item.result)):
+    if not waits_for_classification(item):
         raise ValidationError("This result has no report waiting to be classified.")
     if result not in dict(c.CLASSIFIED_IMAGING_OUTCOMES):
         raise ValidationError({"result": "Select what the report shows."})

@@ -20,6 +20,7 @@ from ..models import (
     StagingTestSite,
     User,
 )
+from ..querysets import waits_for_classification
 from .records import lock, save_record
 
 
@@ -401,7 +402,7 @@ def staging_test_acknowledge(
     test = lock(test, expected_version=expected_version)
     if not test.result:
         raise ValidationError("There is no result to acknowledge yet.")
-    if test.result == c.StagingResult.REPORTED or (waits_for_classification(test) and not classified):
+    if waits_for_classification(test) and not classified:
         raise ValidationError("Classify the result before acknowledging it.")
     if test.acknowledged_at is None:
         # An amended report acknowledged has been read again.
@@ -409,12 +410,6 @@ def staging_test_acknowledge(
         save_record(test, by)
         restaging_refresh(episode=test.episode, by=by)
     return test
-
-
-def waits_for_classification(record) -> bool:
-    """A report that arrived by itself ("reported, not yet classified") or an amended report not yet
-    read again: acknowledged only through its classification (staging_test_classify, followup_item_classify)."""
-    return record.result in c.UNCLASSIFIED_RESULTS or (record.report_amended and bool(record.result))
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from ..display import DATE_FORMAT
 from ..models import FollowUpItem, Patient, RestagingEpisode, StagingTest, patient_of
 from ..nhs import format_nhs_number
 from ..permissions import can_act
+from ..querysets import waits_for_classification
 
 _PK = 2147483647  # a primary key no URL here contains otherwise
 
@@ -319,12 +320,6 @@ def _full_form(url: str, page) -> str:
 def classify_url(record) -> str:
     name = "followup:staging_classify" if isinstance(record, StagingTest) else "followup:item_classify"
     return url_for(name, record.pk)
-
-
-def waits_for_classification(record) -> bool:
-    """A report that arrived by itself, or an amended one: acknowledged only with a classification
-    (services.waits_for_classification, read from the row's own fields)."""
-    return record.result in c.UNCLASSIFIED_RESULTS or (record.report_amended and bool(record.result))
 
 
 def _acknowledge(record, page, name, version, errors):
