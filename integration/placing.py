@@ -16,7 +16,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from followup import choices as c
@@ -26,6 +25,7 @@ from followup.models import FollowUpItem, Patient, StagingTest, User
 
 from . import services
 from .models import UNPLACED_STATUSES, InboxMessage, MessageStatus
+from .services import ITEM_AWAITS_REPORT, TEST_AWAITS_REPORT
 
 
 def _who(user) -> str:
@@ -78,18 +78,12 @@ def open_targets(patient: Patient) -> list[StagingTest | FollowUpItem]:
     result (open, or done with the result awaited), of any kind: what a result can be placed on."""
     tests = (
         StagingTest.objects.live()
-        .filter(
-            episode__recurrence__patient=patient,
-            episode__recurrence__entered_in_error=False,
-            cancelled_on__isnull=True,
-            result="",
-        )
+        .filter(TEST_AWAITS_REPORT, episode__recurrence__patient=patient, episode__recurrence__entered_in_error=False)
         .order_by("requested_on", "pk")
     )
     items = (
         FollowUpItem.objects.live()
-        .filter(patient=patient, kind__in=c.RESULT_KINDS)
-        .filter(Q(status__in=c.OPEN_FOLLOWUP_STATUSES) | Q(status=c.FollowUpStatus.DONE, result_awaited=True))
+        .filter(ITEM_AWAITS_REPORT, patient=patient, kind__in=c.RESULT_KINDS)
         .order_by("due_on", "pk")
     )
     return [*tests, *items]

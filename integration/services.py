@@ -175,6 +175,12 @@ def exam_codes(report: Report) -> list[ExamCode]:
     return list(codes)
 
 
+# What a report can still be placed on, written once (matching, placing by hand, the lock in record()):
+# a staging test with no result, not cancelled; a follow-up item open, or done with its result awaited.
+TEST_AWAITS_REPORT = Q(cancelled_on__isnull=True, result="")
+ITEM_AWAITS_REPORT = Q(status__in=c.OPEN_FOLLOWUP_STATUSES) | Q(status=c.FollowUpStatus.DONE, result_awaited=True)
+
+
 def _item_day(item: FollowUpItem) -> date:
     return item.done_on or item.booked_for or item.due_on
 
@@ -189,19 +195,16 @@ def candidates(patient: Patient, codes: list[ExamCode], exam_on: date) -> list[S
     if modalities:
         found += list(
             StagingTest.objects.filter(
+                TEST_AWAITS_REPORT,
                 episode__recurrence__patient=patient,
                 episode__recurrence__entered_in_error=False,
                 modality__in=modalities,
-                cancelled_on__isnull=True,
-                result="",
                 requested_on__lte=exam_on,
                 requested_on__gte=exam_on - window,
             ).order_by("requested_on", "pk")
         )
     if kinds:
-        items = FollowUpItem.objects.filter(patient=patient, kind__in=kinds).filter(
-            Q(status__in=c.OPEN_FOLLOWUP_STATUSES) | Q(status=c.FollowUpStatus.DONE, result_awaited=True)
-        )
+        items = FollowUpItem.objects.filter(ITEM_AWAITS_REPORT, patient=patient, kind__in=kinds)
         found += [item for item in items if abs((_item_day(item) - exam_on).days) <= window.days]
     return found
 
@@ -297,13 +300,12 @@ def record(message: InboxMessage, target, *, by) -> InboxMessage:
     The test or item is locked and must still be open (no result, not cancelled): a second report,
     a nurse's typed result or another placing that came first is never overwritten.
     """
-    target = type(target).objects.select_for_update().get(pk=target.pk)
-    if isinstance(target, StagingTest):
-        if target.result or target.cancelled_on is not None:
+    is_test = isinstance(target, StagingTest)
+    locked = type(target).objects.select_for_update().filter(TEST_AWAITS_REPORT if is_test else ITEM_AWAITS_REPORT)
+    target = locked.filter(pk=target.pk).first()
+    if target is None:
+        if is_test:
             raise ValidationError("The test has a result already, or was cancelled, since the report arrived.")
-    elif not (
-        target.status in c.OPEN_FOLLOWUP_STATUSES or (target.status == c.FollowUpStatus.DONE and target.result_awaited)
-    ):
         raise ValidationError("The follow-up item has its result already, or was closed, since the report arrived.")
     today = timezone.localdate()
     performed_on = message.performed_on or message.reported_on or today
