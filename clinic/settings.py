@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "tasks",
     "letters",
     "integration",
+    "selfreport",
+    "alerts",
 ]
 
 MIDDLEWARE = [

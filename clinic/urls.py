@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/stay-signed-in/", stay_signed_in, name="stay_signed_in"),
     path("", include("integration.urls")),
+    path("", include("selfreport.urls")),
+    path("", include("alerts.urls")),
     path("", include("mdt.urls")),
     path("", include("tasks.urls")),
     path("", include("contacts.urls")),

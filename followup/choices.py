@@ -355,6 +355,25 @@ class RedFlag(models.TextChoices):
     )
     HYPERCALCAEMIA = "hypercalcaemia", "Possible high calcium (sickness, thirst, confusion)"
     NEUROLOGICAL = "neurological", "New neurological symptoms (weakness, change in vision, speech or behaviour)"
+    SEIZURE = "seizure", "New fit (seizure)"
+    BREATHLESSNESS = "breathlessness", "Sudden severe breathlessness"
+
+
+class ReportSource(models.TextChoices):
+    STAFF = "staff", "Recorded by staff"
+    PATIENT = "patient", "Reported by the patient"
+
+
+class SymptomDuration(models.TextChoices):
+    UNDER_A_WEEK = "under_week", "Less than a week"
+    ONE_TO_TWO_WEEKS = "one_two_weeks", "1 to 2 weeks"
+    OVER_TWO_WEEKS = "over_two_weeks", "More than 2 weeks"
+
+
+class Worsening(models.TextChoices):
+    YES = "yes", "Getting worse"
+    NO = "no", "Not getting worse"
+    NOT_SURE = "not_sure", "Not sure"
 
 
 class TriageOutcome(models.TextChoices):

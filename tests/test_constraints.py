@@ -166,6 +166,7 @@ CASES = {
     "followup_patient_protocol_has_start": _set(f.PatientFactory, protocol_start_on=TODAY),
     "followup_patient_preferred_contact_valid": _set(f.PatientFactory, preferred_contact="pigeon"),
     "followup_patient_interpreter_language": _set(f.PatientFactory, interpreter_needed=True),
+    "followup_patient_pifu_period": _set(f.PatientFactory, pifu_starts_on=TODAY, pifu_ends_on=TODAY),
     "followup_gppractice_ods_code_format": _set(f.GPPracticeFactory, ods_code="a81001"),
     # Contacts (contacts app)
     "followup_contact_error_mark_complete": _error_mark(f.ContactFactory),
@@ -312,6 +313,9 @@ CASES = {
     "followup_symptomreport_error_mark_complete": _error_mark(f.SymptomReportFactory),
     "followup_symptomreport_area_valid": _set(f.SymptomReportFactory, area="elbow"),
     "followup_symptomreport_red_flag_valid": _set(f.SymptomReportFactory, red_flag="panic"),
+    "followup_symptomreport_source_valid": _set(f.SymptomReportFactory, source="pigeon"),
+    "followup_symptomreport_lasted_valid": _set(f.SymptomReportFactory, lasted="forever"),
+    "followup_symptomreport_worsening_valid": _set(f.SymptomReportFactory, worsening="maybe"),
     "followup_symptomreport_triage_outcome_valid": _triaged_by_nurse(triage_outcome="ignore"),
     "followup_symptomreport_onset_before_report": _set(f.SymptomReportFactory, onset_on=TODAY + timedelta(days=1)),
     "followup_symptomreport_triage_complete": _triaged(),

@@ -16,6 +16,19 @@ class Team(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     code = models.SlugField(max_length=30, unique=True, help_text="Short code, e.g. 'north'.")
+    # Where alerts go (alerts/): a red-flag self-report to the shared inbox, an unacknowledged result to the lead.
+    shared_inbox = models.EmailField(
+        "team's shared inbox", blank=True, help_text="Red-flag symptom reports are emailed here at once."
+    )
+    lead = models.ForeignKey(
+        "followup.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teams_led",
+        verbose_name="team lead",
+        help_text="Results left unacknowledged are escalated to the lead by email.",
+    )
 
     class Meta:
         ordering = ["name"]

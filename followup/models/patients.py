@@ -113,6 +113,9 @@ class Patient(ClinicalRecord):
     gp_practice = models.ForeignKey(
         GPPractice, null=True, blank=True, on_delete=models.PROTECT, related_name="patients", verbose_name="GP practice"
     )
+    # Patient-initiated follow-up: the period the patient may call us in; at its end they are discharged to the GP.
+    pifu_starts_on = models.DateField("PIFU starts", null=True, blank=True)
+    pifu_ends_on = models.DateField("PIFU ends", null=True, blank=True)
 
     objects = RecordManager.from_queryset(PatientQuerySet)()
 
@@ -128,6 +131,12 @@ class Patient(ClinicalRecord):
         ]
         constraints = [
             *ClinicalRecord.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(pifu_starts_on__isnull=True, pifu_ends_on__isnull=True)
+                | Q(pifu_starts_on__isnull=False, pifu_ends_on__gt=F("pifu_starts_on")),
+                name="followup_patient_pifu_period",
+                violation_error_message="A PIFU period needs a start and an end after it.",
+            ),
             models.UniqueConstraint(
                 fields=["nhs_number"],
                 condition=~Q(nhs_number="") & Q(entered_in_error=False),

@@ -25,6 +25,12 @@ class FollowUpProtocol(models.Model):
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    pifu_months = models.PositiveSmallIntegerField(
+        "PIFU length (months)",
+        null=True,
+        blank=True,
+        help_text="For a patient on patient-initiated follow-up: how long PIFU lasts from the protocol's start.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -21,6 +21,10 @@ class SymptomReport(ClinicalRecord):
     area = models.CharField(max_length=12, choices=c.SymptomArea.choices)
     description = models.TextField()
     red_flag = models.CharField(max_length=20, choices=c.RedFlag.choices, blank=True)
+    # Who told us: a nurse typing up a call, or the patient on the self-report page (selfreport/).
+    source = models.CharField(max_length=10, choices=c.ReportSource.choices, default=c.ReportSource.STAFF)
+    lasted = models.CharField("how long", max_length=15, choices=c.SymptomDuration.choices, blank=True)
+    worsening = models.CharField("getting worse", max_length=10, choices=c.Worsening.choices, blank=True)
     triage_outcome = models.CharField(max_length=15, choices=c.TriageOutcome.choices, blank=True)
     triaged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -36,6 +40,9 @@ class SymptomReport(ClinicalRecord):
             *ClinicalRecord.Meta.constraints,
             _choice_constraint("symptomreport", "area", c.SymptomArea),
             _choice_constraint("symptomreport", "red_flag", c.RedFlag, blank=True),
+            _choice_constraint("symptomreport", "source", c.ReportSource),
+            _choice_constraint("symptomreport", "lasted", c.SymptomDuration, blank=True),
+            _choice_constraint("symptomreport", "worsening", c.Worsening, blank=True),
             _choice_constraint("symptomreport", "triage_outcome", c.TriageOutcome, blank=True),
             models.CheckConstraint(
                 condition=Q(onset_on__isnull=True) | Q(onset_on__lte=F("reported_on")),

@@ -20,8 +20,14 @@ def symptom_report_record(
     by: User,
     onset_on: date | None = None,
     red_flag: str = "",
+    source: str = "staff",
+    lasted: str = "",
+    worsening: str = "",
 ) -> SymptomReport:
     report = SymptomReport(
+        source=source,
+        lasted=lasted,
+        worsening=worsening,
         patient=patient,
         reported_on=reported_on,
         onset_on=onset_on,
