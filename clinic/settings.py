@@ -262,6 +262,9 @@ FOLLOWUP_DUE_SOON_DAYS = env_int("FOLLOWUP_DUE_SOON_DAYS", 28)
 # A result waiting to be acknowledged for more than this many days: escalated.
 RESULT_ESCALATE_DAYS = env_int("RESULT_ESCALATE_DAYS", 14)
 
+# The tracker's own address, as links in emails and letters print it (no trailing slash).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Results that arrive by themselves (integration/, docs/integration.md).
 # A report matches the open staging test or follow-up item of its kind requested or due within
 # this many days of the exam; none or several within it: the report is unmatched.
