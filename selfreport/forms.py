@@ -11,6 +11,13 @@ from followup.fields import DateField, NHSMessagesMixin, Radios
 from . import codes
 
 NONE = "none"
+# The most serious first: a report's red_flag is the first of those its answers raise.
+RED_FLAG_ORDER = [
+    c.RedFlag.CORD_COMPRESSION,
+    c.RedFlag.SEIZURE,
+    c.RedFlag.BREATHLESSNESS,
+    c.RedFlag.HYPERCALCAEMIA,
+]
 
 # The urgent questions: each answer is the red flag it raises.
 URGENT_CHOICES = [
@@ -201,13 +208,13 @@ class SelfReportForm(NHSMessagesMixin, forms.Form):
         return [labels[key] for key in self.cleaned_data.get(symptoms_field(area), [])]
 
     def red_flags(self) -> list[str]:
-        """Every red flag the answers raise: those ticked, and cord compression when bone symptoms
-        include weak legs, numbness or bladder or bowel problems."""
-        flags = list(self.cleaned_data.get("urgent", []))
+        """Every red flag the answers raise, the most serious first: those ticked, and cord compression
+        when bone symptoms include weak legs, numbness or bladder or bowel problems."""
+        flags = sorted(self.cleaned_data.get("urgent", []), key=RED_FLAG_ORDER.index)
         area = self.cleaned_data.get("area")
         bone = set(self.cleaned_data.get(symptoms_field("bone"), [])) if area == "bone" else set()
         if {LEG_WEAKNESS, BLADDER} & bone and c.RedFlag.CORD_COMPRESSION not in flags:
-            flags.insert(0, c.RedFlag.CORD_COMPRESSION)
+            flags.insert(0, c.RedFlag.CORD_COMPRESSION)  # the most serious: first
         return flags
 
     def symptom_area(self) -> str:

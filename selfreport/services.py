@@ -21,6 +21,7 @@ from followup.models import Patient, SymptomReport, User
 from followup.services import symptom_report_record
 
 from . import codes
+from .forms import RED_FLAG_ORDER
 from .models import CodeAttempt, PersonalCode, VoidReason
 
 SYSTEM_USERNAME = "patient-self-report"
@@ -160,15 +161,6 @@ def personal_code_verify(*, entered: str, born: date, address: str) -> Verdict:
 
 
 # The report ----------------------------------------------------------------------------------------------
-
-
-# The most serious first: the report's red_flag is the first of these ticked.
-RED_FLAG_ORDER = (
-    c.RedFlag.CORD_COMPRESSION,
-    c.RedFlag.SEIZURE,
-    c.RedFlag.BREATHLESSNESS,
-    c.RedFlag.HYPERCALCAEMIA,
-)
 
 
 def most_serious(flags) -> str:

@@ -144,7 +144,8 @@ class IssueCodeView(View):
             _code, plaintext = personal_code_issue(patient=self.patient, by=request.user)
         except ValidationError as exc:
             return render(request, "selfreport/issue.html", self.context(errors=exc.messages), status=200)
-        response = render(
+        # Shown once: staff pages are never cached (followup's middleware sends no-store).
+        return render(
             request,
             "selfreport/issued.html",
             {
@@ -154,5 +155,3 @@ class IssueCodeView(View):
                 "trail": patient_trail(self.patient),
             },
         )
-        response["Cache-Control"] = "no-store"  # the code is shown once: not kept by the browser either
-        return response
