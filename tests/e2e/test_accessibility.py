@@ -455,7 +455,7 @@ def fill_self_report(page: Page, code: str) -> None:
     page.get_by_label("Bones (for example, your back, hips or ribs)").check()
     page.get_by_label("Pain in your back, hips or ribs").check()
     page.get_by_label("More than 2 weeks").check()
-    page.get_by_role("group", name="Are your symptoms getting worse?").get_by_label("No").check()
+    page.get_by_role("group", name="Are your symptoms getting worse?").get_by_label("No", exact=True).check()
     page.get_by_label("Tell us about your symptoms").fill("An ache in my lower back.")
 
 
