@@ -50,16 +50,19 @@ def self_report_account() -> User:
 
 
 @transaction.atomic
-def personal_code_issue(*, patient: Patient, by: User) -> tuple[PersonalCode, str]:
+def personal_code_issue(*, patient: Patient, by: User, code: str = "") -> tuple[PersonalCode, str]:
     """A new code for an active patient: (the row, the code in plain text, to show once). The live
-    code, if any, is voided as re-issued in the same transaction."""
+    code, if any, is voided as re-issued in the same transaction. ``code``: a known code instead of a
+    random one (the demo's, published in the README); never from a form."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if not patient.is_active:
         raise ValidationError("Only a patient under active follow-up can be given a personal code.")
     live = PersonalCode.objects.live().filter(patient=patient).first()
     if live is not None:
         _void(live, reason=VoidReason.REISSUED, by=by)
-    plaintext = codes.new_code()
+    plaintext = codes.normalise(code) if code else codes.new_code()
+    if not codes.is_well_formed(plaintext):
+        raise ValidationError("A personal code is 12 characters of the code alphabet.")
     code = PersonalCode(patient=patient, code_hash=codes.digest(plaintext), issued_by=by, issued_at=timezone.now())
     code._history_user = by
     code.full_clean()
