@@ -72,6 +72,7 @@ def prepare(patients: int) -> tuple[list[tuple[str, object]], tuple[str, object]
     """(code, date of birth) of 40 patients for right answers, and one more to attack."""
     create_database(os.environ.get("DATABASE_URL", ""))
     manage("migrate", "--no-input", "-v0")
+    manage("collectstatic", "--no-input", "-v0")  # DEBUG off: the pages' static files come from the manifest
     if not Patient.all_objects.exists():
         print(f"Loading {patients} demo patients...", flush=True)
         manage("seed_demo", "--patients", str(patients))
