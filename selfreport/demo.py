@@ -29,6 +29,7 @@ DEMO_PATIENT = {
     "town": "Testville",
     "postcode": "ZZ99 5SR",
     "address_line_1": "1 Example Row",
+    "phone_mobile": "07700 900314",
 }
 
 REPORTS = [
