@@ -5,6 +5,8 @@ record or team. What it shows after a report comes from a signed, short-lived to
 carries only which guidance to give (and the acute oncology number to give with it).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
@@ -49,9 +51,9 @@ def _page(request, form, *, locked=None, status=200):
 
 def _locked_words(until) -> dict:
     now = timezone.now()
-    wait = max(until - now, timezone.timedelta(minutes=1))
+    wait = max(until - now, timedelta(minutes=1))
     # Whole minutes, rounded up: "Try again in 30 minutes", never "in 0 minutes".
-    wait = timezone.timedelta(minutes=-(-wait.total_seconds() // 60))
+    wait = timedelta(minutes=-(-wait.total_seconds() // 60))
     ends = timezone.localtime(until)
     at = f"{ends:%H:%M}" if ends.date() == timezone.localdate() else f"{ends:%H:%M} on {ends:%-d %B %Y}"
     return {"wait": duration_in_words(wait), "at": at}
