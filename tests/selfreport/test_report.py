@@ -8,10 +8,14 @@ from django.urls import reverse
 
 from followup import choices as c
 from followup.models import SymptomReport
+from letters import content
+from letters.choices import LetterKind
+from letters.services import letterhead_of
+from selfreport import codes
 from selfreport.services import SYSTEM_USERNAME
 
 from ..factories import PatientFactory, SymptomReportFactory
-from ..letters.factories import LetterheadFactory
+from ..letters.factories import letter_patient
 from .helpers import answers, issue
 
 URL = reverse("selfreport:report")
@@ -218,5 +222,16 @@ def test_a_red_flag_report_calls_the_alert_hook_in_the_same_transaction(reporter
     assert seen == [c.RedFlag.BREATHLESSNESS]
 
 
-def test_letterhead_factory_has_the_phone_the_tests_expect():
-    assert LetterheadFactory._meta.declarations["acute_oncology_phone"] == "01632 960999"
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", [LetterKind.CARE_PLAN, LetterKind.PIFU])
+def test_care_plan_and_pifu_letters_say_how_to_report_online_without_the_code(kind, nurse, settings):
+    settings.SITE_URL = "https://followup.example.nhs.uk"
+    patient = letter_patient(team=nurse.team, named_nurse=nurse, follow_up_model=c.FollowUpModel.PIFU)
+    code = issue(patient, nurse)
+    text = content.letter_text(patient=patient, kind=kind, letterhead=letterhead_of(patient), on=date.today())
+    [section] = [s for s in text.sections if s.heading == "Report symptoms online"]
+    assert section.paragraphs[0].startswith(
+        "You can also tell us about new symptoms online at https://followup.example.nhs.uk/report-symptoms/. "
+        "You need your date of birth and the personal code on the slip sent with this letter."
+    )
+    assert code not in repr(text) and codes.shown(code) not in repr(text)
