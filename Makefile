@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
 
-.PHONY: demo test install install-dev lint check security screenshots bench bench-hl7 clean
+.PHONY: demo test install install-dev lint check security screenshots bench bench-hl7 bench-selfreport clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,15 @@ bench-hl7: export SECRET_KEY ?= bench-only-not-secret
 bench-hl7: install-dev
 	mkdir -p $(BENCH_RESULTS)
 	cd bench && ../$(BIN)/python hl7.py --seconds 20 --json ../$(BENCH_RESULTS)/hl7.json
+
+## make bench-selfreport: the patient's page under 8 clients for 30 s (gunicorn 2x4, loopback), and the
+## lock-out holding under it, on a small database of its own (docs/operations.md, issue 16)
+BENCH_SELFREPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/followup_bench_selfreport
+bench-selfreport: export DATABASE_URL = $(BENCH_SELFREPORT_DATABASE_URL)
+bench-selfreport: export DEBUG = 0
+bench-selfreport: export SECRET_KEY ?= bench-only-not-secret
+bench-selfreport: install-dev
+	cd bench && ../$(BIN)/python selfreport_load.py --seconds 30
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

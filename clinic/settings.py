@@ -265,6 +265,16 @@ RESULT_ESCALATE_DAYS = env_int("RESULT_ESCALATE_DAYS", 14)
 # The tracker's own address, as links in emails and letters print it (no trailing slash).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The patient's self-report page (selfreport/, /report-symptoms/). Failed tries with one personal code
+# (whether it exists or not), or from one address, within the lock-out window lock it for that window.
+SELF_REPORT_CODE_ATTEMPTS = env_int("SELF_REPORT_CODE_ATTEMPTS", 5)
+SELF_REPORT_ADDRESS_ATTEMPTS = env_int("SELF_REPORT_ADDRESS_ATTEMPTS", 20)
+SELF_REPORT_LOCKOUT_MINUTES = env_int("SELF_REPORT_LOCKOUT_MINUTES", 30)
+# What the page promises: the team replies within this many working days.
+SELF_REPORT_RESPONSE_DAYS = env_int("SELF_REPORT_RESPONSE_DAYS", 2)
+if min(SELF_REPORT_CODE_ATTEMPTS, SELF_REPORT_ADDRESS_ATTEMPTS, SELF_REPORT_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured("The SELF_REPORT_*_ATTEMPTS and SELF_REPORT_LOCKOUT_MINUTES settings must be 1 or more.")
+
 # Results that arrive by themselves (integration/, docs/integration.md).
 # A report matches the open staging test or follow-up item of its kind requested or due within
 # this many days of the exam; none or several within it: the report is unmatched.

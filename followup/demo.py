@@ -800,4 +800,7 @@ def seed(
     from integration.demo import seed as seed_results  # results arriving by themselves: the integration app
 
     seed_results(today=today)
+    from selfreport.demo import seed as seed_self_reports  # personal codes and reports from the patient's page
+
+    seed_self_reports(today=today)
     return created

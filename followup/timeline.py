@@ -256,6 +256,8 @@ def patient_timeline(patient: Patient) -> Timeline:
             events.append(Event(episode.closed_on, title, "", [], "restaging"))
     for report in patient.all_symptom_reports:
         tags = [("Red flag", "red")] if report.red_flag else []
+        if report.source == c.ReportSource.PATIENT:
+            tags.append(("Reported by the patient", "blue"))
         if report.triaged_at:
             detail = f"Triaged by {_who(report.triaged_by)}: {report.get_triage_outcome_display()}."
         else:
@@ -264,7 +266,7 @@ def patient_timeline(patient: Patient) -> Timeline:
         event = Event(
             report.reported_on,
             f"{report.get_area_display()} symptoms reported",
-            f"{report.description} {detail}",
+            " ".join(filter(None, [report.description, _how_long(report), detail])),
             tags,
             "symptoms",
             links=([] if report.triaged_at else [("Triage", _url("symptom_triage", report.pk))])
@@ -284,3 +286,13 @@ def patient_timeline(patient: Patient) -> Timeline:
     upcoming = sorted((e for e in events if e.upcoming), key=lambda event: event.on)
     history = sorted((e for e in events if not e.upcoming), key=lambda event: event.on, reverse=True)
     return Timeline(upcoming, history)
+
+
+def _how_long(report) -> str:
+    """How long the symptoms have lasted and whether they are getting worse, as the report says."""
+    parts = []
+    if report.lasted:
+        parts.append(f"Lasted: {report.get_lasted_display().lower()}.")
+    if report.worsening:
+        parts.append(f"{report.get_worsening_display()}.")
+    return " ".join(parts)

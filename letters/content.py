@@ -8,7 +8,9 @@ Academy of Medical Royal Colleges' "Please, write to me"). What to watch for is 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
@@ -269,6 +271,20 @@ def _symptoms() -> Section:
     return Section("Symptoms to report", [advice.REPORT_NEW_SYMPTOMS], rows)
 
 
+def _report_online() -> Section:
+    """The self-report page (selfreport/): the personal code goes on a slip with the letter, never in it."""
+    return Section(
+        "Report symptoms online",
+        [
+            f"You can also tell us about new symptoms online at {settings.SITE_URL}/report-symptoms/. "
+            "You need your date of birth and the personal code on the slip sent with this letter. "
+            "We reply within "
+            f"{settings.SELF_REPORT_RESPONSE_DAYS} working day{pluralize(settings.SELF_REPORT_RESPONSE_DAYS)}. "
+            "It is not for emergencies: for anything urgent, call the numbers below."
+        ],
+    )
+
+
 def _surveillance(patient: Patient) -> Section:
     items = FollowUpItem.objects.open().filter(patient=patient).order_by("due_on", "pk")
     rows = []
@@ -330,7 +346,13 @@ def letter_text(
             "This is your written care plan for the years after your treatment for breast cancer. "
             "It says when your check-ups are, what to look out for, and whom to call.",
         ]
-        sections = [_surveillance(patient), _symptoms(), _urgent(letterhead), _how_to_contact(patient, letterhead)]
+        sections = [
+            _surveillance(patient),
+            _symptoms(),
+            _report_online(),
+            _urgent(letterhead),
+            _how_to_contact(patient, letterhead),
+        ]
     elif kind == LetterKind.PIFU:
         until = pifu_until(patient)
         title = "Patient-initiated follow-up"
@@ -341,7 +363,13 @@ def letter_text(
             f"This lasts until {long_date(until)}, five years from your diagnosis. Your surveillance "
             "mammograms carry on as planned. At the end we will discharge you to your GP, and write to you both.",
         ]
-        sections = [_surveillance(patient), _symptoms(), _urgent(letterhead), _how_to_contact(patient, letterhead)]
+        sections = [
+            _surveillance(patient),
+            _symptoms(),
+            _report_online(),
+            _urgent(letterhead),
+            _how_to_contact(patient, letterhead),
+        ]
     else:  # discharge
         discharged = patient.discharged_on or on
         title = "Discharge from breast care follow-up"

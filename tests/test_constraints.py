@@ -14,6 +14,7 @@ from django.utils import timezone
 from followup import choices as c
 from followup import models as m
 from integration.models import ApiRequest
+from selfreport.models import PersonalCode
 
 from . import factories as f
 from .factories import project_models
@@ -382,6 +383,34 @@ INTEGRATION_CASES = {
     "integration_examcode_maps_to_something": lambda nurse: integration_factories.exam_code(staging_modality=""),
 }
 CASES.update(INTEGRATION_CASES)
+
+
+def _code(nurse, **fields) -> PersonalCode:
+    patient = fields.pop("patient", None) or f.PatientFactory(team=nurse.team, named_nurse=nurse)
+    return PersonalCode(patient=patient, code_hash=fields.pop("code_hash", "a" * 64), issued_by=nurse, **fields)
+
+
+def _second_live_code(nurse):
+    first = _code(nurse)
+    first.save()
+    return _code(nurse, patient=first.patient, code_hash="b" * 64)
+
+
+def _same_code_twice(nurse):
+    _code(nurse).save()
+    return _code(nurse)
+
+
+SELFREPORT_CASES = {
+    "selfreport_personalcode_one_live_unique": _second_live_code,
+    "selfreport_personalcode_code_hash_unique": _same_code_twice,
+    "selfreport_personalcode_code_hash_sha256": lambda nurse: _code(nurse, code_hash="ABCD-EFGH-JKMN".ljust(64, "x")),
+    "selfreport_personalcode_void_reason_valid": lambda nurse: _code(
+        nurse, voided_at=timezone.now(), voided_by=nurse, void_reason="lost"
+    ),
+    "selfreport_personalcode_void_complete": lambda nurse: _code(nurse, voided_at=timezone.now(), voided_by=nurse),
+}
+CASES.update(SELFREPORT_CASES)
 
 
 def all_constraint_names() -> set[str]:

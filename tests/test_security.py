@@ -46,6 +46,10 @@ API_ANONYMOUS = {
     "integration:fhir_patient": 401,
     "integration:fhir_condition_search": 401,
     "integration:fhir_diagnostic_reports": 401,
+    # The patient's self-report page (selfreport/): public by design, write-only (tests/selfreport/
+    # test_write_only.py); its result page takes a signed token ("1" is none: not found).
+    "selfreport:report": 200,
+    "selfreport:sent": 404,
 }
 SAMPLE = {
     "pk": "1",

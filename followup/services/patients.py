@@ -275,6 +275,7 @@ def patient_discharge(
     patient.status, patient.discharged_on, patient.discharge_reason = c.PatientStatus.DISCHARGED, discharged_on, reason
     save_record(patient, by)
     _close_open_items(patient, f"Patient discharged: {reason}", by)
+    _void_personal_code(patient, "discharged", by)
     return patient
 
 
@@ -287,4 +288,12 @@ def patient_record_death(*, patient: Patient, date_of_death: date, by: User, exp
     patient.discharged_on, patient.discharge_reason = None, ""
     save_record(patient, by)
     _close_open_items(patient, "Patient died.", by)
+    _void_personal_code(patient, "died", by)
     return patient
+
+
+def _void_personal_code(patient: Patient, reason: str, by: User) -> None:
+    """The patient's personal code for the self-report page (selfreport/) stops working now."""
+    from selfreport.services import personal_code_void  # selfreport builds on these services
+
+    personal_code_void(patient=patient, reason=reason, by=by)

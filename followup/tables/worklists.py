@@ -349,8 +349,14 @@ class SymptomTable(WorklistTable):
             )
         return "None"
 
-    def render_description(self, value):
-        return value if len(value) <= 80 else value[:77] + "..."
+    def render_description(self, record, value):
+        text = value if len(value) <= 80 else value[:77] + "..."
+        if record.source == c.ReportSource.PATIENT:  # sent from /report-symptoms/ (selfreport/)
+            return format_html("{} {}", tag("Reported by the patient", "blue"), text)
+        return text
+
+    def value_description(self, record, value):
+        return f"Reported by the patient: {value}" if record.source == c.ReportSource.PATIENT else value
 
 
 class LastFollowUpColumn(DateColumn):

@@ -11,7 +11,7 @@ from tasks.models import Task
 from .. import choices as c
 from .. import forms as f
 from .. import services
-from ..display import plural
+from ..display import plural, show_date
 from ..models import FollowUpItem, Patient, PrimaryDiagnosis, Recurrence, RestagingEpisode, StagingTest, SymptomReport
 from ..tables import restaging_status
 from .base import ActionView, acknowledged_rows, day_or_not_recorded
@@ -372,6 +372,19 @@ class SymptomTriageView(ActionView):
         if self.record.red_flag == c.RedFlag.CORD_COMPRESSION:
             initial["outcome"] = c.TriageOutcome.URGENT
         return initial
+
+    def record_summary(self):
+        report = self.record
+        rows = [
+            ("Reported", f"{show_date(report.reported_on)}, {report.get_source_display().lower()}"),
+            ("Area", report.get_area_display()),
+            ("Red flag", report.get_red_flag_display() or "None"),
+        ]
+        if report.lasted:
+            rows.append(("How long", report.get_lasted_display()))
+        if report.worsening:
+            rows.append(("Getting worse", report.get_worsening_display()))
+        return [*rows, ("Description", report.description)]
 
     def perform(self, form):
         report = services.symptom_report_triage(

@@ -13,6 +13,7 @@ from django_tables2 import SingleTableMixin
 from contacts.sections import contact_section
 from letters.patient_page import patient_section as letters_section
 from mdt.patient_page import patient_section as mdt_patient_section
+from selfreport.patient_page import code_section, with_personal_code
 from tasks.views import task_section
 
 from .. import charts
@@ -177,7 +178,9 @@ def patient_detail(request, pk):
     patient = get_patient_for(request.user, pk)
     log_access(request, action=AccessAction.VIEW_PATIENT, patient=patient, model=Patient, pk=patient.pk)
     today = timezone.localdate()
-    page = Patient.objects.for_patient_page().get(pk=patient.pk)
+    # The personal-code card (selfreport/) comes in the patient's own query.
+    page = with_personal_code(Patient.objects.for_patient_page()).get(pk=patient.pk)
+    code_section(page)
     actions = []
     for worklist in WORKLISTS.values():
         if not _may_hold(worklist, page):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -443,6 +444,35 @@ def untick_everything(page: Page, world: World) -> None:
     _submit(page)
 
 
+def fill_self_report(page: Page, code: str) -> None:
+    """The patient's form filled in, as a patient does: code, date of birth, no urgent symptom, bone pain."""
+    page.get_by_label("Your personal code").fill(code)
+    born = page.get_by_role("group", name="Your date of birth")
+    born.get_by_label("Day").fill("17")
+    born.get_by_label("Month").fill("5")
+    born.get_by_label("Year").fill("1960")
+    page.get_by_label("None of these").check()
+    page.get_by_label("Bones (for example, your back, hips or ribs)").check()
+    page.get_by_label("Pain in your back, hips or ribs").check()
+    page.get_by_label("More than 2 weeks").check()
+    page.get_by_role("group", name="Are your symptoms getting worse?").get_by_label("No", exact=True).check()
+    page.get_by_label("Tell us about your symptoms").fill("An ache in my lower back.")
+
+
+def lock_self_report(page: Page, world: World) -> None:
+    """Wrong codes until the page locks (SELF_REPORT_CODE_ATTEMPTS)."""
+    for _ in range(10):
+        fill_self_report(page, "WXYZ-WXYZ-WXYZ")
+        _submit(page, "#self-report-form")
+        if page.get_by_role("heading", name="You cannot send a report for now").count():
+            return
+    raise AssertionError("Ten wrong codes did not lock the self-report page")
+
+
+def _sent(kind: str, phone: str = "01632 960999") -> Callable[[World], str]:
+    return lambda w: f"/report-symptoms/sent/{signing.dumps({'k': kind, 'p': phone}, salt='selfreport.result')}/"
+
+
 GROUPS: dict[str, list[State]] = {
     "public": [
         State("login", "login", None, lambda w: "/accounts/login/"),
@@ -850,7 +880,29 @@ GROUPS: dict[str, list[State]] = {
             lambda w: _api_clients(w, "/integration/clients/{ris}/revoke/"),
         ),
     ],  # fmt: skip
+    "selfreport": [
+        *failed("self-report form", "selfreport:report", None, lambda w: "/report-symptoms/"),
+        State(
+            "self-report form, locked", "selfreport:report", None, lambda w: "/report-symptoms/", act=lock_self_report
+        ),
+        State("self-report sent", "selfreport:sent", None, _sent("confirmed")),
+        State("self-report sent: cord compression", "selfreport:sent", None, _sent("cord_compression")),
+        State("self-report sent: a fit, call 999", "selfreport:sent", None, _sent("seizure")),
+        State("self-report sent: high calcium, no letterhead", "selfreport:sent", None, _sent("hypercalcaemia", "")),
+        State("issue a personal code", "selfreport:issue", "alex", _patient("/patients/{busy}/personal-code/")),
+        State(
+            "personal code issued",
+            "selfreport:issue",
+            "alex",
+            _patient("/patients/{busy}/personal-code/"),
+            act=_press("Issue a new code"),
+        ),
+        State(
+            "patient page with a live personal code", "followup:patient_detail", "alex", _patient("/patients/{busy}/")
+        ),
+    ],  # fmt: skip
 }
+
 
 # URLs that are no page of the design system, each with its reason.
 NOT_PAGES = {
