@@ -800,4 +800,7 @@ def seed(
     from integration.demo import seed as seed_results  # results arriving by themselves: the integration app
 
     seed_results(today=today)
+    from alerts.demo import seed as seed_alerts  # alerts already sent (the alerts app)
+
+    seed_alerts(today=today)
     return created
