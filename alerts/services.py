@@ -97,7 +97,9 @@ def alert_raise(
         dedupe_key=dedupe_key,
         counts=counts or {},
     )
-    alert.full_clean()
+    # The key's uniqueness is the database's to settle (below): another worker may commit the same alert
+    # between the check above and the insert.
+    alert.full_clean(exclude=["dedupe_key"])
     try:
         # Another worker raising the same alert at the same moment: the unique key refuses the second.
         with transaction.atomic():

@@ -116,13 +116,15 @@ def memory_worker():
 
 @pytest.fixture
 def postgresql_worker():
-    """The real worker's connector (psycopg, its own connections) on the test database."""
-    with app.replace_connector(app.connector.get_worker_connector()):
+    """``run()``: the real worker, with its own connector (psycopg, its own connections, as ``manage.py
+    procrastinate worker`` runs it) on the test database, until the alerts queue is empty. Alerts are
+    raised before, through Django's connection, as the app raises them."""
 
-        def run(queues=("alerts",)) -> None:
+    def run(queues=("alerts",)) -> None:
+        with app.replace_connector(app.connector.get_worker_connector()):
             app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, queues=list(queues))
 
-        yield run
+    return run
 
 
 class Handler:
