@@ -9,7 +9,7 @@ from .models import Alert, AlertAttempt
 
 
 class ReadOnly(AdminRoleOnly):
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):  # an inline's takes the parent
         return False
 
     def has_change_permission(self, request, obj=None):
