@@ -132,7 +132,8 @@ class AlertAttempt(models.Model):
         constraints = [
             _choice("alertattempt", "outcome", AttemptOutcome.choices),
             models.CheckConstraint(
-                condition=Q(outcome=AttemptOutcome.SENT, error="") | (Q(outcome=AttemptOutcome.FAILED) & ~Q(error="")),
+                condition=(Q(outcome=AttemptOutcome.FAILED) & ~Q(error=""))
+                | (~Q(outcome=AttemptOutcome.FAILED) & Q(error="")),
                 name="alerts_alertattempt_failure_has_error",
                 violation_error_message="A failed attempt says why; a sent one has no error.",
             ),

@@ -318,6 +318,7 @@ def audit_tables() -> set[str]:
         "axes_accesslog",
         "axes_accessfailurelog",
         "integration_apirequest",
+        "alerts_alertattempt",
     }
 
 
@@ -325,8 +326,8 @@ def audit_tables() -> set[str]:
 def test_on_postgresql_every_audit_table_has_the_truncate_guard(db):
     assert truncate_guarded_tables() == audit_tables()
     # followup 12 (11 history), axes 2, contacts 1, GP practices 1, mdt 1, tasks 1, letters 2,
-    # integration 4 (3 history and the API request log)
-    assert len(audit_tables()) == 24
+    # integration 4 (3 history and the API request log), alerts 1 (the attempt log)
+    assert len(audit_tables()) == 25
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
