@@ -222,3 +222,17 @@ def test_the_sweep_defers_again_a_queued_alert_whose_job_was_lost(settings, phil
         cursor.execute("DELETE FROM procrastinate_jobs")  # lost: a restore, a job deleted by hand
     assert services.alerts_requeue_lost(now=later) == 1
     assert jobs() == [("alerts.send", {"alert_id": alert.pk}, "todo")]
+
+
+@on_postgresql
+@transactional
+def test_the_attempt_log_cannot_be_changed_on_postgresql(philippa):
+    from django.db import DatabaseError
+
+    [alert, _] = services.alert_red_flag_report(report=red_flag_report(philippa))
+    services.alert_deliver(alert=alert)
+    attempt = alert.attempt_log.get()
+    for statement in ("UPDATE alerts_alertattempt SET error = 'x'", "DELETE FROM alerts_alertattempt"):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert alert.attempt_log.get() == attempt
