@@ -331,5 +331,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every step of every PDF at INFO ("Step 5 - Creating layout"): noise in the log and a
     # tenth of a letter's render time (bench/letters.py). Its warnings (a refused resource) still show.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    # procrastinate says "Adding tasks from blueprint" at INFO on every manage.py command; its worker's
+    # lines (each job started and ended) stay at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "procrastinate.blueprints": {"level": "WARNING"}},
 }
