@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 from procrastinate import testing
 from procrastinate.contrib.django import app
@@ -98,6 +98,17 @@ def deliver_all() -> list[Alert]:
 def email_text(message) -> str:
     """Everything an email carries: its headers, subject and body as sent."""
     return message.message().as_string()
+
+
+@pytest.fixture(autouse=True)
+def worker_threads_close_their_connections():
+    """The worker runs each job in a pool thread with Django's connection of that thread, kept for
+    CONN_MAX_AGE: left open, it would block the test database's teardown. 0 here: closed after each job."""
+    settings_dict = connections.settings["default"]
+    kept = settings_dict["CONN_MAX_AGE"]
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = kept
 
 
 @pytest.fixture

@@ -236,3 +236,19 @@ def test_the_attempt_log_cannot_be_changed_on_postgresql(philippa):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
     assert alert.attempt_log.get() == attempt
+
+
+@on_postgresql
+@transactional
+def test_a_real_worker_retries_after_an_smtp_refusal_and_sends(postgresql_worker, smtp_server, philippa, team):
+    team.shared_inbox = ""
+    team.save()
+    smtp_server.refuse = 1
+    [alert] = services.alert_red_flag_report(report=red_flag_report(philippa))
+    postgresql_worker()
+    alert.refresh_from_db()
+    assert (alert.status, alert.attempts, [a.outcome for a in alert.attempt_log.all()]) == (
+        AlertStatus.SENT, 2, ["failed", "sent"],
+    )  # fmt: skip
+    assert [tuple(envelope.rcpt_tos) for envelope in smtp_server.received] == [("alex.morgan@followup-test.invalid",)]
+    assert jobs() == [("alerts.send", {"alert_id": alert.pk}, "succeeded")]
