@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
 
-.PHONY: demo test install install-dev lint check security screenshots bench bench-hl7 bench-selfreport clean
+.PHONY: demo worker test install install-dev lint check security screenshots bench bench-hl7 bench-selfreport clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,30 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make demo: install, migrate, load the demo data, serve on http://127.0.0.1:8000
+## make demo: install, migrate, load the demo data, serve on http://127.0.0.1:8000; on PostgreSQL
+## (DATABASE_URL) the alerts worker runs beside the server, and Ctrl-C stops both
 demo: export DEBUG ?= 1
 demo: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --patients $(DEMO_PATIENTS)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@case "$$DATABASE_URL" in \
+	postgres*) \
+		echo "Starting the alerts worker beside the web server (Ctrl-C stops both); emails go to var/mail/."; \
+		$(BIN)/python manage.py procrastinate worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT);; \
+	*) \
+		echo "Alerts: the worker that sends them needs PostgreSQL (set DATABASE_URL). On SQLite alerts are"; \
+		echo "recorded and wait, queued (admin: Alerts), until a worker on PostgreSQL runs."; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT);; \
+	esac
+
+## make worker: the background worker that sends alerts and runs their schedules (PostgreSQL only)
+worker: install
+	@case "$$DATABASE_URL" in \
+	postgres*) $(BIN)/python manage.py procrastinate worker;; \
+	*) echo "The worker needs PostgreSQL: set DATABASE_URL (README, Alerts and the worker)."; exit 1;; \
+	esac
 
 ## make test: install the test tools and run the whole suite (DATABASE_URL picks the database)
 test: install-dev
@@ -43,7 +61,7 @@ lint: install-dev
 
 ## make security: bandit, and Django's deployment checks with production-like settings
 security: install-dev
-	$(BIN)/bandit -q -r clinic followup contacts tasks letters mdt integration scripts -x followup/migrations,contacts/migrations,tasks/migrations,letters/migrations,mdt/migrations,integration/migrations
+	$(BIN)/bandit -q -r clinic followup contacts tasks letters mdt integration alerts scripts -x followup/migrations,contacts/migrations,tasks/migrations,letters/migrations,mdt/migrations,integration/migrations,alerts/migrations
 	DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=followup.example.nhs.uk \
 	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING

@@ -6,7 +6,7 @@ first command works anywhere; PostgreSQL is the real database.
 """
 
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "letters",
     "integration",
     "selfreport",
+    # The background worker's jobs and schedules, in PostgreSQL (alerts/tasks.py; docs/operations.md).
+    "procrastinate.contrib.django",
     "alerts",
 ]
 
@@ -149,6 +151,13 @@ if os.environ.get("DATABASE_REPLICA_URL", "").strip():
         os.environ["DATABASE_REPLICA_URL"].strip(), test_options={"MIRROR": "default"}, **database_options
     )
 DATABASE_ROUTERS = ["followup.db.ReportingRouter"]
+# The worker (procrastinate) keeps its jobs in PostgreSQL; its migration needs PostgreSQL. On the SQLite
+# default it has no tables: alerts are recorded and wait, queued, until a worker on PostgreSQL runs.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    MIGRATION_MODULES = {"procrastinate": None}
+# The worker's tasks are in one module, named here, not discovered.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = ""
+PROCRASTINATE_IMPORT_PATHS = ["alerts.tasks"]
 
 AUTH_USER_MODEL = "followup.User"
 AUTHENTICATION_BACKENDS = [
@@ -275,6 +284,36 @@ SELF_REPORT_RESPONSE_DAYS = env_int("SELF_REPORT_RESPONSE_DAYS", 2)
 if min(SELF_REPORT_CODE_ATTEMPTS, SELF_REPORT_ADDRESS_ATTEMPTS, SELF_REPORT_LOCKOUT_MINUTES) < 1:
     raise ImproperlyConfigured("The SELF_REPORT_*_ATTEMPTS and SELF_REPORT_LOCKOUT_MINUTES settings must be 1 or more.")
 
+# Email (alerts/): Django's backend, from the environment. The demo (DEBUG) writes each email to a file
+# under var/mail/ instead of sending it; production sends by SMTP.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Breast care follow-up <followup@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Alerts (alerts/): the daily digest's local time (HH:MM), how many times a send is tried before the alert
+# is "failed", the first wait before a retry in seconds (doubling each time), and after how many minutes
+# with no attempt a queued alert's job counts as lost and is deferred again.
+ALERT_DIGEST_TIME = os.environ.get("ALERT_DIGEST_TIME", "07:00").strip()
+try:
+    ALERT_DIGEST_AT = time.fromisoformat(ALERT_DIGEST_TIME)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ALERT_DIGEST_TIME must be a time like 07:00, not {ALERT_DIGEST_TIME!r}.") from exc
+ALERT_SEND_ATTEMPTS = env_int("ALERT_SEND_ATTEMPTS", 6)
+ALERT_RETRY_SECONDS = env_int("ALERT_RETRY_SECONDS", 60)
+ALERT_REQUEUE_MINUTES = env_int("ALERT_REQUEUE_MINUTES", 60)
+if ALERT_SEND_ATTEMPTS < 1:
+    raise ImproperlyConfigured("ALERT_SEND_ATTEMPTS must be 1 or more.")
+
 # Results that arrive by themselves (integration/, docs/integration.md).
 # A report matches the open staging test or follow-up item of its kind requested or due within
 # this many days of the exam; none or several within it: the report is unmatched.
@@ -302,5 +341,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every step of every PDF at INFO ("Step 5 - Creating layout"): noise in the log and a
     # tenth of a letter's render time (bench/letters.py). Its warnings (a refused resource) still show.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    # procrastinate says "Adding tasks from blueprint" at INFO on every manage.py command; its worker's
+    # lines (each job started and ended) stay at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "procrastinate.blueprints": {"level": "WARNING"}},
 }

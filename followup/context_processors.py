@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from .middleware import allowance_left, max_age_left
-from .navigation import ADMIN, API_CLIENTS, DASHBOARD, PATIENTS, REPORTS, WORKLISTS, section_of
+from .navigation import ADMIN, ALERTS, API_CLIENTS, DASHBOARD, PATIENTS, REPORTS, WORKLISTS, section_of
 
 __all__ = ["navigation", "section_of", "session_warning"]
 
@@ -20,6 +20,7 @@ def navigation(request):
     ]
     if user.is_admin_role:
         items.append((API_CLIENTS, reverse("integration:client_list")))
+        items.append((ALERTS, reverse("alerts:alert_list")))
         items.append((ADMIN, reverse("admin:index")))
     match = request.resolver_match
     current = section_of(match.namespace, match.url_name) if match else None

@@ -19,6 +19,7 @@ from .worklists import WORKLISTS as WORKLIST_DEFS
 # The header's sections. Every page of the app belongs to Patients unless named here.
 DASHBOARD, WORKLISTS, PATIENTS, REPORTS, ADMIN = "Dashboard", "Worklists", "Patients", "Reports", "Admin"
 API_CLIENTS = "API clients"  # admins: the systems that send results or read records (integration app)
+ALERTS = "Alerts"  # admins: every alert email, whether it went (alerts app)
 _SECTION_OF = {
     "dashboard": DASHBOARD,
     "worklists": WORKLISTS,
@@ -36,6 +37,8 @@ def section_of(namespace: str, url_name: str) -> str | None:
         return ADMIN
     if namespace == "integration" and url_name.startswith("client_"):
         return API_CLIENTS
+    if namespace == "alerts":
+        return ALERTS
     if namespace != "followup":
         return None
     # Patients: the patient pages, every action on a patient's records, registering, handing

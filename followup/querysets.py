@@ -124,6 +124,12 @@ def urgent_first(queryset: models.QuerySet, *, flagged: Q, waiting_since: str) -
     return queryset.alias(routine=routine_result(flagged)).order_by("routine", waiting_since, "pk")
 
 
+def result_escalation_cutoff(today: date) -> date:
+    """A result waiting since before this day has waited over RESULT_ESCALATE_DAYS: escalated (the
+    results lists' "Escalated" mark, and the alert to the team lead, alerts/)."""
+    return today - timedelta(days=settings.RESULT_ESCALATE_DAYS)
+
+
 class PatientQuerySet(TeamScopedQuerySet):
     team_path = "team"
 
@@ -391,6 +397,10 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
             waiting_since="result_recorded_on",
         )
 
+    def escalated_results(self, *, today: date):
+        """Failsafe 3, escalated: results waiting for acknowledgement for over RESULT_ESCALATE_DAYS."""
+        return self.awaiting_acknowledgement().filter(result_recorded_on__lt=result_escalation_cutoff(today))
+
     def results_awaited(self):
         """Failsafe 3 before the result: done with "Result not yet available", oldest first."""
         return self.live().filter(RESULT_AWAITED).order_by("done_on", "pk")
@@ -486,6 +496,10 @@ class StagingTestQuerySet(TeamScopedQuerySet):
             flagged=Q(result=c.StagingResult.DISTANT),
             waiting_since="reported_on",
         )
+
+    def escalated_results(self, *, today: date):
+        """Failsafe 3 (staging half), escalated: waiting for acknowledgement for over RESULT_ESCALATE_DAYS."""
+        return self.awaiting_acknowledgement().filter(reported_on__lt=result_escalation_cutoff(today))
 
     def distant_not_recorded(self):
         """Failsafe 5: a result showing distant disease with no distant recurrence recorded from it."""

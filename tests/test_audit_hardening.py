@@ -319,6 +319,7 @@ def audit_tables() -> set[str]:
         "axes_accessfailurelog",
         "integration_apirequest",
         "selfreport_codeattempt",
+        "alerts_alertattempt",
     }
 
 
@@ -326,8 +327,9 @@ def audit_tables() -> set[str]:
 def test_on_postgresql_every_audit_table_has_the_truncate_guard(db):
     assert truncate_guarded_tables() == audit_tables()
     # followup 12 (11 history), axes 2, contacts 1, GP practices 1, mdt 1, tasks 1, letters 2,
-    # integration 4 (3 history and the API request log), selfreport 2 (the code's history and the attempt log)
-    assert len(audit_tables()) == 26
+    # integration 4 (3 history and the API request log), selfreport 2 (the code's history and the attempt log),
+    # alerts 1 (the attempt log)
+    assert len(audit_tables()) == 27
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from alerts.models import Alert, AlertAttempt
 from followup import choices as c
 from followup import models as m
 from integration.models import ApiRequest
@@ -411,6 +412,36 @@ SELFREPORT_CASES = {
     "selfreport_personalcode_void_complete": lambda nurse: _code(nurse, voided_at=timezone.now(), voided_by=nurse),
 }
 CASES.update(SELFREPORT_CASES)
+def _alert(nurse, **fields):
+    values = {
+        "kind": "digest", "team": nurse.team, "address": "alex@followup-test.invalid", "subject": "Lists",
+        "body": "Counts.", "link": "http://127.0.0.1:8000/worklists/", "dedupe_key": f"digest:{nurse.pk}:x",
+    } | fields  # fmt: skip
+    return Alert(**values)
+
+
+def _second_alert_with_the_same_key(nurse):
+    _alert(nurse).save()
+    return _alert(nurse)
+
+
+def _attempt(nurse, **fields):
+    alert = _alert(nurse)
+    alert.save()
+    return AlertAttempt(alert=alert, **({"outcome": "sent"} | fields))
+
+
+ALERTS_CASES = {
+    "alerts_alert_kind_valid": lambda nurse: _alert(nurse, kind="pager"),
+    "alerts_alert_status_valid": lambda nurse: _alert(nurse, status="lost"),
+    "alerts_alert_dedupe_key_unique": _second_alert_with_the_same_key,
+    "alerts_alert_has_address_and_key": lambda nurse: _alert(nurse, address=""),
+    "alerts_alert_sent_has_time": lambda nurse: _alert(nurse, status="sent"),
+    "alerts_alert_failed_says_why": lambda nurse: _alert(nurse, status="failed", attempts=3),
+    "alerts_alertattempt_outcome_valid": lambda nurse: _attempt(nurse, outcome="bounced"),
+    "alerts_alertattempt_failure_has_error": lambda nurse: _attempt(nurse, outcome="failed"),
+}
+CASES.update(ALERTS_CASES)
 
 
 def all_constraint_names() -> set[str]:

@@ -13,6 +13,7 @@ from .. import services
 from ..display import show_date
 from ..filters import DATA_QUALITY_PROBLEMS
 from ..permissions import can_act, can_administer
+from ..querysets import result_escalation_cutoff
 from .cells import ActionsColumn, DateColumn, NhsNumberColumn, NurseColumn, PatientColumn, WorklistTable, _today, tag
 from .selection import SelectableTable, SelectColumn
 
@@ -90,7 +91,7 @@ class DueSoonTable(FollowUpTable):
 
 def result_escalated(waiting_since: date) -> bool:
     """A result unacknowledged for longer than RESULT_ESCALATE_DAYS is escalated."""
-    return (_today() - waiting_since).days > settings.RESULT_ESCALATE_DAYS
+    return waiting_since < result_escalation_cutoff(_today())
 
 
 class ResultsTable(SelectableTable, WorklistTable):

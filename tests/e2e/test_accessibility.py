@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from alerts.services import alert_digest, alert_red_flag_report
 from followup import choices as c
 from followup import imports
 from followup.models import StagingTestSite, SymptomReport
@@ -428,6 +429,35 @@ def _api_clients(w: World, path: str) -> str:
             )  # fmt: skip
         w.api_clients = [ris, reader]
     return path.format(ris=w.api_clients[0].pk, reader=w.api_clients[1].pk)
+
+
+def _alerts(w: World, path: str) -> str:
+    """Alerts for the Alerts pages (made once per world): a red-flag report's two alerts, one sent and one
+    failed after its last attempt (a long SMTP error), and Alex's digest still queued."""
+    if not hasattr(w, "alerts"):
+        from alerts.models import Alert, AlertAttempt, AlertStatus, AttemptOutcome
+
+        team = w.busy.team
+        team.shared_inbox = "north.breast.unit@followup-test.invalid"
+        team.save()
+        alex = w.busy.named_nurse
+        alex.email = "alex.morgan@followup-test.invalid"
+        alex.save()
+        report = SymptomReport.objects.create(
+            patient=w.busy, reported_on=timezone.localdate(), area=c.SymptomArea.BONE, description="Back pain.",
+            red_flag=c.RedFlag.CORD_COMPRESSION, source=c.ReportSource.PATIENT, created_by=alex, updated_by=alex,
+        )  # fmt: skip
+        inbox, to_alex = alert_red_flag_report(report=report)
+        now = timezone.now()
+        error = "SMTPRecipientsRefused: {'north.breast.unit@followup-test.invalid': (550, b'5.1.1 Mailbox unknown')}"
+        for _ in range(2):
+            AlertAttempt.objects.create(alert=inbox, at=now, outcome=AttemptOutcome.FAILED, error=error)
+        Alert.objects.filter(pk=inbox.pk).update(status=AlertStatus.FAILED, attempts=2, last_error=error)
+        AlertAttempt.objects.create(alert=to_alex, at=now, outcome=AttemptOutcome.SENT)
+        Alert.objects.filter(pk=to_alex.pk).update(status=AlertStatus.SENT, attempts=1, sent_at=now)
+        alert_digest(nurse=alex, today=timezone.localdate())
+        w.alerts = [inbox, to_alex]
+    return path.format(failed=w.alerts[0].pk, sent=w.alerts[1].pk)
 
 
 def register_a_system(page: Page, world: World) -> None:
@@ -900,6 +930,19 @@ GROUPS: dict[str, list[State]] = {
         State(
             "patient page with a live personal code", "followup:patient_detail", "alex", _patient("/patients/{busy}/")
         ),
+    ],  # fmt: skip
+    "alerts": [
+        State("Alerts", "alerts:alert_list", "chris", lambda w: _alerts(w, "/alerts/")),
+        State("Alerts, failed only", "alerts:alert_list", "chris", lambda w: _alerts(w, "/alerts/?status=failed")),
+        State(
+            "Alerts, none match",
+            "alerts:alert_list",
+            "chris",
+            lambda w: _alerts(w, "/alerts/?kind=result_unacknowledged"),
+        ),
+        State("Alerts, refused to a nurse", "alerts:alert_list", "alex", lambda w: "/alerts/"),
+        State("an alert that failed", "alerts:alert_detail", "chris", lambda w: _alerts(w, "/alerts/{failed}/")),
+        State("an alert sent", "alerts:alert_detail", "chris", lambda w: _alerts(w, "/alerts/{sent}/")),
     ],  # fmt: skip
 }
 

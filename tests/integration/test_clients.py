@@ -133,7 +133,7 @@ def test_the_header_offers_api_clients_to_admins_only_and_marks_its_pages(client
     client.force_login(nurse)
     assert menu("/")[0] == ["Dashboard", "Worklists", "Patients", "Reports"]
     client.force_login(admin_user)
-    assert menu("/")[0] == ["Dashboard", "Worklists", "Patients", "Reports", "API clients", "Admin"]
+    assert menu("/")[0] == ["Dashboard", "Worklists", "Patients", "Reports", "API clients", "Alerts", "Admin"]
     for target in client_urls(sender.pk):
         assert menu(target)[1] == ["API clients"], target
 
