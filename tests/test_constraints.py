@@ -412,6 +412,8 @@ SELFREPORT_CASES = {
     "selfreport_personalcode_void_complete": lambda nurse: _code(nurse, voided_at=timezone.now(), voided_by=nurse),
 }
 CASES.update(SELFREPORT_CASES)
+
+
 def _alert(nurse, **fields):
     values = {
         "kind": "digest", "team": nurse.team, "address": "alex@followup-test.invalid", "subject": "Lists",
