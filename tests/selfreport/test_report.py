@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from django.core import signing
+from django.core import mail, signing
 from django.urls import reverse
 
 from followup import choices as c
@@ -214,12 +214,30 @@ def test_the_patient_page_timeline_says_the_patient_reported_it(reporter, code, 
 
 
 @pytest.mark.django_db
-def test_a_red_flag_report_calls_the_alert_hook_in_the_same_transaction(reporter, code, client, monkeypatch):
-    seen = []
-    monkeypatch.setattr("selfreport.services.alert_red_flag_report", lambda *, report: seen.append(report.red_flag))
+def test_a_red_flag_report_from_the_page_emails_the_shared_inbox_and_the_named_nurse(reporter, code, client, nurse):
+    from alerts.models import Alert
+    from alerts.services import alert_deliver
+
+    nurse.team.shared_inbox = "north.breast.unit@followup-test.invalid"
+    nurse.team.save()
+    nurse.email = "named.nurse@followup-test.invalid"
+    nurse.save()
+    client.post(URL, answers(code))  # no red flag: no alert
+    assert Alert.objects.count() == 0
     client.post(URL, answers(code, urgent=[c.RedFlag.BREATHLESSNESS]))
-    client.post(URL, answers(code))
-    assert seen == [c.RedFlag.BREATHLESSNESS]
+    alerts = list(Alert.objects.order_by("address"))
+    assert [(a.kind, a.address, a.status) for a in alerts] == [
+        ("red_flag", "named.nurse@followup-test.invalid", "queued"),
+        ("red_flag", "north.breast.unit@followup-test.invalid", "queued"),
+    ]
+    for alert in alerts:  # what the worker does with each
+        alert_deliver(alert=alert)
+    assert sorted(m.to[0] for m in mail.outbox) == [a.address for a in alerts]
+    email = mail.outbox[0]
+    assert email.subject == f"Red flag: Sudden severe breathlessness ({nurse.team.name})"
+    assert "The patient reported symptoms with a red flag" in email.body
+    for identifier in (reporter.family_name, reporter.given_name, reporter.nhs_number, "1958"):
+        assert identifier not in email.subject + email.body
 
 
 @pytest.mark.django_db
