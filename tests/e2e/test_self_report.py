@@ -1,9 +1,12 @@
-"""Issue 16's journey: a patient reports on a phone, a nurse sees it first on her triage list."""
+"""Issue 16's journey: a patient reports on a phone, a nurse sees it first on her triage list, the alert is sent."""
 
 import re
+import threading
 from datetime import date
 
 import pytest
+from django.core import mail
+from django.db import connection, connections
 from playwright.sync_api import expect
 
 from followup import choices as c
@@ -19,8 +22,12 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_patient_reports_cord_compression_on_a_phone_and_the_nurse_sees_it_first(new_context, alex):
+def test_patient_reports_cord_compression_on_a_phone_and_the_nurse_sees_it_first(new_context, alex, chris):
     LetterheadFactory(team=alex.team)
+    alex.team.shared_inbox = "north.breast.unit@followup-test.invalid"
+    alex.team.save()
+    alex.email = "alex.morgan@followup-test.invalid"
+    alex.save()
     mary = PatientFactory(
         given_name="Mary", family_name="Brown", team=alex.team, named_nurse=alex, date_of_birth=date(1958, 4, 23)
     )
@@ -69,3 +76,50 @@ def test_patient_reports_cord_compression_on_a_phone_and_the_nurse_sees_it_first
     expect(row(desk, "HILL, Ruth")).not_to_contain_text("Reported by the patient")
     report = SymptomReport.objects.get(patient=mary)
     assert (report.red_flag, report.source) == (c.RedFlag.CORD_COMPRESSION, c.ReportSource.PATIENT)
+
+    # The alert is in the outbox: two red-flag alerts (shared inbox, named nurse), queued, then sent by the
+    # real worker on PostgreSQL, with nothing in them that names the patient.
+    admin = new_context().new_page()
+    log_in(admin, "chris")
+    admin.get_by_role("link", name="Alerts", exact=True).first.click()
+    table = admin.locator("#alerts tbody")
+    expect(table.locator("tr")).to_have_count(2)
+    expect(table).to_contain_text("Red-flag symptom report")
+    expect(table).to_contain_text("north.breast.unit@followup-test.invalid")
+    expect(table).to_contain_text("alex.morgan@followup-test.invalid")
+    if connection.vendor == "postgresql":
+        _run_the_worker()
+        admin.reload()
+        expect(table.get_by_text("Sent", exact=True)).to_have_count(2)
+        assert sorted(m.to[0] for m in mail.outbox) == [
+            "alex.morgan@followup-test.invalid",
+            "north.breast.unit@followup-test.invalid",
+        ]
+        assert all("Brown" not in m.message().as_string() for m in mail.outbox)
+
+
+def _run_the_worker() -> None:
+    """The worker as manage.py runs it (its own psycopg connections), until the alerts queue is empty."""
+    from procrastinate.contrib.django import app
+
+    settings_dict = connections.settings["default"]
+    kept, settings_dict["CONN_MAX_AGE"] = settings_dict["CONN_MAX_AGE"], 0  # the job threads' connections close
+    failures = []
+
+    def work() -> None:
+        try:
+            with app.replace_connector(app.connector.get_worker_connector()):
+                app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, queues=["alerts"])
+        except Exception as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    # Its own thread: Playwright's event loop runs in this one, and the worker starts one of its own.
+    worker = threading.Thread(target=work)
+    try:
+        worker.start()
+        worker.join(timeout=60)
+    finally:
+        settings_dict["CONN_MAX_AGE"] = kept
+    assert failures == [] and not worker.is_alive()
