@@ -43,6 +43,12 @@ def _restaging(episode) -> str:
     )
 
 
+def _pifu(patient) -> str:
+    today = timezone.localdate()
+    ended = "ended" if patient.pifu_ends_on < today else "ends"
+    return f"Patient-initiated follow-up {ended} {show_date(patient.pifu_ends_on)}: {tables.pifu_days(patient, today)}."
+
+
 def _result_awaited(item: FollowUpItem) -> str:
     return f"{item.get_kind_display()}, done {show_date(item.done_on)}: result not yet available"
 
@@ -189,6 +195,18 @@ WORKLISTS: dict[str, Worklist] = {
             filters.PatientWorklistFilter,
             noun="patient",
             describe=lambda patient: "No follow-up item is booked or due.",
+        ),
+        Worklist(
+            "pifu-ending",
+            "PIFU ending",
+            f"Patients on patient-initiated follow-up whose PIFU ends within {settings.PIFU_ENDING_DAYS} days, and "
+            "those whose PIFU has ended but who are still under follow-up, most overdue first: end PIFU "
+            "(discharge to the GP, with the letters) or change the period.",
+            lambda today: Patient.objects.pifu_ending(today=today),
+            tables.PifuEndingTable,
+            filters.PifuEndingFilter,
+            noun="patient",
+            describe=_pifu,
         ),
         Worklist(
             "data-quality",
