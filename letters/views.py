@@ -177,7 +177,7 @@ class PifuEndView(ActionView):
         # The period's own end, once it has come: the nurse confirms it (never a day still to come).
         return {
             "version": self.patient.version,
-            "discharged_on": ends_on if ends_on and ends_on <= self.today else None,
+            "discharged_on": ends_on if ends_on and ends_on <= timezone.localdate() else None,
         }
 
     def record_summary(self):
