@@ -45,8 +45,13 @@ def _restaging(episode) -> str:
 
 def _pifu(patient) -> str:
     today = timezone.localdate()
-    ended = "ended" if patient.pifu_ends_on < today else "ends"
-    return f"Patient-initiated follow-up {ended} {show_date(patient.pifu_ends_on)}: {tables.pifu_days(patient, today)}."
+    ends_on = patient.pifu_ends_on
+    if ends_on < today:
+        return (
+            f"Patient-initiated follow-up ended {show_date(ends_on)} ({tables.pifu_days(patient, today).lower()}), "
+            "and the patient is still under follow-up."
+        )
+    return f"Patient-initiated follow-up ends {show_date(ends_on)} ({tables.pifu_days(patient, today).lower()})."
 
 
 def _result_awaited(item: FollowUpItem) -> str:

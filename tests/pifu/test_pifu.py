@@ -335,13 +335,22 @@ def test_pifu_ending_download_has_the_patient_nurse_end_and_days(nurse_client, n
     ]
 
 
+def _pifu_rows(client, patient) -> list:
+    response = client.get(reverse("followup:patient_detail", args=[patient.pk]))
+    return {worklist.slug: rows for worklist, rows in response.context["actions"]}.get(SLUG, [])
+
+
 def test_pifu_ending_the_patient_page_asks_to_end_pifu(nurse_client, nurse):
-    patient = pifu_patient(nurse, ends_in=-3)
-    response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
-    actions = {worklist.slug: rows for worklist, rows in response.context["actions"]}
-    [row] = actions[SLUG]
-    assert row.text == f"Patient-initiated follow-up ended {show_date(days(-3))}: Ended 3 days ago."
-    assert [task.url for task in row.tasks] == [reverse("letters:pifu_end", args=[patient.pk]), period_url(patient)]
+    ended = pifu_patient(nurse, ends_in=-3)
+    [row] = _pifu_rows(nurse_client, ended)
+    assert row.text == (
+        f"Patient-initiated follow-up ended {show_date(days(-3))} (ended 3 days ago), and the patient is still "
+        "under follow-up."
+    )
+    assert [task.url for task in row.tasks] == [reverse("letters:pifu_end", args=[ended.pk]), period_url(ended)]
+    [row] = _pifu_rows(nurse_client, pifu_patient(nurse, ends_in=1))
+    assert row.text == f"Patient-initiated follow-up ends {show_date(days(1))} (1 day left)."
+    assert _pifu_rows(nurse_client, pifu_patient(nurse, ends_in=31)) == []
 
 
 @pytest.mark.parametrize("rows", [1, 3])
