@@ -150,7 +150,11 @@ class ProtocolAssignView(ActionView):
             start_on=form.cleaned_data["protocol_start_on"],
             by=self.request.user,
         )
-        return self.done(f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}.")
+        message = f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}."
+        patient = Patient.objects.get(pk=self.patient.pk)
+        if patient.follow_up_model == c.FollowUpModel.PIFU and patient.pifu_ends_on:
+            message += f" PIFU until {show_date(patient.pifu_ends_on)}."
+        return self.done(message)
 
 
 class PifuPeriodView(ActionView):

@@ -81,6 +81,19 @@ def test_protocol_assign_sets_the_pifu_period_from_the_protocols_pifu_months(nur
     assert (patient.pifu_starts_on, patient.pifu_ends_on) == (date(2024, 1, 31), date(2029, 1, 31))
 
 
+def test_starting_the_schedule_of_a_pifu_patient_says_until_when(nurse_client, nurse):
+    patient = pifu_patient(nurse, ends_in=None)
+    protocol = FollowUpProtocolFactory(name="PIFU five years", pifu_months=60)
+    ProtocolStepFactory(protocol=protocol, occurrences=1, interval_months=None)
+    response = nurse_client.post(
+        reverse("followup:protocol_assign", args=[patient.pk]),
+        {"protocol": protocol.pk, "protocol_start_on": "2026-01-05"},
+        follow=True,
+    )
+    assert "1 follow-up item scheduled from PIFU five years. PIFU until 5 Jan 2031." in page_text(response)
+    assert "PIFU until 5 Jan 2031" in banner(response)
+
+
 def test_protocol_assign_sets_no_pifu_period_for_another_model_or_a_protocol_without_pifu_months(nurse):
     clinic = PatientFactory(team=nurse.team, named_nurse=nurse, follow_up_model=c.FollowUpModel.CLINIC)
     services.protocol_assign(
