@@ -270,6 +270,8 @@ FOLLOWUP_ESCALATE_DAYS = env_int("FOLLOWUP_ESCALATE_DAYS", 42)
 FOLLOWUP_DUE_SOON_DAYS = env_int("FOLLOWUP_DUE_SOON_DAYS", 28)
 # A result waiting to be acknowledged for more than this many days: escalated.
 RESULT_ESCALATE_DAYS = env_int("RESULT_ESCALATE_DAYS", 14)
+# "PIFU ending" lists a PIFU period that ends within this many days (and those already ended).
+PIFU_ENDING_DAYS = env_int("PIFU_ENDING_DAYS", 30)
 
 # The tracker's own address, as links in emails and letters print it (no trailing slash).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

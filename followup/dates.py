@@ -82,6 +82,8 @@ RULES: dict[str, tuple[DateRule, ...]] = {
         DateRule("date_of_death", "The date of death", happened=True),
         DateRule("discharged_on", "The discharge date", happened=True),
         DateRule("protocol_start_on", "The schedule start date", happened=False),
+        DateRule("pifu_starts_on", "The PIFU start date", happened=False),
+        DateRule("pifu_ends_on", "The PIFU end date", happened=False),
     ),
     "primarydiagnosis": (
         DateRule("diagnosed_on", "The date of diagnosis", happened=True),

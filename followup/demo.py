@@ -38,7 +38,7 @@ from .models import (
     User,
 )
 from .nhs import nhs_numbers_in_test_range
-from .services import SiteEntry, protocol_schedule, restaging_outcome
+from .services import SiteEntry, add_months, protocol_schedule, restaging_outcome
 
 # The printed demo login: demo data only.
 DEMO_PASSWORD = "followup-demo-2026"  # noqa: S105 # nosec B105
@@ -276,7 +276,13 @@ SCENARIOS = [
     "missing_receptors",
     "result_awaited",
     "implausible_date",
+    "pifu_ending",  # PIFU ends in 12 days
+    "pifu_ended",  # PIFU ended 9 days ago, the patient still active: neither followed up nor discharged
 ]
+# The PIFU scenarios: the day their PIFU period ends, from today.
+PIFU_SCENARIO_ENDS = {"pifu_ending": 12, "pifu_ended": -9}
+# How long PIFU lasts from the start of each protocol that has one (FollowUpProtocol.pifu_months).
+PIFU_MONTHS = {"Patient-initiated follow-up (PIFU)": 60}
 
 
 @dataclass
@@ -345,7 +351,9 @@ def ensure_reference_data() -> Reference:
     }
     protocols = []
     for name, description, model, steps in PROTOCOLS:
-        protocol, created = FollowUpProtocol.objects.get_or_create(name=name, defaults={"description": description})
+        protocol, created = FollowUpProtocol.objects.get_or_create(
+            name=name, defaults={"description": description, "pifu_months": PIFU_MONTHS.get(name)}
+        )
         if created:
             ProtocolStep.objects.bulk_create(
                 ProtocolStep(protocol=protocol, kind=kind, start_months=start, interval_months=interval, occurrences=n)
@@ -366,6 +374,11 @@ def ensure_reference_data() -> Reference:
         for number, (code, name, street) in enumerate(GP_PRACTICES)
     ]
     return Reference(teams=teams, nurses=nurses, main_nurse=users["nurse"], protocols=protocols, practices=practices)
+
+
+def _pifu_months(protocol) -> int | None:
+    # A demo database seeded before protocols had a PIFU length: the length the demo gives them now.
+    return protocol.pifu_months or PIFU_MONTHS.get(protocol.name)
 
 
 def hospital_number(index: int) -> str:
@@ -410,6 +423,10 @@ class PatientBuilder:
         elif self.scenario in ("overdue", "escalated", "due_soon", "result_unacknowledged", "result_awaited"):
             diagnosed_on = today - _days(rng, 800, 1200)
         start_on = diagnosed_on + timedelta(days=180)
+        if self.scenario in PIFU_SCENARIO_ENDS:
+            protocol, model, steps = next(p for p in self.ref.protocols if p[1] == c.FollowUpModel.PIFU)
+            start_on = add_months(today + timedelta(days=PIFU_SCENARIO_ENDS[self.scenario]), -_pifu_months(protocol))
+            diagnosed_on = start_on - timedelta(days=180)
 
         self.patient = self._patient(team_code, model, protocol, start_on)
         self.primary = self._primary(diagnosed_on)
@@ -444,10 +461,18 @@ class PatientBuilder:
             follow_up_model=model,
             protocol=protocol,
             protocol_start_on=start_on,
+            **self._pifu_period(model, protocol, start_on),
             **self._contact_details(given, family),
         )
         self.rows.patients.append(patient)
         return patient
+
+    @staticmethod
+    def _pifu_period(model: str, protocol, start_on: date) -> dict:
+        """A PIFU patient's period from the protocol, as services.protocol_assign sets it."""
+        if model != c.FollowUpModel.PIFU or not _pifu_months(protocol):
+            return {}
+        return {"pifu_starts_on": start_on, "pifu_ends_on": add_months(start_on, _pifu_months(protocol))}
 
     def _contact_details(self, given: str, family: str) -> dict:
         """Address, phones (Ofcom's drama ranges only), preferences, next of kin, GP; from a generator of
@@ -750,7 +775,11 @@ class PatientBuilder:
                     FollowUpItem, patient=patient, kind=c.FollowUpKind.CLINIC_REVIEW, due_on=today + _days(rng, 7, 84)
                 )
             )
-        elif not open_items and self.scenario != "no_next_follow_up" and patient.status == c.PatientStatus.SURVEILLANCE:
+        elif (
+            not open_items
+            and self.scenario not in ("no_next_follow_up", "pifu_ended")
+            and patient.status == c.PatientStatus.SURVEILLANCE
+        ):
             if self.scenario or rng.random() < 0.97:
                 last_due = max(i.due_on for i in self.items)
                 patient.status = c.PatientStatus.DISCHARGED

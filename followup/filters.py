@@ -264,6 +264,12 @@ class PatientWorklistFilter(WorklistFilter):
     )
 
 
+class PifuEndingFilter(WorklistFilter):
+    """Named nurse and team: every row is a PIFU patient, so no follow-up model to choose."""
+
+    patient_prefix = ""
+
+
 class DataQualityFilter(WorklistFilter):
     patient_prefix = ""
 

@@ -351,6 +351,26 @@ class AssignProtocolForm(ActionForm):
     )
 
 
+class PifuPeriodForm(VersionedForm):
+    """The period of patient-initiated follow-up; services.patient_set_pifu_period checks it (the end
+    after the start, each date plausible) and says so beside the field."""
+
+    pifu_starts_on = date_field(
+        "PIFU starts",
+        missing="Enter the date PIFU starts",
+        happened=False,
+        example="past",
+        help_text="Usually the day routine follow-up ended.",
+    )
+    pifu_ends_on = date_field(
+        "PIFU ends",
+        missing="Enter the date PIFU ends",
+        happened=False,
+        help_text="Often five years from diagnosis. At the end the patient is discharged to the GP, "
+        "with a letter to both.",
+    )
+
+
 class ReassignNurseForm(VersionedForm):
     named_nurse = forms.ModelChoiceField(
         queryset=User.objects.none(),

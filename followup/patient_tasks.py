@@ -152,6 +152,14 @@ def _no_follow_up_tasks(patient, today: date) -> list[Task]:
     return [Task("Add the next follow-up item", _url("item_add", patient.pk))]
 
 
+def _pifu_tasks(patient, today: date) -> list[Task]:
+    # Ending PIFU discharges the patient and issues the letters: the letters app's page.
+    return [
+        Task("End PIFU and discharge", reverse("letters:pifu_end", args=[patient.pk])),
+        Task("Change the PIFU period", _url("patient_pifu_period", patient.pk)),
+    ]
+
+
 # The data-quality problems (filters.DATA_QUALITY_PROBLEMS) a page of this tracker puts right, and how.
 _DATA_QUALITY_FIXES = {
     "missing_nhs_number": ("Add the NHS number", "patient_edit"),
@@ -178,6 +186,7 @@ TASKS = {
     "distant-not-recorded": _distant_tasks,
     "symptoms": _symptom_tasks,
     "no-follow-up": _no_follow_up_tasks,
+    "pifu-ending": _pifu_tasks,
     "data-quality": _data_quality_tasks,
     mdt_worklist.SLUG: mdt_worklist.tasks,
 }

@@ -159,6 +159,17 @@ class PatientQuerySet(TeamScopedQuerySet):
         open_items = _model("FollowUpItem").objects.filter(OPEN_ITEM, patient=OuterRef("pk"))
         return self.active().filter(~Exists(open_items))
 
+    def pifu_ending(self, *, today: date):
+        """Failsafe "PIFU ending": active patients on patient-initiated follow-up whose PIFU period ends
+        within PIFU_ENDING_DAYS, or has ended with the patient still active (neither followed up nor
+        discharged: the way a PIFU patient is lost), most overdue first, then the soonest to end."""
+        until = today + timedelta(days=settings.PIFU_ENDING_DAYS)
+        return (
+            self.active()
+            .filter(follow_up_model=c.FollowUpModel.PIFU, pifu_ends_on__lte=until)
+            .order_by("pifu_ends_on", "pk")
+        )
+
     def for_worklist(self):
         """Patient rows as the tables render them: with named nurse and team, and the patient's
         most recent contact (contacts.models.with_last_contact())."""

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("patients/<int:pk>/primary/new/", views.PrimaryAddView.as_view(), name="primary_add"),
     path("patients/<int:pk>/schedule/", views.ProtocolAssignView.as_view(), name="protocol_assign"),
+    path("patients/<int:pk>/pifu/", views.PifuPeriodView.as_view(), name="patient_pifu_period"),
     path("patients/<int:pk>/named-nurse/", views.ReassignNurseView.as_view(), name="patient_reassign"),
     path("patients/<int:pk>/discharge/", views.DischargeView.as_view(), name="patient_discharge"),
     path("patients/<int:pk>/death/", views.RecordDeathView.as_view(), name="patient_death"),

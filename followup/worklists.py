@@ -43,6 +43,17 @@ def _restaging(episode) -> str:
     )
 
 
+def _pifu(patient) -> str:
+    today = timezone.localdate()
+    ends_on = patient.pifu_ends_on
+    if ends_on < today:
+        return (
+            f"Patient-initiated follow-up ended {show_date(ends_on)} ({tables.pifu_days(patient, today).lower()}), "
+            "and the patient is still under follow-up."
+        )
+    return f"Patient-initiated follow-up ends {show_date(ends_on)} ({tables.pifu_days(patient, today).lower()})."
+
+
 def _result_awaited(item: FollowUpItem) -> str:
     return f"{item.get_kind_display()}, done {show_date(item.done_on)}: result not yet available"
 
@@ -189,6 +200,18 @@ WORKLISTS: dict[str, Worklist] = {
             filters.PatientWorklistFilter,
             noun="patient",
             describe=lambda patient: "No follow-up item is booked or due.",
+        ),
+        Worklist(
+            "pifu-ending",
+            "PIFU ending",
+            f"Patients on patient-initiated follow-up whose PIFU ends within {settings.PIFU_ENDING_DAYS} days, and "
+            "those whose PIFU has ended but who are still under follow-up, most overdue first: end PIFU "
+            "(discharge to the GP, with the letters) or change the period.",
+            lambda today: Patient.objects.pifu_ending(today=today),
+            tables.PifuEndingTable,
+            filters.PifuEndingFilter,
+            noun="patient",
+            describe=_pifu,
         ),
         Worklist(
             "data-quality",

@@ -22,10 +22,6 @@ from followup.models import FollowUpItem, Patient, StagingTest, User
 from .choices import RECIPIENT_OF, RESULT_KINDS, LetterKind, Recipient
 from .models import Letterhead
 
-# PIFU lasts until five years from the primary diagnosis (DOMAIN.md "PIFU": "often to five years from
-# diagnosis"): the earliest primary diagnosis recorded, plus this many years.
-PIFU_YEARS = 5
-
 
 def long_date(value: date | datetime | None) -> str:
     """ "1 December 2026": a letter spells the month out."""
@@ -36,17 +32,10 @@ def long_date(value: date | datetime | None) -> str:
     return dateformat.format(value, "j F Y")
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
-
-
 def pifu_until(patient: Patient) -> date | None:
-    """The day patient-initiated follow-up ends: PIFU_YEARS after the earliest live primary diagnosis."""
-    diagnosed = [p.diagnosed_on for p in patient.primaries.all() if p.diagnosed_on]
-    return add_years(min(diagnosed), PIFU_YEARS) if diagnosed else None
+    """The day patient-initiated follow-up ends: the patient's PIFU period (set from the protocol or by
+    the nurse, followup.services.patient_set_pifu_period); None when no period is set."""
+    return patient.pifu_ends_on
 
 
 def _who(user: User | None) -> str:
@@ -152,8 +141,10 @@ def refusal(
     letterhead: Letterhead | None,
     today: date,
     result: FollowUpItem | StagingTest | None = None,
+    discharging: bool = False,
 ) -> str:
-    """Why this letter cannot be written for this patient now ("" when it can); the page links the fix."""
+    """Why this letter cannot be written for this patient now ("" when it can); the page links the fix.
+    ``discharging``: the patient is discharged in the same step as the letter (services.pifu_end)."""
     if result_refusal(kind, result):
         return result_refusal(kind, result)
     if letterhead is None:
@@ -164,7 +155,8 @@ def refusal(
         return "No GP practice is recorded for this patient, so a letter to the GP cannot be written."
     if RECIPIENT_OF[kind] == Recipient.PATIENT and not (patient.address_line_1 and patient.postcode):
         return "No address is recorded for this patient, so a letter to them cannot be written."
-    if kind in (LetterKind.DISCHARGE_PATIENT, LetterKind.DISCHARGE_GP) and patient.status != c.PatientStatus.DISCHARGED:
+    discharge_kinds = (LetterKind.DISCHARGE_PATIENT, LetterKind.DISCHARGE_GP)
+    if kind in discharge_kinds and patient.status != c.PatientStatus.DISCHARGED and not discharging:
         # A discharge letter tells the patient their follow-up has ended: never while it goes on.
         return "This patient is not discharged: record the discharge first (Status changes), then write the letters."
     if kind == LetterKind.PIFU and patient.follow_up_model != c.FollowUpModel.PIFU:
@@ -175,11 +167,11 @@ def refusal(
     if kind == LetterKind.PIFU:
         until = pifu_until(patient)
         if until is None:
-            return "No primary diagnosis is recorded, so the end of patient-initiated follow-up is not known."
+            return "No PIFU period is set for this patient: set it first (PIFU period), then write the letter."
         if until <= today:
             return (
-                f"Patient-initiated follow-up ended on {long_date(until)} (five years from diagnosis): "
-                "write a discharge letter instead."
+                f"Patient-initiated follow-up ended on {long_date(until)}: end PIFU and discharge instead "
+                "(the discharge letters are issued with it)."
             )
     return ""
 
@@ -190,6 +182,12 @@ def refusal_fix(patient: Patient, message: str):
         return format_html(
             '<a href="{}">Change contact details</a>', reverse("followup:patient_contact_details", args=[patient.pk])
         )
+    if "PIFU period" in message:
+        return format_html(
+            '<a href="{}">Set the PIFU period</a>', reverse("followup:patient_pifu_period", args=[patient.pk])
+        )
+    if "end PIFU and discharge" in message:
+        return format_html('<a href="{}">End PIFU and discharge</a>', reverse("letters:pifu_end", args=[patient.pk]))
     return None
 
 
@@ -360,7 +358,7 @@ def letter_text(
             "You are now on patient-initiated follow-up. This means you will not have routine clinic "
             "appointments. Instead, you contact us when something changes or worries you, and we will see you "
             "quickly.",
-            f"This lasts until {long_date(until)}, five years from your diagnosis. Your surveillance "
+            f"This lasts until {long_date(until)}. Your surveillance "
             "mammograms carry on as planned. At the end we will discharge you to your GP, and write to you both.",
         ]
         sections = [

@@ -3,7 +3,7 @@
 from django import forms
 
 from followup.fields import Radios
-from followup.forms import ActionForm, radios, required
+from followup.forms import ActionForm, VersionedForm, date_field, radios, required
 
 from .choices import RESULT_KINDS, LetterKind
 from .content import result_label, result_refusal
@@ -79,3 +79,13 @@ class LetterIssueForm(LetterChoiceForm):
         # No maxlength in the page: a browser would cut the paragraph short without a word; the
         # message beside the box says how long it may be instead (NHSMessagesMixin).
         self.fields["extra_paragraph"].widget.attrs.pop("maxlength", None)
+
+
+class PifuEndForm(VersionedForm):
+    """End PIFU: the nurse confirms the day the patient is discharged to the GP (services.pifu_end)."""
+
+    discharged_on = date_field(
+        "Date of discharge",
+        missing="Enter the date patient-initiated follow-up ends and the patient is discharged",
+        help_text="The letters say the GP looks after the patient from this day.",
+    )

@@ -1,21 +1,27 @@
 """Issuing letters: the one place a letter row is written. An issued letter is never changed or replaced:
 a wrong one is marked entered in error (followup.services.record_mark_entered_in_error) and a new one issued."""
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import ContactKind, ContactWith
 from contacts.services import contact_record
+from followup import choices as c
 from followup.models import FollowUpItem, Patient, StagingTest, User, patient_of
 from followup.pdf import render_pdf
-from followup.services import save_record
+from followup.services import patient_discharge, save_record
 
 from . import content
 from .choices import RECIPIENT_OF, RESULT_KINDS, LetterKind, Recipient
 from .models import Letter, Letterhead, LetterPDF, pdf_digest
 
 LETTER_TEMPLATE = "letters/letter.html"
+# The discharge reason when patient-initiated follow-up ends (pifu_end): the GP's letter prints it.
+PIFU_END_REASON = "End of patient-initiated follow-up"
+PIFU_END_LETTERS = (LetterKind.DISCHARGE_PATIENT, LetterKind.DISCHARGE_GP)
 
 
 def letterhead_of(patient: Patient) -> Letterhead | None:
@@ -91,3 +97,30 @@ def letter_issue(
     save_record(letter, by)
     LetterPDF.objects.create(letter=letter, pdf=pdf)
     return letter
+
+
+@transaction.atomic
+def pifu_end(*, patient: Patient, discharged_on: date, by: User, expected_version: int | None) -> list[Letter]:
+    """End patient-initiated follow-up: discharge the patient to the GP (followup's patient_discharge: open
+    items cancelled) and issue the discharge letters to the patient and to the GP (each a letter contact).
+
+    All or nothing: a refusal of the discharge (restaging incomplete, a change by someone else) or of either
+    letter (no letterhead, no GP practice, no address) undoes the whole of it. Returns the two letters."""
+    if patient.follow_up_model != c.FollowUpModel.PIFU:
+        raise ValidationError(
+            f"This patient's follow-up is {patient.get_follow_up_model_display().lower()}, not patient-initiated: "
+            "discharge them from follow-up instead (Discharge)."
+        )
+    # The letters' refusals (no letterhead, no GP practice, no address), before anything is written.
+    letterhead = letterhead_of(patient)
+    for kind in PIFU_END_LETTERS:
+        message = content.refusal(
+            patient=patient, kind=kind, letterhead=letterhead, today=timezone.localdate(), discharging=True
+        )
+        if message:
+            raise ValidationError(message)
+    discharged = patient_discharge(
+        patient=patient, discharged_on=discharged_on, reason=PIFU_END_REASON, by=by, expected_version=expected_version
+    )
+    patient = Patient.objects.select_related("named_nurse", "gp_practice", "team").get(pk=discharged.pk)
+    return [letter_issue(patient=patient, kind=kind, by=by) for kind in PIFU_END_LETTERS]

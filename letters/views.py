@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.decorators.http import require_GET
 
+from followup.display import show_date
 from followup.models import Patient
 from followup.navigation import patient_trail
 from followup.permissions import can_act
@@ -19,9 +20,9 @@ from followup.views.base import ActionView, get_patient_for, get_visible_or_404
 
 from . import content
 from .choices import LetterKind
-from .forms import LetterChoiceForm, LetterIssueForm
+from .forms import LetterChoiceForm, LetterIssueForm, PifuEndForm
 from .models import Letter
-from .services import letter_issue, letterhead_of
+from .services import PIFU_END_REASON, letter_issue, letterhead_of, pifu_end
 
 
 def _for_letter(patient: Patient) -> Patient:
@@ -160,6 +161,54 @@ class LetterIssueView(LetterMixin, ActionView):
         if form.errors:
             form.cleaned_data.setdefault("extra_paragraph", "")
         return self.render_preview(form, status=status)
+
+
+class PifuEndView(ActionView):
+    """End PIFU and discharge: one step that discharges the patient to the GP and issues the discharge letters
+    to the patient and the GP (services.pifu_end). Here, not in followup: it needs the letters."""
+
+    form_class = PifuEndForm
+    title = "End PIFU and discharge"
+    submit_label = "End PIFU and discharge"
+    status_change = True
+
+    def get_initial(self):
+        ends_on = self.patient.pifu_ends_on
+        # The period's own end, once it has come: the nurse confirms it (never a day still to come).
+        return {
+            "version": self.patient.version,
+            "discharged_on": ends_on if ends_on and ends_on <= timezone.localdate() else None,
+        }
+
+    def record_summary(self):
+        patient = _for_letter(self.patient)
+        ends_on = patient.pifu_ends_on
+        return [
+            ("Follow-up model", patient.get_follow_up_model_display()),
+            ("PIFU", f"{show_date(patient.pifu_starts_on)} to {show_date(ends_on)}" if ends_on else "No period set"),
+            ("GP practice", str(patient.gp_practice) if patient.gp_practice_id else "Not recorded"),
+            ("Reason for discharge", PIFU_END_REASON),
+        ]
+
+    def warning(self):
+        return (
+            "Ending PIFU discharges this patient to their GP: their open follow-up items are cancelled, they leave "
+            "every worklist, and discharge letters are issued to them and to their GP practice (listed under "
+            "Letters, each recorded as a letter contact)."
+        )
+
+    def perform(self, form):
+        letters = pifu_end(
+            patient=self.patient,
+            discharged_on=form.cleaned_data["discharged_on"],
+            by=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        sent = " and ".join(letter.addressee for letter in letters)
+        return self.done(
+            f"PIFU ended: discharged to the GP from {show_date(form.cleaned_data['discharged_on'])}. Discharge letters "
+            f"issued to {sent} (listed under Letters); open follow-up items were cancelled."
+        )
 
 
 @require_GET

@@ -750,6 +750,7 @@ ACTION_URLS = [
     ("protocol_assign", "patient", None),
     ("patient_reassign", "patient", None),
     ("patient_discharge", "patient", None),
+    ("patient_pifu_period", "patient", None),
     ("patient_death", "patient", None),
     ("item_add", "patient", None),
     ("recurrence_add", "patient", None),

@@ -40,5 +40,6 @@ def test_every_hazard_the_issue_names_is_in_the_log():
         "recurrence never discussed at mdt",
         "task lost or never done",
         "wrong or altered letter",
+        "pifu ends unnoticed",
     ):
         assert hazard in text, hazard

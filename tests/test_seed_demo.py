@@ -43,6 +43,7 @@ def failsafe_lists(user):
         "missing laterality": PrimaryDiagnosis.objects.missing_laterality().visible_to(user),
         "missing receptors": PrimaryDiagnosis.objects.missing_receptors().visible_to(user),
         "implausible date": Patient.objects.data_quality_problems().having_problem("implausible_date").visible_to(user),
+        "PIFU ending": Patient.objects.pifu_ending(today=TODAY).visible_to(user),
     }
 
 
@@ -59,6 +60,17 @@ def test_seed_demo_puts_someone_on_every_failsafe_list_of_the_demo_nurse(seeded)
     assert empty == []
     red_flag_first = SymptomReport.objects.awaiting_triage().visible_to(nurse).first()
     assert red_flag_first.red_flag == c.RedFlag.CORD_COMPRESSION
+
+
+def test_seed_demo_gives_pifu_patients_periods_some_ending_soon_and_one_ended_still_active(seeded):
+    nurse = User.objects.get(username="nurse")
+    pifu = Patient.objects.filter(follow_up_model=c.FollowUpModel.PIFU)
+    assert pifu.exists()
+    assert list(pifu.filter(pifu_ends_on__isnull=True)) == []
+    ending = list(Patient.objects.pifu_ending(today=TODAY).visible_to(nurse))
+    assert any(p.pifu_ends_on > TODAY for p in ending)
+    ended = [p for p in ending if p.pifu_ends_on < TODAY]
+    assert [p.status for p in ended] == [c.PatientStatus.SURVEILLANCE]
 
 
 def test_seed_demo_prints_the_logins_and_creates_the_roles(seeded):

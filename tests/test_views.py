@@ -427,6 +427,10 @@ def _rows_for(slug, nurse):
         case "data-quality":
             patient.nhs_number = ""
             patient.save()
+        case "pifu-ending":
+            patient.follow_up_model = c.FollowUpModel.PIFU
+            patient.pifu_starts_on, patient.pifu_ends_on = days(-1800), days(10)
+            patient.save()
         case "mdt-not-discussed":
             recurrence = RecurrenceFactory(patient=patient)
             RecurrenceSiteFactory(recurrence=recurrence)
@@ -482,6 +486,11 @@ def test_patient_page_query_count_is_constant(rows, nurse_client, nurse, patient
     practice = GPPracticeFactory()
     services.patient_update_contact_details(
         patient=patient, by=nurse, expected_version=None, gp_ods_code=practice.ods_code, phone_mobile="07700 900123"
+    )
+    # On PIFU with a period: the page asks the "PIFU ending" list too.
+    services.patient_update(patient=patient, by=nurse, expected_version=None, follow_up_model=c.FollowUpModel.PIFU)
+    services.patient_set_pifu_period(
+        patient=patient, starts_on=days(-1800), ends_on=days(10), by=nurse, expected_version=None
     )
     for _ in range(rows):
         PrimaryDiagnosisFactory(patient=patient)
@@ -539,6 +548,8 @@ def test_patient_page_skips_the_lists_a_patient_has_no_rows_for(
             "team-tasks",
             # Unmatched results: never on the patient page (most have no patient found).
             "unmatched-results",
+            # Not on PIFU with a period.
+            "pifu-ending",
         }
     ]
     # 6 prefetches (primaries, items, recurrences, symptoms, tasks, contacts): with no recurrence, Django

@@ -50,8 +50,9 @@ def one_of_each(nurse):
     nurse.first_name, nurse.last_name = "Alex", "Morgan"
     nurse.save()
     ann = PatientFactory(
-        team=nurse.team, named_nurse=nurse, given_name="Ann", family_name="Green", nhs_number="9998765439"
-    )
+        team=nurse.team, named_nurse=nurse, given_name="Ann", family_name="Green", nhs_number="9998765439",
+        follow_up_model=c.FollowUpModel.PIFU, pifu_starts_on=days(-1800), pifu_ends_on=days(-10),
+    )  # fmt: skip
     FollowUpItemFactory(patient=ann, due_on=days(-60))
     FollowUpItemFactory(patient=ann, due_on=days(3), status=c.FollowUpStatus.BOOKED, booked_for=days(4))
     FollowUpItemFactory(patient=ann, status=c.FollowUpStatus.DONE, done_on=days(-20), result="02")
@@ -139,6 +140,10 @@ def test_worklist_downloads_keep_every_column_the_screen_merges(nurse_client, on
         "symptoms": [
             ["Patient", "NHS number", "Named nurse", "Red flag", "Reported", "Area", "Description"],
             [ann, "9998765439", nurse, RED_FLAG, iso[-1], "Bone", "Aching in the lower back."],
+        ],
+        "pifu-ending": [
+            ["Patient", "NHS number", "Named nurse", "PIFU ends", "Days left (negative: ended)"],
+            [ann, "9998765439", nurse, iso[-10], "-10"],
         ],
         "no-follow-up": [
             ["Patient", "NHS number", "Named nurse", "Status", "Follow-up model", "Last follow-up item"],
@@ -295,6 +300,7 @@ SCREEN_COLUMNS = {
     "distant-not-recorded": ["Patient", "Named nurse", "Test", "Reported", "Distant disease found in", "Action"],
     "symptoms": ["Patient", "Named nurse", "Red flag", "Reported", "Area", "Description", "Action"],
     "no-follow-up": ["Patient", "Named nurse", "Status", "Follow-up model", "Last follow-up item", "Action"],
+    "pifu-ending": ["Patient", "Named nurse", "PIFU ends", "Action"],
     "data-quality": ["Patient", "Named nurse", "Problems", "Action"],
     "mdt-not-discussed": [
         *("Patient", "Named nurse", "Recurrence", "Status", "Diagnosed on", "Days since the recurrence"),
@@ -339,6 +345,7 @@ def test_each_list_shows_the_nhs_number_under_the_name_and_merges_its_dates(nurs
         "Liver",
     ]
     assert cells["no-follow-up"][0] == "HILL, Bob NHS number: Not recorded"
+    assert cells["pifu-ending"] == [ann, "Alex Morgan", f"{day(-10)} Ended 10 days ago"]
     task = [ann, "Alex Morgan", "Phone Ann about her result", "Alex Morgan", f"{day(-2)} Overdue by 2 days"]
     assert cells["my-tasks"] == cells["team-tasks"] == task
 

@@ -187,6 +187,10 @@ def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: d
     patient = lock(patient, expected_version=None)
     patient.protocol = protocol
     patient.protocol_start_on = start_on
+    if patient.follow_up_model == c.FollowUpModel.PIFU and protocol.pifu_months:
+        # The protocol says how long PIFU lasts from its start; the nurse may change it later
+        # (patient_set_pifu_period).
+        patient.pifu_starts_on, patient.pifu_ends_on = start_on, add_months(start_on, protocol.pifu_months)
     save_record(patient, by)
 
     existing = set(
@@ -216,6 +220,26 @@ def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: d
         item.clean_fields()
         new_items.append(item)
     return bulk_create_with_history(new_items, FollowUpItem, default_user=by)
+
+
+@transaction.atomic
+def patient_set_pifu_period(
+    *, patient: Patient, starts_on: date, ends_on: date, by: User, expected_version: int | None
+) -> Patient:
+    """Set or change the period of patient-initiated follow-up (the banner, the PIFU letter and the
+    "PIFU ending" list read it). Only for an active patient on PIFU; the history keeps every change."""
+    patient = lock(patient, expected_version=expected_version)
+    _require_active(patient, "Setting a PIFU period")
+    if patient.follow_up_model != c.FollowUpModel.PIFU:
+        raise ValidationError(
+            f"This patient's follow-up is {patient.get_follow_up_model_display().lower()}, not patient-initiated: "
+            "change the follow-up model first (Change details)."
+        )
+    if starts_on and ends_on and ends_on <= starts_on:
+        raise ValidationError({"pifu_ends_on": "The end of the PIFU period must be after its start."})
+    patient.pifu_starts_on, patient.pifu_ends_on = starts_on, ends_on
+    save_record(patient, by)
+    return patient
 
 
 @transaction.atomic

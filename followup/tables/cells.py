@@ -245,8 +245,8 @@ class ActionsColumn(tables.Column):
         html = ROW_ACTIONS[self.kind](record, page, name, record.version, RowErrors())
         if table.log_contact:
             html = format_html("{}{}", html, log_contact_link(record, page))
-        if self.kind == "links" or not ROW_EXTRA_LINKS:
-            return html  # the links already end with the extra ones (_links)
+        if self.kind in ("links", "pifu") or not ROW_EXTRA_LINKS:
+            return html  # the links already end with the extra ones (_links, _pifu)
         return format_html("{}{}", html, link_list([link(record) for link in ROW_EXTRA_LINKS], page, name))
 
 
@@ -379,7 +379,16 @@ def _triage(record, page, name, version, errors):
     return _form(url, page, version, body)
 
 
-ROW_ACTIONS = {"links": _links, "acknowledge": _acknowledge, "triage": _triage}
+def _pifu(record, page, name, version, errors):
+    """A patient whose PIFU ends: end it (discharge with the letters, the letters app), or change the period."""
+    links = [
+        ("End PIFU", url_for("letters:pifu_end", record.pk)),
+        ("Change the PIFU period", url_for("followup:patient_pifu_period", record.pk)),
+    ]
+    return link_list([*links, *(link(record) for link in ROW_EXTRA_LINKS)], page, name)
+
+
+ROW_ACTIONS = {"links": _links, "acknowledge": _acknowledge, "triage": _triage, "pifu": _pifu}
 
 
 def row_form_refused(kind: str, record, *, request, next_url: str, version: str, errors: dict, chosen: str = "") -> str:

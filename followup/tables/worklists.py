@@ -406,6 +406,46 @@ class NoNextFollowUpTable(WorklistTable):
         return queryset.order_by(order, "pk"), True
 
 
+def pifu_days(patient, today: date) -> str:
+    """How long until the patient's PIFU period ends, or how long since it ended, in words."""
+    days = (patient.pifu_ends_on - today).days
+    if days > 0:
+        return f"{days} day{pluralize(days)} left"
+    if days == 0:
+        return "Ends today"
+    return f"Ended {-days} day{pluralize(-days)} ago"
+
+
+class PifuEndingTable(WorklistTable):
+    """Patients whose patient-initiated follow-up ends soon or has ended (PatientQuerySet.pifu_ending()),
+    each offering "End PIFU" (discharge to the GP with the letters: the letters app)."""
+
+    log_contact = True
+    actions = ActionsColumn("pifu")
+    patient = PatientColumn("")
+    nhs_number = NhsNumberColumn("", visible=False)
+    named_nurse = NurseColumn("")
+    pifu_ends_on = DateColumn(verbose_name="PIFU ends")
+    days_left = tables.Column(
+        verbose_name="Days left (negative: ended)", accessor="pifu_ends_on", order_by=("pifu_ends_on",), visible=False
+    )
+
+    class Meta(WorklistTable.Meta):
+        sequence = ("patient", "nhs_number", "named_nurse", "pifu_ends_on", "days_left", "actions")
+        order_by = ("pifu_ends_on",)
+        row_attrs = {"class": lambda record: "app-row--overdue" if record.pifu_ends_on < _today() else ""}
+
+    def render_pifu_ends_on(self, record, value):
+        today = _today()
+        words = pifu_days(record, today)
+        if value < today:
+            words = tag(words, "red")
+        return format_html('{}<br><span class="app-row-secondary">{}</span>', show_date(value), words)
+
+    def render_days_left(self, value):
+        return (value - _today()).days
+
+
 class DataQualityTable(WorklistTable):
     actions = ActionsColumn("links")
     patient = PatientColumn("")

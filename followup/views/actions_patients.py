@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from .. import choices as c
 from .. import forms as f
 from .. import services
-from ..display import plural
+from ..display import plural, show_date
 from ..models import Patient, PrimaryDiagnosis
 from ..navigation import patient_trail
 from ..permissions import can_act, can_administer
@@ -149,7 +150,48 @@ class ProtocolAssignView(ActionView):
             start_on=form.cleaned_data["protocol_start_on"],
             by=self.request.user,
         )
-        return self.done(f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}.")
+        message = f"{plural(len(items), 'follow-up item')} scheduled from {form.cleaned_data['protocol']}."
+        patient = Patient.objects.get(pk=self.patient.pk)
+        if patient.follow_up_model == c.FollowUpModel.PIFU and patient.pifu_ends_on:
+            message += f" PIFU until {show_date(patient.pifu_ends_on)}."
+        return self.done(message)
+
+
+class PifuPeriodView(ActionView):
+    form_class = f.PifuPeriodForm
+    title = "PIFU period"
+
+    def get_initial(self):
+        patient = self.patient
+        return {
+            "version": patient.version,
+            "pifu_starts_on": patient.pifu_starts_on,
+            "pifu_ends_on": patient.pifu_ends_on,
+        }
+
+    def warning(self):
+        patient = self.patient
+        if not patient.is_active:
+            return f"This patient is {patient.get_status_display().lower()}: a PIFU period cannot be set."
+        if patient.follow_up_model != c.FollowUpModel.PIFU:
+            return (
+                f"This patient's follow-up is {patient.get_follow_up_model_display().lower()}, not "
+                "patient-initiated: change the follow-up model first (Change details)."
+            )
+        return ""
+
+    def perform(self, form):
+        data = form.cleaned_data
+        patient = services.patient_set_pifu_period(
+            patient=self.patient,
+            starts_on=data["pifu_starts_on"],
+            ends_on=data["pifu_ends_on"],
+            by=self.request.user,
+            expected_version=data["version"],
+        )
+        return self.done(
+            f"PIFU period saved: {show_date(patient.pifu_starts_on)} to {show_date(patient.pifu_ends_on)}."
+        )
 
 
 class ReassignNurseView(ActionView):

@@ -18,7 +18,7 @@ from tasks.views import task_section
 
 from .. import charts
 from ..audit import log_access
-from ..choices import AccessAction, TriageOutcome
+from ..choices import AccessAction, FollowUpModel, TriageOutcome
 from ..filters import ANYONE, PatientFilter
 from ..history import patient_history
 from ..models import FollowUpItem, Patient, Recurrence, RestagingEpisode, StagingTest, SymptomReport
@@ -156,6 +156,8 @@ def _may_hold(worklist, page: Patient) -> bool:
     report: four of the nine lists)."""
     if worklist.slug not in TASKS:
         return False  # a list with its own section on the page (My tasks, Team tasks)
+    if worklist.slug == "pifu-ending":  # only a patient on PIFU with a period (most are not)
+        return page.follow_up_model == FollowUpModel.PIFU and page.pifu_ends_on is not None
     model = worklist.model
     if model is SymptomReport:
         return bool(_live(page.all_symptom_reports))

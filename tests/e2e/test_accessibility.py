@@ -145,6 +145,15 @@ def world(alex, priya, jo, chris, sam) -> World:
         body="MSH|^~\\&|RIS|HOSP|FOLLOWUP|BREAST|20261201||ORU^R01|A11Y1|P|2.5.1",
         read=lambda text: _inbox_report("A11Y1", nhs_number="9990001234", family_name="Unknown", given_name="Alice"),
     )
+    # On PIFU: Jean's ended three days ago and she is still active ("PIFU ending"); Kate's has no period yet.
+    pifu = PatientFactory(
+        given_name="Jean", family_name="Stone", team=alex.team, named_nurse=alex,
+        follow_up_model=c.FollowUpModel.PIFU, pifu_starts_on=today - timedelta(days=1830),
+        pifu_ends_on=today - timedelta(days=3),
+    )  # fmt: skip
+    pifu_unset = PatientFactory(
+        given_name="Kate", family_name="Moss", team=alex.team, named_nurse=alex, follow_up_model=c.FollowUpModel.PIFU
+    )
     # Every worklist has a row of Alex's own, so each list's row controls are checked.
     empty = [slug for slug, worklist in WORKLISTS.items() if not worklist.for_user(alex, today=today).exists()]
     assert empty == []
@@ -152,6 +161,7 @@ def world(alex, priya, jo, chris, sam) -> World:
         busy, quiet, overdue, result, abnormal, awaited, recurrence, outstanding, clear, distant, symptom, task
     )
     world.sender, world.unknown = sender, unknown
+    world.pifu, world.pifu_unset = pifu, pifu_unset
     return world
 
 
@@ -859,6 +869,27 @@ GROUPS: dict[str, list[State]] = {
             "alex",
             lambda w: _letters(w, "/records/letter/{letter}/entered-in-error/"),
         ),
+    ],  # fmt: skip
+    "pifu": [
+        State("patient page, PIFU ended", "followup:patient_detail", "alex", lambda w: f"/patients/{w.pifu.pk}/"),
+        State(
+            "patient page, PIFU without a period",
+            "followup:patient_detail",
+            "alex",
+            lambda w: f"/patients/{w.pifu_unset.pk}/",
+        ),
+        *failed("PIFU period", "followup:patient_pifu_period", "alex", lambda w: f"/patients/{w.pifu_unset.pk}/pifu/"),
+        *failed("end PIFU and discharge", "letters:pifu_end", "alex", lambda w: f"/patients/{w.pifu.pk}/pifu/end/"),
+        # The date offered (the period's end): refused, as Jean's team has no letterhead and she no GP practice.
+        State(
+            "end PIFU and discharge, refused",
+            "letters:pifu_end",
+            "alex",
+            lambda w: f"/patients/{w.pifu.pk}/pifu/end/",
+            act=lambda page, w: _submit(page),
+            focus=a11y.error_summary_problems,
+        ),
+        State("end PIFU, read-only role", "letters:pifu_end", "sam", lambda w: f"/patients/{w.pifu.pk}/pifu/end/"),
     ],  # fmt: skip
     "api-clients": [
         State("API clients", "integration:client_list", "chris", lambda w: _api_clients(w, "/integration/clients/")),

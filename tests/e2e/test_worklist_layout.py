@@ -66,6 +66,10 @@ def every_list(alex, priya):
             description="Phone to rebook the endocrine review and ask about the side effects of letrozole",
         )
         PatientFactory(given_name="Lost", family_name=f"{name}-NOFOLLOWUP", team=nurse.team, named_nurse=nurse)
+        PatientFactory(
+            given_name="Alexandra-Josephine", family_name=f"{name}-PIFU", team=nurse.team, named_nurse=nurse,
+            follow_up_model=c.FollowUpModel.PIFU, pifu_starts_on=_days(-1830), pifu_ends_on=_days(-3),
+        )  # fmt: skip
         # A result nobody could place, with the longest words its row shows.
         unmatched_message(
             nurse.team,

@@ -121,30 +121,33 @@ def _set(patient, **fields):
     patient.refresh_from_db()
 
 
-def test_pifu_letter_runs_five_years_from_the_primary_diagnosis(nurse, zoe):
-    _set(zoe, follow_up_model=c.FollowUpModel.PIFU)
-    assert content.pifu_until(zoe) == date(2027, 3, 1)  # PrimaryDiagnosisFactory: 1 March 2022
+def test_pifu_letter_runs_until_the_end_of_the_patients_pifu_period(nurse, zoe):
+    _set(zoe, follow_up_model=c.FollowUpModel.PIFU, pifu_starts_on=date(2025, 3, 1), pifu_ends_on=date(2030, 3, 1))
+    assert content.pifu_until(zoe) == date(2030, 3, 1)  # the period, one place: not worked out from the diagnosis
     letter = letter_issue(patient=zoe, kind=LetterKind.PIFU, by=nurse)
     text = one_line(text_of(bytes(letter.document.pdf)))
-    assert "This lasts until 1 March 2027, five years from your diagnosis." in text
+    assert "This lasts until 1 March 2030. Your surveillance mammograms carry on as planned." in text
     assert "Symptoms to report" in text
     assert "01632 960123" in text
 
 
-def test_pifu_end_date_is_the_earliest_primary_plus_five_years_and_29_february_moves_to_28(nurse, zoe):
-    from ..factories import PrimaryDiagnosisFactory
-
-    PrimaryDiagnosisFactory(patient=zoe, diagnosed_on=date(2020, 2, 29))
-    assert content.pifu_until(zoe) == date(2025, 2, 28)
-
-
-def test_a_pifu_letter_after_the_five_years_is_refused(nurse, zoe):
+def test_a_pifu_letter_without_a_pifu_period_is_refused(nurse, zoe):
     _set(zoe, follow_up_model=c.FollowUpModel.PIFU)
+    assert content.pifu_until(zoe) is None
+    with pytest.raises(ValidationError) as refused:
+        letter_issue(patient=zoe, kind=LetterKind.PIFU, by=nurse)
+    assert refused.value.message_dict == {
+        "kind": ["No PIFU period is set for this patient: set it first (PIFU period), then write the letter."]
+    }
+
+
+def test_a_pifu_letter_after_the_pifu_period_is_refused(nurse, zoe):
+    _set(zoe, follow_up_model=c.FollowUpModel.PIFU, pifu_starts_on=date(2022, 3, 1), pifu_ends_on=date(2027, 3, 1))
     with pytest.raises(ValidationError) as refused:
         content.check_can_write(
             patient=zoe, kind=LetterKind.PIFU, letterhead=zoe.team.letterhead, today=date(2027, 3, 1)
         )
-    assert "ended on 1 March 2027" in str(refused.value)
+    assert "ended on 1 March 2027: end PIFU and discharge instead" in str(refused.value)
 
 
 def test_discharge_letters_to_the_patient_and_the_gp(nurse, zoe):

@@ -341,8 +341,9 @@ def test_patient_page_with_mdt_discussions_query_count_is_constant(
     # access-log row, the patient, 9 prefetches (with the tasks and contacts), one query per list of "What needs doing"
     # (patient_tasks.TASKS), the tests of the open restaging episodes; then the patient's MDT discussions
     # with who recorded them (mdt.patient_page), one query; the letters (letters.patient_page), one query.
-    # No follow-up item and no symptom report: the patient page skips those five lists.
-    with django_assert_num_queries(5 + 9 + (len(TASKS) - 5) + 1 + 1 + 1):
+    # No follow-up item and no symptom report: the patient page skips those five lists; not on PIFU: the
+    # "PIFU ending" list too.
+    with django_assert_num_queries(5 + 9 + (len(TASKS) - 6) + 1 + 1 + 1):
         response = nurse_client.get(reverse("followup:patient_detail", args=[patient.pk]))
     assert sum(len(entry.discussions) for entry in response.context["mdt"]) == 2 * rows
     assert len([e for e in response.context["timeline"].history if e.category == "mdt"]) == 2 * rows
