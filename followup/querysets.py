@@ -162,12 +162,13 @@ class PatientQuerySet(TeamScopedQuerySet):
     def pifu_ending(self, *, today: date):
         """Failsafe "PIFU ending": active patients on patient-initiated follow-up whose PIFU period ends
         within PIFU_ENDING_DAYS, or has ended with the patient still active (neither followed up nor
-        discharged: the way a PIFU patient is lost), most overdue first, then the soonest to end."""
+        discharged: the way a PIFU patient is lost), or who have no period at all (it would never end);
+        those without a period first, then the most overdue, then the soonest to end."""
         until = today + timedelta(days=settings.PIFU_ENDING_DAYS)
         return (
             self.active()
-            .filter(follow_up_model=c.FollowUpModel.PIFU, pifu_ends_on__lte=until)
-            .order_by("pifu_ends_on", "pk")
+            .filter(Q(pifu_ends_on__lte=until) | Q(pifu_ends_on__isnull=True), follow_up_model=c.FollowUpModel.PIFU)
+            .order_by(F("pifu_ends_on").asc(nulls_first=True), "pk")
         )
 
     def for_worklist(self):

@@ -46,7 +46,9 @@ def _restaging(episode) -> str:
 def _pifu(patient) -> str:
     today = timezone.localdate()
     ends_on = patient.pifu_ends_on
-    if ends_on < today:
+    if ends_on is None:
+        return "Patient-initiated follow-up with no period set: it would never end. Set the PIFU period."
+    if patient.pifu_ended(today):
         return (
             f"Patient-initiated follow-up ended {show_date(ends_on)} ({tables.pifu_days(patient, today).lower()}), "
             "and the patient is still under follow-up."
@@ -205,8 +207,9 @@ WORKLISTS: dict[str, Worklist] = {
             "pifu-ending",
             "PIFU ending",
             f"Patients on patient-initiated follow-up whose PIFU ends within {settings.PIFU_ENDING_DAYS} days, and "
-            "those whose PIFU has ended but who are still under follow-up, most overdue first: end PIFU "
-            "(discharge to the GP, with the letters) or change the period.",
+            "those whose PIFU has ended but who are still under follow-up, and those with no PIFU period (first: "
+            "it would never end), then the most overdue: end PIFU (discharge to the GP, with the letters) or "
+            "set the period.",
             lambda today: Patient.objects.pifu_ending(today=today),
             tables.PifuEndingTable,
             filters.PifuEndingFilter,

@@ -168,7 +168,7 @@ def refusal(
         until = pifu_until(patient)
         if until is None:
             return "No PIFU period is set for this patient: set it first (PIFU period), then write the letter."
-        if until <= today:
+        if patient.pifu_ended(today):
             return (
                 f"Patient-initiated follow-up ended on {long_date(until)}: end PIFU and discharge instead "
                 "(the discharge letters are issued with it)."

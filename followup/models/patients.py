@@ -258,6 +258,16 @@ class Patient(ClinicalRecord):
     def is_active(self) -> bool:
         return self.status in c.ACTIVE_PATIENT_STATUSES
 
+    def pifu_ended(self, today) -> bool:
+        """Has patient-initiated follow-up ended? Its period runs to the end of ``pifu_ends_on``: on that
+        day it "ends today", the day after it has ended. The one place this is decided (banner, list,
+        letters)."""
+        return self.pifu_ends_on is not None and self.pifu_ends_on < today
+
+    @property
+    def pifu_has_ended(self) -> bool:
+        return self.pifu_ended(timezone.localdate())
+
 
 class PrimaryDiagnosis(ClinicalRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="primaries")

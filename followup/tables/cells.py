@@ -381,10 +381,11 @@ def _triage(record, page, name, version, errors):
 
 def _pifu(record, page, name, version, errors):
     """A patient whose PIFU ends: end it (discharge with the letters, the letters app), or change the period."""
-    links = [
-        ("End PIFU", url_for("letters:pifu_end", record.pk)),
-        ("Change the PIFU period", url_for("followup:patient_pifu_period", record.pk)),
-    ]
+    period = url_for("followup:patient_pifu_period", record.pk)
+    if record.pifu_ends_on is None:  # no period: it would never end; set one first
+        links = [("Set the PIFU period", period)]
+    else:
+        links = [("End PIFU", url_for("letters:pifu_end", record.pk)), ("Change the PIFU period", period)]
     return link_list([*links, *(link(record) for link in ROW_EXTRA_LINKS)], page, name)
 
 

@@ -408,6 +408,8 @@ class NoNextFollowUpTable(WorklistTable):
 
 def pifu_days(patient, today: date) -> str:
     """How long until the patient's PIFU period ends, or how long since it ended, in words."""
+    if patient.pifu_ends_on is None:
+        return "No period set"
     days = (patient.pifu_ends_on - today).days
     if days > 0:
         return f"{days} day{pluralize(days)} left"
@@ -425,7 +427,7 @@ class PifuEndingTable(WorklistTable):
     patient = PatientColumn("")
     nhs_number = NhsNumberColumn("", visible=False)
     named_nurse = NurseColumn("")
-    pifu_ends_on = DateColumn(verbose_name="PIFU ends")
+    pifu_ends_on = DateColumn(verbose_name="PIFU ends", empty_values=())
     days_left = tables.Column(
         verbose_name="Days left (negative: ended)", accessor="pifu_ends_on", order_by=("pifu_ends_on",), visible=False
     )
@@ -433,17 +435,21 @@ class PifuEndingTable(WorklistTable):
     class Meta(WorklistTable.Meta):
         sequence = ("patient", "nhs_number", "named_nurse", "pifu_ends_on", "days_left", "actions")
         order_by = ("pifu_ends_on",)
-        row_attrs = {"class": lambda record: "app-row--overdue" if record.pifu_ends_on < _today() else ""}
+        row_attrs = {
+            "class": lambda record: "app-row--overdue"
+            if record.pifu_ends_on is None or record.pifu_ended(_today())
+            else ""
+        }
 
     def render_pifu_ends_on(self, record, value):
         today = _today()
         words = pifu_days(record, today)
-        if value < today:
+        if value is None or record.pifu_ended(today):
             words = tag(words, "red")
         return format_html('{}<br><span class="app-row-secondary">{}</span>', show_date(value), words)
 
     def render_days_left(self, value):
-        return (value - _today()).days
+        return "" if value is None else (value - _today()).days
 
 
 class DataQualityTable(WorklistTable):

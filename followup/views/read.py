@@ -156,8 +156,8 @@ def _may_hold(worklist, page: Patient) -> bool:
     report: four of the nine lists)."""
     if worklist.slug not in TASKS:
         return False  # a list with its own section on the page (My tasks, Team tasks)
-    if worklist.slug == "pifu-ending":  # only a patient on PIFU with a period (most are not)
-        return page.follow_up_model == FollowUpModel.PIFU and page.pifu_ends_on is not None
+    if worklist.slug == "pifu-ending":  # only a patient on PIFU (most are not)
+        return page.follow_up_model == FollowUpModel.PIFU
     model = worklist.model
     if model is SymptomReport:
         return bool(_live(page.all_symptom_reports))

@@ -27,7 +27,7 @@ from ..factories import (
     ProtocolStepFactory,
     UserFactory,
 )
-from ..letters.factories import letter_patient
+from ..letters.factories import LetterheadFactory, letter_patient
 from ..letters.test_letters import one_line, text_of
 
 TODAY = timezone.localdate()
@@ -266,10 +266,49 @@ def test_pifu_ending_lists_active_pifu_patients_ending_within_30_days_or_ended_m
     )
     pifu_patient(nurse, ends_in=-5, status=c.PatientStatus.DECEASED, date_of_death=days(-7))
     pifu_patient(nurse, ends_in=5, follow_up_model=c.FollowUpModel.CLINIC)  # moved off PIFU
-    pifu_patient(nurse, ends_in=None)  # no period: the patient page prompts for one instead
+    no_period = pifu_patient(nurse, ends_in=None)  # it would never end: first on the list
     wrong = pifu_patient(nurse, ends_in=3)
     services.record_mark_entered_in_error(record=wrong, reason="Duplicate registration", by=priya)
-    assert on_list(nurse) == [ended, on_treatment, today, in_30]
+    assert on_list(nurse) == [no_period, ended, on_treatment, today, in_30]
+
+
+def test_pifu_ending_a_patient_with_no_period_is_listed_first_asking_to_set_one(nurse_client, nurse):
+    pifu_patient(nurse, ends_in=10, given_name="Ada", family_name="Soon")
+    never = pifu_patient(nurse, ends_in=None, given_name="Nell", family_name="Never")
+    response = worklist(nurse_client)
+    assert listed(response) == [never, *listed(response)[1:]]
+    text = page_text(response)
+    assert (
+        '<br><span class="app-row-secondary"><strong class="nhsuk-tag nhsuk-tag--red">No period set</strong></span>'
+        in text
+    )
+    assert 'Set the PIFU period<span class="nhsuk-u-visually-hidden"> for NEVER, Nell</span>' in text
+    assert 'End PIFU<span class="nhsuk-u-visually-hidden"> for NEVER, Nell</span>' not in text
+    page = page_text(nurse_client.get(reverse("followup:patient_detail", args=[never.pk])))
+    assert "Patient-initiated follow-up with no period set: it would never end. Set the PIFU period." in page
+
+
+def test_pifu_on_its_last_day_ends_today_everywhere_and_has_ended_the_day_after(nurse_client, nurse):
+    """One rule (Patient.pifu_ended): on the end day PIFU still runs (banner, list, letter); the day after it
+    has ended (banner, list, and the PIFU letter is refused)."""
+    from letters.content import refusal
+
+    letterhead = LetterheadFactory(team=nurse.team)
+    last_day = pifu_patient(nurse, ends_in=0, address_line_1="1 Test Road", postcode="ZZ99 1AA")
+    over = pifu_patient(nurse, ends_in=-1, address_line_1="2 Test Road", postcode="ZZ99 1AA")
+    assert (last_day.pifu_ended(TODAY), over.pifu_ended(TODAY)) == (False, True)
+    assert f"PIFU until {show_date(TODAY)}" in banner(
+        nurse_client.get(reverse("followup:patient_detail", args=[last_day.pk]))
+    )
+    assert f"PIFU ended {show_date(days(-1))}" in banner(
+        nurse_client.get(reverse("followup:patient_detail", args=[over.pk]))
+    )
+    text = page_text(worklist(nurse_client))
+    assert "Ends today" in text and "Ended 1 day ago" in text
+    assert refusal(patient=last_day, kind=LetterKind.PIFU, letterhead=letterhead, today=TODAY) == ""
+    assert refusal(patient=over, kind=LetterKind.PIFU, letterhead=letterhead, today=TODAY).startswith(
+        "Patient-initiated follow-up ended on "
+    )
 
 
 def test_pifu_ending_the_setting_says_how_far_ahead(nurse, settings):
