@@ -18,7 +18,7 @@ from followup import forms as f
 from followup import services
 from followup.services import SiteEntry
 
-from .factories import FollowUpItemFactory, PrimaryDiagnosisFactory, SymptomReportFactory
+from .factories import FollowUpItemFactory, PatientFactory, PrimaryDiagnosisFactory, SymptomReportFactory
 
 TODAY = timezone.localdate()
 
@@ -96,6 +96,7 @@ def records(patient, nurse):
         "episode": recurrence.restaging,
         "test": recurrence.restaging.tests.get(),
         "symptom": SymptomReportFactory(patient=patient),
+        "pifu": PatientFactory(team=patient.team, named_nurse=nurse, follow_up_model=c.FollowUpModel.PIFU),
     }
 
 
@@ -111,6 +112,7 @@ EMPTY_POSTS = [
     ("caseload_hand_over", None, {}, "admin"),
     ("patient_discharge", "patient", {}, "nurse"),
     ("patient_death", "patient", {}, "nurse"),
+    ("patient_pifu_period", "pifu", {}, "nurse"),
     ("item_add", "patient", {}, "nurse"),
     ("recurrence_add", "patient", {}, "nurse"),
     ("recurrence_add", "patient", {"metastatic_type": c.MetastaticType.LOCAL}, "nurse"),

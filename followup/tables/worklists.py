@@ -441,6 +441,15 @@ class PifuEndingTable(WorklistTable):
             else ""
         }
 
+    def order_pifu_ends_on(self, queryset, is_descending):
+        # No period first (it would never end), then the soonest end; the same on PostgreSQL and SQLite,
+        # which put NULLs at opposite ends by default.
+        day = F("pifu_ends_on")
+        order = day.desc(nulls_last=True) if is_descending else day.asc(nulls_first=True)
+        return queryset.order_by(order, "pk"), True
+
+    order_days_left = order_pifu_ends_on
+
     def render_pifu_ends_on(self, record, value):
         today = _today()
         words = pifu_days(record, today)
