@@ -32,7 +32,7 @@ from .models import PersonalCode
 from .services import LiveCodeChanged, personal_code_issue, personal_code_verify, self_report_record
 
 WRONG = "The personal code or date of birth is not right. Check them against your letter and try again"
-TOKEN_SALT = "selfreport.result"  # noqa: S105 (a signing salt, not a secret)
+TOKEN_SALT = "selfreport.result"  # noqa: S105 # nosec B105 (a signing salt, not a secret)
 TOKEN_MAX_AGE = 60 * 60  # an hour: long enough to read, call and come back
 CONFIRMED = "confirmed"
 NO_LIVE_CODE = "none"
