@@ -61,7 +61,7 @@ lint: install-dev
 
 ## make security: bandit, and Django's deployment checks with production-like settings
 security: install-dev
-	$(BIN)/bandit -q -r clinic followup contacts tasks letters mdt integration alerts scripts -x followup/migrations,contacts/migrations,tasks/migrations,letters/migrations,mdt/migrations,integration/migrations,alerts/migrations
+	$(BIN)/bandit -q -r clinic followup contacts tasks letters mdt integration alerts selfreport scripts -x followup/migrations,contacts/migrations,tasks/migrations,letters/migrations,mdt/migrations,integration/migrations,alerts/migrations,selfreport/migrations
 	DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=followup.example.nhs.uk \
 	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING

@@ -270,12 +270,14 @@ def _symptoms() -> Section:
 
 
 def _report_online() -> Section:
-    """The self-report page (selfreport/): the personal code goes on a slip with the letter, never in it."""
+    """The self-report page (selfreport/): the personal code is never in the letter, and not every
+    letter goes with one, so the wording holds whether or not a code was sent."""
     return Section(
         "Report symptoms online",
         [
             f"You can also tell us about new symptoms online at {settings.SITE_URL}/report-symptoms/. "
-            "You need your date of birth and the personal code on the slip sent with this letter. "
+            "You need your date of birth and your personal code. Your breast care nurse gives you the code; "
+            "ask us if you do not have one. "
             "We reply within "
             f"{settings.SELF_REPORT_RESPONSE_DAYS} working day{pluralize(settings.SELF_REPORT_RESPONSE_DAYS)}. "
             "It is not for emergencies: for anything urgent, call the numbers below."

@@ -11,25 +11,63 @@ from followup.fields import DateField, NHSMessagesMixin, Radios
 from . import codes
 
 NONE = "none"
-# The most serious first: a report's red_flag is the first of those its answers raise.
+# The most serious first: a report's red_flag is the first of those its answers raise. This order is
+# the only place that decides it (form.red_flags() sorts by it; the service takes the first).
 RED_FLAG_ORDER = [
     c.RedFlag.CORD_COMPRESSION,
     c.RedFlag.SEIZURE,
+    c.RedFlag.NEUROLOGICAL,
     c.RedFlag.BREATHLESSNESS,
     c.RedFlag.HYPERCALCAEMIA,
 ]
+# What the patient must do now for each red flag (DOMAIN.md "What patients are told to do now").
+CALL_999 = frozenset({c.RedFlag.SEIZURE, c.RedFlag.NEUROLOGICAL, c.RedFlag.BREATHLESSNESS})
+CALL_ACUTE_ONCOLOGY = frozenset({c.RedFlag.CORD_COMPRESSION, c.RedFlag.HYPERCALCAEMIA})
 
-# The urgent questions: each answer is the red flag it raises.
+
+def what_to_do(flags) -> dict[str, list[str]]:
+    """The one rule for which action each red flag needs: {"call_999": the flags that need 999,
+    "acute_oncology": those that need the acute oncology line now}. The patient is told 999 if any
+    flag needs it, and the acute oncology line as well when cord compression or high calcium is
+    among them: never one instead of the other."""
+    return {
+        "call_999": [flag for flag in flags if flag in CALL_999],
+        "acute_oncology": [flag for flag in flags if flag in CALL_ACUTE_ONCOLOGY],
+    }
+
+
+# The urgent questions: each answer raises the red flag beside it. Two answers share a flag: a sudden
+# severe headache with being sick is a new neurological symptom, and new chest pain is a 999
+# heart-and-lung emergency like sudden breathlessness (both are 999 in DOMAIN.md).
+HEADACHE = "headache_sickness"
+CHEST_PAIN = "chest_pain"
 URGENT_CHOICES = [
     (
         c.RedFlag.CORD_COMPRESSION,
         "Back pain with weak legs, numbness, or not being able to control your bladder or bowels",
     ),
     (c.RedFlag.SEIZURE, "A new fit (seizure)"),
+    (HEADACHE, "A sudden, severe headache with being sick"),
     (c.RedFlag.BREATHLESSNESS, "Sudden, very bad breathlessness"),
+    (CHEST_PAIN, "New chest pain"),
     (c.RedFlag.HYPERCALCAEMIA, "Feeling very sick, very thirsty or confused"),
     (NONE, "None of these"),
 ]
+URGENT_FLAG = {
+    c.RedFlag.CORD_COMPRESSION: c.RedFlag.CORD_COMPRESSION,
+    c.RedFlag.SEIZURE: c.RedFlag.SEIZURE,
+    HEADACHE: c.RedFlag.NEUROLOGICAL,
+    c.RedFlag.BREATHLESSNESS: c.RedFlag.BREATHLESSNESS,
+    CHEST_PAIN: c.RedFlag.BREATHLESSNESS,
+    c.RedFlag.HYPERCALCAEMIA: c.RedFlag.HYPERCALCAEMIA,
+}
+URGENT_ORDER = [key for key, _ in URGENT_CHOICES if key != NONE]
+
+
+def flags_of(answers) -> list[str]:
+    """The red flags these urgent answers raise, the most serious first, each once."""
+    return sorted({URGENT_FLAG[answer] for answer in answers}, key=RED_FLAG_ORDER.index)
+
 
 # The areas as the page asks about them, each with its symptoms (DOMAIN.md) and where it lands
 # (c.SymptomArea). "Lumps and skin changes" lands on regional when a lump near the nodes is ticked.
@@ -207,15 +245,32 @@ class SelfReportForm(NHSMessagesMixin, forms.Form):
         labels = dict(AREAS[area][1])
         return [labels[key] for key in self.cleaned_data.get(symptoms_field(area), [])]
 
+    def _answers(self, name: str, choices) -> list[str]:
+        """The answers to a checkbox question as cleaned, or, when the form is refused before that,
+        as sent (only the known ones): the urgent guidance must not depend on the rest being right."""
+        if name in self.cleaned_data:
+            return list(self.cleaned_data[name])
+        known = {key for key, _ in choices}
+        sent = self.data.getlist(self.add_prefix(name)) if hasattr(self.data, "getlist") else []
+        return [value for value in sent if value in known]
+
+    def cord_symptoms(self) -> list[str]:
+        """The bone symptoms that are signs of cord compression (weak legs, numbness, bladder or bowels),
+        ticked under Bones whatever area was chosen: the page keeps them when another area is picked."""
+        ticked = self._answers(symptoms_field("bone"), AREAS["bone"][1])
+        return [key for key in (LEG_WEAKNESS, BLADDER) if key in ticked]
+
+    def urgent_now(self) -> list[str]:
+        """Every urgent answer, in the page's order, with cord compression when the bone symptoms show it
+        though the urgent question was not ticked. Works on a refused form too (fail safe)."""
+        answers = [key for key in self._answers("urgent", URGENT_CHOICES) if key != NONE]
+        if self.cord_symptoms() and c.RedFlag.CORD_COMPRESSION not in answers:
+            answers.append(c.RedFlag.CORD_COMPRESSION)
+        return sorted(answers, key=URGENT_ORDER.index)
+
     def red_flags(self) -> list[str]:
-        """Every red flag the answers raise, the most serious first: those ticked, and cord compression
-        when bone symptoms include weak legs, numbness or bladder or bowel problems."""
-        flags = sorted(self.cleaned_data.get("urgent", []), key=RED_FLAG_ORDER.index)
-        area = self.cleaned_data.get("area")
-        bone = set(self.cleaned_data.get(symptoms_field("bone"), [])) if area == "bone" else set()
-        if {LEG_WEAKNESS, BLADDER} & bone and c.RedFlag.CORD_COMPRESSION not in flags:
-            flags.insert(0, c.RedFlag.CORD_COMPRESSION)  # the most serious: first
-        return flags
+        """Every red flag the answers raise, the most serious first (RED_FLAG_ORDER)."""
+        return flags_of(self.urgent_now())
 
     def symptom_area(self) -> str:
         area = self.cleaned_data["area"]
@@ -228,11 +283,16 @@ class SelfReportForm(NHSMessagesMixin, forms.Form):
         area and symptoms ticked, then the patient's own words."""
         urgent_words = dict(URGENT_CHOICES)
         lines = []
-        flags = self.red_flags()
-        if flags:
-            lines.append("Urgent symptoms now: " + "; ".join(urgent_words[flag] for flag in flags) + ".")
-        area_label = AREAS[self.cleaned_data["area"]][0]
+        urgent = self.urgent_now()
+        if urgent:
+            lines.append("Urgent symptoms now: " + "; ".join(urgent_words[answer] for answer in urgent) + ".")
+        area = self.cleaned_data["area"]
+        area_label = AREAS[area][0]
         ticked = self.ticked()
         lines.append(f"{area_label}: " + ("; ".join(ticked) if ticked else "no symptom ticked") + ".")
+        cord = self.cord_symptoms()
+        if cord and area != "bone":
+            bone_words = dict(AREAS["bone"][1])
+            lines.append(f"{AREAS['bone'][0]}: " + "; ".join(bone_words[key] for key in cord) + ".")
         lines.append(f"In their own words: {self.cleaned_data['description'].strip()}")
         return "\n".join(lines)

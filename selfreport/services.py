@@ -5,6 +5,7 @@ clinical service (followup.services.symptom_report_record) under the system acco
 the record's history says the patient reported it; this app never writes a clinical row itself.
 """
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,7 +22,6 @@ from followup.models import Patient, SymptomReport, User
 from followup.services import symptom_report_record
 
 from . import codes
-from .forms import RED_FLAG_ORDER
 from .models import CodeAttempt, PersonalCode, VoidReason
 
 SYSTEM_USERNAME = "patient-self-report"
@@ -49,15 +49,37 @@ def self_report_account() -> User:
 # Codes -----------------------------------------------------------------------------------------------
 
 
+ANY_LIVE = object()  # personal_code_issue's default: replace whatever code is live
+
+
+class LiveCodeChanged(ValidationError):
+    """The live code is not the one the nurse saw: another issue happened meanwhile (another nurse,
+    or the same page sent twice). Nothing is issued."""
+
+
+LIVE_CODE_CHANGED = (
+    "The personal code has changed since you opened this page: another code was issued meanwhile "
+    "(by a colleague, or by sending this page twice). No new code was issued. The patient's page "
+    "shows the code now live; issue a new one only if the patient does not have that one."
+)
+
+
 @transaction.atomic
-def personal_code_issue(*, patient: Patient, by: User, code: str = "") -> tuple[PersonalCode, str]:
+def personal_code_issue(
+    *, patient: Patient, by: User, code: str = "", expected_live: object = ANY_LIVE
+) -> tuple[PersonalCode, str]:
     """A new code for an active patient: (the row, the code in plain text, to show once). The live
-    code, if any, is voided as re-issued in the same transaction. ``code``: a known code instead of a
-    random one (the demo's, published in the README); never from a form."""
+    code, if any, is voided as re-issued in the same transaction. ``expected_live``: the id of the live
+    code the nurse saw (None for none); if another is live now, LiveCodeChanged and nothing is issued
+    (checked under the patient's row lock, so two nurses at once cannot void each other's code).
+    ``code``: a known code instead of a random one (the demo's, published in the README); never from
+    a form."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if not patient.is_active:
         raise ValidationError("Only a patient under active follow-up can be given a personal code.")
     live = PersonalCode.objects.live().filter(patient=patient).first()
+    if expected_live is not ANY_LIVE and (live.pk if live is not None else None) != expected_live:
+        raise LiveCodeChanged(LIVE_CODE_CHANGED)
     if live is not None:
         _void(live, reason=VoidReason.REISSUED, by=by)
     plaintext = codes.normalise(code) if code else codes.new_code()
@@ -121,12 +143,24 @@ def locked_until(*, code_key: str, address: str, now: datetime) -> datetime | No
     return max(ends) if ends else None
 
 
-def _serialise(code_key: str) -> None:
-    """Tries with one code wait for each other (PostgreSQL advisory lock until commit), so eight
-    clients at once still get exactly SELF_REPORT_CODE_ATTEMPTS failures before the lock."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(code_key[:15], 16)])
+def _lock_key(text: str) -> int:
+    """A 60-bit advisory lock key (fits PostgreSQL's bigint) from a digest of ``text``."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+
+
+def _serialise(code_key: str, address: str) -> None:
+    """Tries with one code, and tries from one address, wait for each other (PostgreSQL advisory
+    locks held until commit), so eight clients at once still get exactly SELF_REPORT_CODE_ATTEMPTS
+    (or SELF_REPORT_ADDRESS_ATTEMPTS) failures before the lock. The two locks are always taken in
+    the same order (sorted keys), so two tries never wait for each other in a circle (deadlock)."""
+    if connection.vendor != "postgresql":
+        return
+    keys = {_lock_key("code:" + code_key)}
+    if address:
+        keys.add(_lock_key("address:" + address))
+    with connection.cursor() as cursor:
+        for key in sorted(keys):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 # A digest no code has (not hex): the comparison below runs the same way when no code was found.
@@ -148,7 +182,7 @@ def personal_code_verify(*, entered: str, born: date, address: str) -> Verdict:
     in error) is refused like a wrong one. Locked: refused even when both are right."""
     now = timezone.now()
     key = codes.digest(entered)
-    _serialise(key)
+    _serialise(key, address)
     ends = locked_until(code_key=key, address=address, now=now)
     if ends is not None:
         CodeAttempt.objects.create(at=now, code_key=key, address=address, succeeded=False)
@@ -166,13 +200,6 @@ def personal_code_verify(*, entered: str, born: date, address: str) -> Verdict:
 # The report ----------------------------------------------------------------------------------------------
 
 
-def most_serious(flags) -> str:
-    for flag in RED_FLAG_ORDER:
-        if flag in flags:
-            return flag
-    return ""
-
-
 @transaction.atomic
 def self_report_record(
     *,
@@ -183,15 +210,16 @@ def self_report_record(
     lasted: str,
     worsening: str,
 ) -> SymptomReport:
-    """The patient's report, through the clinical service, as the page's system account. A red
-    flag (the most serious of those given) makes it urgent and alerts the team in the same
+    """The patient's report, through the clinical service, as the page's system account. ``red_flags``
+    come the most serious first (SelfReportForm.red_flags, which alone decides the order); the first
+    makes it urgent and alerts the team in the same
     transaction."""
     report = symptom_report_record(
         patient=patient,
         reported_on=timezone.localdate(),
         area=area,
         description=description,
-        red_flag=most_serious(red_flags),
+        red_flag=red_flags[0] if red_flags else "",
         by=self_report_account(),
         source=c.ReportSource.PATIENT,
         lasted=lasted,

@@ -27,24 +27,51 @@ from followup.views.base import get_patient_for
 from letters.services import letterhead_of
 
 from . import codes
-from .forms import SelfReportForm, symptoms_field
+from .forms import CHEST_PAIN, HEADACHE, URGENT_FLAG, URGENT_ORDER, SelfReportForm, flags_of, symptoms_field, what_to_do
 from .models import PersonalCode
-from .services import personal_code_issue, personal_code_verify, self_report_record
+from .services import LiveCodeChanged, personal_code_issue, personal_code_verify, self_report_record
 
 WRONG = "The personal code or date of birth is not right. Check them against your letter and try again"
-TOKEN_SALT = "selfreport.result"  # noqa: S105 (a signing salt, not a secret)
+TOKEN_SALT = "selfreport.result"  # noqa: S105 # nosec B105 (a signing salt, not a secret)
 TOKEN_MAX_AGE = 60 * 60  # an hour: long enough to read, call and come back
 CONFIRMED = "confirmed"
-# What the result page says for each red flag: call 999, or call the acute oncology line now.
-CALL_999 = {c.RedFlag.SEIZURE, c.RedFlag.BREATHLESSNESS}
+NO_LIVE_CODE = "none"
+
+
+# Each urgent answer said back to the patient, on the card of the action its red flag needs.
+SAID_BACK = {
+    c.RedFlag.CORD_COMPRESSION: "You told us you have back pain with weak legs, numbness, or problems controlling "
+    "your bladder or bowels. This can be a sign of pressure on the spinal cord. It needs checking today.",
+    c.RedFlag.SEIZURE: "You told us you have had a new fit (seizure).",
+    HEADACHE: "You told us you have a sudden, severe headache with being sick.",
+    c.RedFlag.BREATHLESSNESS: "You told us you have sudden, very bad breathlessness.",
+    CHEST_PAIN: "You told us you have new chest pain.",
+    c.RedFlag.HYPERCALCAEMIA: "You told us you feel very sick, very thirsty or confused. This can be a sign of a "
+    "high calcium level in your blood. It needs checking today.",
+}
+
+
+def _guidance(urgent: list[str], phone: str) -> dict:
+    """What the "what to do now" cards need: the urgent answers said back, on the card of the action
+    their red flag needs (forms.what_to_do, the one rule), and the acute oncology number. Holds
+    nothing about the patient."""
+    actions = what_to_do(flags_of(urgent))
+    return {
+        action: [SAID_BACK[answer] for answer in urgent if URGENT_FLAG[answer] in flags]
+        for action, flags in actions.items()
+    } | {"phone": phone}
 
 
 def _page(request, form, *, locked=None, status=200):
+    # A refused form (wrong code, locked, a missing answer) still says what to do now about any
+    # urgent symptom ticked: it is the same for everyone, so it gives nothing away.
+    urgent = form.urgent_now() if form.is_bound else []
     context = {
         "form": form,
         "areas": [(name, form[symptoms_field(name)]) for name in form.fields["area"].widget.reveals],
         "locked": locked,
         "response_days": settings.SELF_REPORT_RESPONSE_DAYS,
+        "guidance": _guidance(urgent, "") if urgent else None,
     }
     return render(request, "selfreport/report.html", context, status=status)
 
@@ -84,10 +111,12 @@ def report(request):
                 lasted=form.cleaned_data["lasted"],
                 worsening=form.cleaned_data["worsening"],
             )
-            flag = form.red_flags()[0] if form.red_flags() else ""
-            letterhead = letterhead_of(verdict.patient) if flag else None
+            # Every urgent answer goes in the token: the page shows 999 and acute oncology together
+            # when the answers need both.
+            urgent = form.urgent_now()
+            letterhead = letterhead_of(verdict.patient) if urgent else None
             token = signing.dumps(
-                {"k": flag or CONFIRMED, "p": letterhead.acute_oncology_phone if letterhead else ""}, salt=TOKEN_SALT
+                {"k": urgent or CONFIRMED, "p": letterhead.acute_oncology_phone if letterhead else ""}, salt=TOKEN_SALT
             )
             return redirect("selfreport:sent", token=token)
     return _page(request, form)
@@ -102,13 +131,12 @@ def sent(request, token):
     except signing.BadSignature:
         raise Http404("This page has expired.") from None
     kind, phone = payload.get("k"), payload.get("p", "")
-    if kind != CONFIRMED and kind not in c.RedFlag.values:
+    urgent = kind if isinstance(kind, list) else []
+    if kind != CONFIRMED and not (urgent and all(answer in URGENT_FLAG for answer in urgent)):
         raise Http404("This page has expired.")
     context = {
-        "kind": kind,
-        "urgent": kind != CONFIRMED,
-        "call_999": kind in CALL_999,
-        "phone": phone,
+        "urgent": bool(urgent),
+        "guidance": _guidance(sorted(set(urgent), key=URGENT_ORDER.index), phone) if urgent else None,
         "response_days": settings.SELF_REPORT_RESPONSE_DAYS,
     }
     return render(request, "selfreport/sent.html", context)
@@ -142,8 +170,19 @@ class IssueCodeView(View):
         return render(request, "selfreport/issue.html", self.context())
 
     def post(self, request, pk):
+        # The confirmation page says which code was live when the nurse saw it; if another is live now
+        # (a colleague issued one, or this page was sent again by a refresh), nothing is issued.
+        seen = request.POST.get("live", "")
+        if seen == NO_LIVE_CODE:
+            expected = None
+        elif seen.isdigit():
+            expected = int(seen)
+        else:
+            expected = -1  # no code has this id: a page without the field is refused as changed
         try:
-            _code, plaintext = personal_code_issue(patient=self.patient, by=request.user)
+            _code, plaintext = personal_code_issue(patient=self.patient, by=request.user, expected_live=expected)
+        except LiveCodeChanged as exc:
+            return render(request, "selfreport/issue.html", self.context(errors=exc.messages), status=409)
         except ValidationError as exc:
             return render(request, "selfreport/issue.html", self.context(errors=exc.messages), status=200)
         # Shown once: staff pages are never cached (followup's middleware sends no-store).

@@ -510,7 +510,8 @@ def lock_self_report(page: Page, world: World) -> None:
 
 
 def _sent(kind: str, phone: str = "01632 960999") -> Callable[[World], str]:
-    return lambda w: f"/report-symptoms/sent/{signing.dumps({'k': kind, 'p': phone}, salt='selfreport.result')}/"
+    payload = {"k": kind if kind == "confirmed" else kind.split("+"), "p": phone}
+    return lambda w: f"/report-symptoms/sent/{signing.dumps(payload, salt='selfreport.result')}/"
 
 
 GROUPS: dict[str, list[State]] = {
@@ -949,6 +950,12 @@ GROUPS: dict[str, list[State]] = {
         State("self-report sent", "selfreport:sent", None, _sent("confirmed")),
         State("self-report sent: cord compression", "selfreport:sent", None, _sent("cord_compression")),
         State("self-report sent: a fit, call 999", "selfreport:sent", None, _sent("seizure")),
+        State(
+            "self-report sent: cord compression and a fit",
+            "selfreport:sent",
+            None,
+            _sent("cord_compression+seizure"),
+        ),
         State("self-report sent: high calcium, no letterhead", "selfreport:sent", None, _sent("hypercalcaemia", "")),
         State("issue a personal code", "selfreport:issue", "alex", _patient("/patients/{busy}/personal-code/")),
         State(

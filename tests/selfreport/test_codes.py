@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -156,6 +156,19 @@ def test_code_is_locked_after_the_failures_allowed(reporter, code, client, setti
 
 
 @pytest.mark.django_db
+def test_locked_with_an_urgent_symptom_still_says_call_999_and_acute_oncology(reporter, code, client, settings):
+    settings.SELF_REPORT_CODE_ATTEMPTS = 1
+    client.post(URL, answers(code, born=date(1950, 1, 1)), REMOTE_ADDR="10.0.0.1")
+    urgent = [c.RedFlag.CORD_COMPRESSION, c.RedFlag.SEIZURE]
+    locked = client.post(URL, answers(code, urgent=urgent), REMOTE_ADDR="10.0.0.2")
+    text = locked.content.decode()
+    assert locked.status_code == 429
+    assert "Call 999 now" in text and "Call the acute oncology number on your care plan letter now." in text
+    assert text.index('id="what-to-do-now"') < text.index('id="locked"')
+    assert "01632 960999" not in text  # no patient is known: the letter's number, not the team's
+
+
+@pytest.mark.django_db
 def test_a_code_that_does_not_exist_is_locked_the_same_way(client, settings):
     settings.SELF_REPORT_CODE_ATTEMPTS = 3
     statuses = [client.post(URL, answers("ZZZZ-ZZZZ-ZZZZ"), REMOTE_ADDR=f"10.0.0.{n}").status_code for n in range(4)]
@@ -195,10 +208,23 @@ def test_lock_lifts_after_the_window(minutes_ago, status, reporter, code, client
 
 
 @pytest.mark.django_db
+def test_verify_locks_both_the_code_and_the_address_until_commit(reporter, code):
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    with transaction.atomic():
+        personal_code_verify(entered=code, born=BORN, address="10.0.0.1")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+            )
+            assert cursor.fetchone()[0] == 2
+
+
+@pytest.mark.django_db
 def test_verify_runs_the_same_queries_whether_the_code_exists_or_not(reporter, code, django_assert_num_queries):
-    # savepoint, advisory lock (PostgreSQL only), failures per code, per address, the code with its patient,
-    # the log row, release
-    expected = 7 if connection.vendor == "postgresql" else 6
+    # savepoint, advisory locks on the code and on the address (PostgreSQL only), failures per code,
+    # per address, the code with its patient, the log row, release
+    expected = 8 if connection.vendor == "postgresql" else 6
     with django_assert_num_queries(expected):
         assert personal_code_verify(entered="ABCD-EFGH-JKMN", born=BORN, address="10.0.0.1").patient is None
     with django_assert_num_queries(expected):

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +17,13 @@ from ..factories import UserFactory
 
 def _issue_url(patient) -> str:
     return reverse("selfreport:issue", args=[patient.pk])
+
+
+def _issue(client, patient):
+    """Press "Issue a new code" on the confirmation page as it is now (it carries the live code seen)."""
+    page = client.get(_issue_url(patient)).content.decode()
+    seen = re.search(r'name="live" value="([^"]+)"', page).group(1)
+    return client.post(_issue_url(patient), {"live": seen})
 
 
 def _card(client, patient) -> str:
@@ -35,7 +43,7 @@ def test_issuing_shows_the_code_once_and_stores_only_its_hash(nurse_client, nurs
     settings.SITE_URL = "https://followup.example.nhs.uk"
     confirm = nurse_client.get(_issue_url(patient))
     assert confirm.status_code == 200 and "The current code will stop working" not in confirm.content.decode()
-    response = nurse_client.post(_issue_url(patient))
+    response = nurse_client.post(_issue_url(patient), {"live": "none"})
     text = response.content.decode()
     shown = re.search(r'id="personal-code">([^<]+)<', text).group(1)
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", shown)
@@ -50,17 +58,52 @@ def test_issuing_shows_the_code_once_and_stores_only_its_hash(nurse_client, nurs
 
 @pytest.mark.django_db
 def test_issuing_again_warns_then_voids_the_old_code(nurse_client, patient):
-    nurse_client.post(_issue_url(patient))
+    _issue(nurse_client, patient)
     assert "The current code will stop working" in nurse_client.get(_issue_url(patient)).content.decode()
-    nurse_client.post(_issue_url(patient))
+    _issue(nurse_client, patient)
     assert list(PersonalCode.objects.filter(patient=patient).values_list("void_reason", flat=True)) == [
         "", "reissued"
     ]  # fmt: skip
 
 
+CHANGED = "The personal code has changed since you opened this page"
+
+
+@pytest.mark.django_db
+def test_sending_the_issue_page_again_issues_nothing_more(nurse_client, patient):
+    first = nurse_client.post(_issue_url(patient), {"live": "none"})
+    assert first.status_code == 200 and 'id="personal-code"' in first.content.decode()
+    again = nurse_client.post(_issue_url(patient), {"live": "none"})  # a refresh resubmits the same form
+    text = again.content.decode()
+    assert again.status_code == 409
+    assert CHANGED in text and "No new code was issued." in text and 'id="personal-code"' not in text
+    assert list(PersonalCode.objects.filter(patient=patient).values_list("void_reason", flat=True)) == [""]
+
+
+@pytest.mark.django_db
+def test_two_nurses_issuing_at_once_do_not_void_each_others_code(nurse_client, nurse, patient):
+    client = Client()  # the colleague's own browser
+    client.force_login(UserFactory(team=nurse.team, role=c.Role.NURSE))
+    _issue(nurse_client, patient)  # a live code, seen by both confirmation pages
+    seen = PersonalCode.objects.get(patient=patient).pk
+    assert nurse_client.post(_issue_url(patient), {"live": str(seen)}).status_code == 200  # the nurse re-issues
+    late = client.post(_issue_url(patient), {"live": str(seen)})  # the colleague, from the same old page
+    assert late.status_code == 409 and CHANGED in late.content.decode()
+    assert list(PersonalCode.objects.filter(patient=patient).order_by("pk").values_list("void_reason", flat=True)) == [
+        "reissued", ""
+    ]  # fmt: skip
+    assert PersonalCode.objects.live().get(patient=patient).issued_by == nurse
+
+
+@pytest.mark.django_db
+def test_an_issue_without_the_live_code_seen_is_refused(nurse_client, patient):
+    assert nurse_client.post(_issue_url(patient)).status_code == 409
+    assert PersonalCode.objects.count() == 0
+
+
 @pytest.mark.django_db
 def test_card_says_why_the_code_was_voided(nurse_client, nurse, patient):
-    nurse_client.post(_issue_url(patient))
+    _issue(nurse_client, patient)
     services.patient_record_death(patient=patient, date_of_death=timezone.localdate(), by=nurse, expected_version=None)
     card = _card(nurse_client, patient)
     assert f"Voided</strong> on {timezone.localdate():%-d %b %Y}: the patient died" in card
@@ -72,7 +115,7 @@ def test_a_patient_not_active_cannot_be_given_a_code(nurse_client, nurse, patien
     services.patient_discharge(
         patient=patient, discharged_on=timezone.localdate(), reason="Done", by=nurse, expected_version=None
     )
-    response = nurse_client.post(_issue_url(patient))
+    response = nurse_client.post(_issue_url(patient), {"live": "none"})
     assert "Only a patient under active follow-up can be given a personal code." in response.content.decode()
     assert PersonalCode.objects.count() == 0
 

@@ -124,6 +124,90 @@ def test_several_red_flags_record_the_most_serious_and_list_them_all(reporter, c
 
 
 @pytest.mark.django_db
+def test_cord_compression_and_a_fit_say_call_999_and_call_acute_oncology(reporter, code, client):
+    text = _guidance(client, answers(code, urgent=[c.RedFlag.CORD_COMPRESSION, c.RedFlag.SEIZURE]))
+    assert "Call 999 now" in text
+    assert "You told us you have had a new fit (seizure)." in text
+    assert "Also call the acute oncology team" in text
+    assert "Call the acute oncology team now on" in text and "01632 960999" in text
+    assert text.index("Call 999 now") < text.index("Also call the acute oncology team")
+    assert SymptomReport.objects.get().red_flag == c.RedFlag.CORD_COMPRESSION
+
+
+@pytest.mark.django_db
+def test_cord_compression_and_breathlessness_say_call_999_and_call_acute_oncology(reporter, code, client):
+    text = _guidance(client, answers(code, urgent=[c.RedFlag.BREATHLESSNESS], symptoms_bone=["pain", "legs"]))
+    assert "Call 999 now" in text and "You told us you have sudden, very bad breathlessness." in text
+    assert "Also call the acute oncology team" in text and "01632 960999" in text
+
+
+@pytest.mark.django_db
+def test_high_calcium_alone_does_not_say_call_999_now(reporter, code, client):
+    text = _guidance(client, answers(code, urgent=[c.RedFlag.HYPERCALCAEMIA]))
+    assert "Call 999 now" not in text and "Call the acute oncology team now on" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("answer", "flag", "words", "said"),
+    [
+        (
+            "headache_sickness",
+            c.RedFlag.NEUROLOGICAL,
+            "A sudden, severe headache with being sick",
+            "You told us you have a sudden, severe headache with being sick.",
+        ),
+        ("chest_pain", c.RedFlag.BREATHLESSNESS, "New chest pain", "You told us you have new chest pain."),
+    ],
+)
+def test_headache_with_sickness_and_chest_pain_say_call_999(answer, flag, words, said, reporter, code, client):
+    assert words in client.get(URL).content.decode()
+    text = _guidance(client, answers(code, urgent=[answer]))
+    assert "Call 999 now" in text and said in text
+    assert "acute oncology team" not in text
+    report = SymptomReport.objects.get()
+    assert report.red_flag == flag
+    assert report.description.splitlines()[0] == f"Urgent symptoms now: {words}."
+
+
+@pytest.mark.django_db
+def test_weak_legs_under_bones_count_whatever_area_is_chosen(reporter, code, client):
+    text = _guidance(client, answers(code, area="lung", symptoms_lung=["cough"], symptoms_bone=["legs", "bladder"]))
+    assert "Call the acute oncology team now" in text
+    report = SymptomReport.objects.get()
+    assert (report.area, report.red_flag) == (c.SymptomArea.LUNG, c.RedFlag.CORD_COMPRESSION)
+    assert report.description.splitlines()[:3] == [
+        "Urgent symptoms now: Back pain with weak legs, numbness, or not being able to control your bladder or bowels.",
+        "Chest and breathing: A cough that will not go away.",
+        "Bones (for example, your back, hips or ribs): Weak legs or numbness; "
+        "Not being able to control your bladder or bowels.",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_refused_form_with_an_urgent_symptom_still_says_what_to_do_now(reporter, code, client):
+    response = client.post(URL, answers(code, urgent=[c.RedFlag.SEIZURE], description=""))
+    text = response.content.decode()
+    assert response.status_code == 200 and SymptomReport.objects.count() == 0
+    assert "Call 999 now" in text and "You told us you have had a new fit (seizure)." in text
+    assert text.index('id="what-to-do-now"') < text.index("There is a problem")
+
+
+@pytest.mark.django_db
+def test_a_wrong_code_with_weak_legs_still_says_call_acute_oncology(reporter, code, client):
+    response = client.post(URL, answers("ABCD-EFGH-JKM2", symptoms_bone=["legs"]))
+    text = response.content.decode()
+    assert "Call the acute oncology number on your care plan letter now." in text
+    assert "The personal code or date of birth is not right" in text
+
+
+@pytest.mark.django_db
+def test_a_refused_form_without_an_urgent_symptom_has_no_urgent_card(reporter, code, client):
+    text = client.post(URL, answers("ABCD-EFGH-JKM2")).content.decode()
+    assert 'id="what-to-do-now"' not in text
+
+
+@pytest.mark.django_db
 def test_a_lump_under_the_arm_lands_on_regional(reporter, code, client):
     client.post(URL, answers(code, area="lumps", symptoms_bone=None, symptoms_lumps=["armpit_lump"]))
     assert SymptomReport.objects.get().area == c.SymptomArea.REGIONAL
@@ -161,7 +245,7 @@ def test_result_token_carries_only_the_guidance(reporter, code, client):
     response = client.post(URL, answers(code, urgent=[c.RedFlag.CORD_COMPRESSION]))
     token = response["Location"].split("/")[-2]
     payload = signing.loads(token, salt="selfreport.result")
-    assert payload == {"k": "cord_compression", "p": "01632 960999"}
+    assert payload == {"k": ["cord_compression"], "p": "01632 960999"}
 
 
 @pytest.mark.django_db
@@ -243,6 +327,7 @@ def test_a_red_flag_report_from_the_page_emails_the_shared_inbox_and_the_named_n
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", [LetterKind.CARE_PLAN, LetterKind.PIFU])
 def test_care_plan_and_pifu_letters_say_how_to_report_online_without_the_code(kind, nurse, settings):
+    # The wording holds whether or not a code was sent with this letter: it never says "on the slip".
     settings.SITE_URL = "https://followup.example.nhs.uk"
     patient = letter_patient(team=nurse.team, named_nurse=nurse, follow_up_model=c.FollowUpModel.PIFU)
     code = issue(patient, nurse)
@@ -250,6 +335,8 @@ def test_care_plan_and_pifu_letters_say_how_to_report_online_without_the_code(ki
     [section] = [s for s in text.sections if s.heading == "Report symptoms online"]
     assert section.paragraphs[0].startswith(
         "You can also tell us about new symptoms online at https://followup.example.nhs.uk/report-symptoms/. "
-        "You need your date of birth and the personal code on the slip sent with this letter."
+        "You need your date of birth and your personal code. Your breast care nurse gives you the code; "
+        "ask us if you do not have one."
     )
+    assert "slip" not in section.paragraphs[0]
     assert code not in repr(text) and codes.shown(code) not in repr(text)
