@@ -1,9 +1,10 @@
 """Alerts by email, and every attempt to send one.
 
 - Alert: one email to one address (a nurse, a team lead, a team's shared inbox): what it says, its
-  link into the tracker, and whether it went. Raised and sent only through services.py; a unique
-  dedupe key makes raising the same alert twice a no-op (a digest once per nurse per day, a result
-  escalated once), however many workers run.
+  link into the tracker, and whether it went. One that cannot be sent (nobody to send it to, an
+  address that is not an email address) is recorded failed at once, saying why. Raised and sent
+  only through services.py; a unique dedupe key makes raising the same alert twice a no-op (a
+  digest once per nurse per day, a result escalated once), however many workers run.
 - AlertAttempt: every try at sending, append-only (on PostgreSQL a trigger refuses UPDATE, DELETE and
   TRUNCATE, as on the audit tables).
 
@@ -66,7 +67,7 @@ class Alert(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
     )
-    address = models.EmailField("to")
+    address = models.EmailField("to", blank=True)  # blank only on a failed alert (the constraint below)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     link = models.CharField(max_length=500, help_text="Where in the tracker the email points.")
@@ -97,10 +98,11 @@ class Alert(models.Model):
                 name="alerts_alert_dedupe_key_unique",
                 violation_error_message="This alert was raised already.",
             ),
+            # A failed alert may have no address: it failed for want of one (services.alert_raise).
             models.CheckConstraint(
-                condition=~Q(address="") & ~Q(dedupe_key=""),
+                condition=~Q(dedupe_key="") & (~Q(address="") | Q(status=AlertStatus.FAILED)),
                 name="alerts_alert_has_address_and_key",
-                violation_error_message="An alert needs an address and a dedupe key.",
+                violation_error_message="An alert needs a dedupe key, and an address unless it failed for want of one.",
             ),
             models.CheckConstraint(
                 condition=Q(status=AlertStatus.SENT, sent_at__isnull=False)
@@ -116,7 +118,7 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.address}: {self.get_status_display()}"
+        return f"{self.get_kind_display()} to {self.address or 'no address'}: {self.get_status_display()}"
 
 
 class AlertAttempt(models.Model):

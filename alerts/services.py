@@ -13,7 +13,9 @@ import logging
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import IntegrityError, connections, transaction
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
@@ -70,6 +72,17 @@ def alert_defer(*, alert: Alert) -> bool:
     return True
 
 
+def address_error(address: str) -> str:
+    """Why an alert cannot be sent to this address ("" when it can): none, or not an email address."""
+    if not address:
+        return "No address"
+    try:
+        validate_email(address)
+    except ValidationError:
+        return f"Not a valid email address: {address!r}. Correct it in the admin site"
+    return ""
+
+
 @transaction.atomic
 def alert_raise(
     *,
@@ -82,31 +95,44 @@ def alert_raise(
     dedupe_key: str,
     recipient: User | None = None,
     counts: dict | None = None,
+    error: str = "",
 ) -> Alert | None:
-    """Record an alert and defer its send, or do nothing if one with this dedupe key exists (None)."""
+    """Record an alert and defer its send, or do nothing if one with this dedupe key exists (None).
+
+    An alert that cannot be sent (``error``, given by the caller when there is nobody to send it to, or an
+    address that is not an email address) is recorded failed at once, with one failed attempt saying why:
+    it is on the Alerts page under Failed, never an exception that would roll back the caller's work."""
     if Alert.objects.filter(dedupe_key=dedupe_key).exists():
         return None
+    error = error or address_error(address)
     alert = Alert(
         kind=kind,
         team=team,
         recipient=recipient,
-        address=address,
+        address=address[: Alert._meta.get_field("address").max_length],
         subject=subject,
         body=f"{body}\n\n{site_link(path)}\n\n{SIGN_OFF}\n",
         link=site_link(path),
         dedupe_key=dedupe_key,
         counts=counts or {},
     )
+    now = timezone.now()
+    if error:
+        alert.status, alert.attempts, alert.last_error, alert.last_attempt_at = AlertStatus.FAILED, 1, error, now
     # The key's uniqueness is the database's to settle (below): another worker may commit the same alert
-    # between the check above and the insert.
-    alert.full_clean(exclude=["dedupe_key"])
+    # between the check above and the insert. A failed alert keeps the address it could not use.
+    alert.full_clean(exclude=["dedupe_key", "address"] if error else ["dedupe_key"])
     try:
         # Another worker raising the same alert at the same moment: the unique key refuses the second.
         with transaction.atomic():
             alert.save()
     except IntegrityError:
         return None
-    alert_defer(alert=alert)
+    if error:
+        AlertAttempt.objects.create(alert=alert, at=now, outcome=AttemptOutcome.FAILED, error=error)
+        logger.error("Alert %s (%s) cannot be sent: %s", alert.pk, dedupe_key, error)
+    else:
+        alert_defer(alert=alert)
     return alert
 
 
@@ -171,51 +197,63 @@ def alerts_requeue_lost(*, now: datetime) -> int:
 # The three alerts --------------------------------------------------------------------------------------------------
 
 
-def alert_red_flag_report(*, report: SymptomReport) -> list[Alert]:
-    """Alert the team's shared inbox and the named nurse about a red-flag report, at once (two alerts).
+NO_RED_FLAG_ADDRESS = "No address: the team has no shared inbox or lead and the named nurse has no email"
+NO_RESULT_ADDRESS = "No address: the team has no lead with an email and no shared inbox"
 
-    Called inside the transaction that records the report: if it rolls back, so do the alerts."""
+
+def _lead(team: Team) -> User | None:
+    lead = team.lead
+    return lead if lead is not None and lead.is_active and lead.email else None
+
+
+def alert_red_flag_report(*, report: SymptomReport) -> list[Alert]:
+    """Alert the team's shared inbox and the named nurse about a patient's red-flag report, at once
+    (two alerts); with neither a valid address, the team lead; with nobody at all, an alert recorded
+    failed (NO_RED_FLAG_ADDRESS) for the Alerts page. An address that is not an email address is a
+    failed alert too (alert_raise).
+
+    Called inside the transaction that records the report: if it rolls back, so do the alerts. It never
+    raises: each alert is raised in a savepoint, and a failure to raise one is logged, so the patient's
+    report is saved whatever happens to its email (it is first on Symptoms to triage)."""
     if not report.red_flag:
         return []
     patient = report.patient
     team = patient.team
-    who = "The patient reported" if report.source == c.ReportSource.PATIENT else "Staff recorded"
     subject = f"Red flag: {report.get_red_flag_display().split(' (')[0]} ({team.name})"
     body = (
-        f"{who} symptoms with a red flag for a patient of {team.name} on {show_date(report.reported_on)}:\n"
-        f"{report.get_red_flag_display()}.\n\n"
+        f"The patient reported symptoms with a red flag for a patient of {team.name} on "
+        f"{show_date(report.reported_on)}:\n{report.get_red_flag_display()}.\n\n"
         "It is first on Symptoms to triage. Triage it now."
     )
     path = reverse("followup:patient_detail", args=[patient.pk])
-    raised = []
+    # (address, recipient, dedupe key suffix)
+    to = []
     if team.shared_inbox:
-        raised.append(
-            alert_raise(
-                kind=AlertKind.RED_FLAG,
-                team=team,
-                address=team.shared_inbox,
-                subject=subject,
-                body=body,
-                path=path,
-                dedupe_key=f"red-flag:{report.pk}:inbox",
-            )  # fmt: skip
-        )
+        to.append((team.shared_inbox, None, "inbox"))
     nurse = patient.named_nurse
     if nurse is not None and nurse.is_active and nurse.email:
-        raised.append(
-            alert_raise(
-                kind=AlertKind.RED_FLAG,
-                team=team,
-                address=nurse.email,
-                recipient=nurse,
-                subject=subject,
-                body=body,
-                path=path,
-                dedupe_key=f"red-flag:{report.pk}:nurse:{nurse.pk}",
-            )  # fmt: skip
-        )
-    if not raised:
-        logger.warning("Red-flag report %s: no shared inbox and no named nurse's email to alert", report.pk)
+        to.append((nurse.email, nurse, f"nurse:{nurse.pk}"))
+    if all(address_error(address) for address, _, _ in to) and (lead := _lead(team)) is not None:
+        to.append((lead.email, lead, f"lead:{lead.pk}"))
+    error = "" if to else NO_RED_FLAG_ADDRESS
+    raised = []
+    for address, recipient, suffix in to or [("", None, "no-address")]:
+        try:
+            raised.append(
+                alert_raise(
+                    kind=AlertKind.RED_FLAG,
+                    team=team,
+                    address=address,
+                    recipient=recipient,
+                    subject=subject,
+                    body=body,
+                    path=path,
+                    dedupe_key=f"red-flag:{report.pk}:{suffix}",
+                    error=error,
+                )  # fmt: skip
+            )
+        except Exception:  # alert_raise is a savepoint: the report's transaction goes on
+            logger.exception("Red-flag report %s: the alert to %s could not be raised", report.pk, suffix)
     return [alert for alert in raised if alert is not None]
 
 
@@ -228,15 +266,16 @@ def _not_alerted(queryset, model: str):
 
 
 def _lead_or_inbox(team: Team) -> tuple[str, User | None]:
-    lead = team.lead
-    if lead is not None and lead.is_active and lead.email:
+    lead = _lead(team)
+    if lead is not None:
         return lead.email, lead
     return team.shared_inbox, None
 
 
 def alert_result_unacknowledged(*, result: FollowUpItem | StagingTest, today: date) -> Alert | None:
     """Escalate one result waiting for acknowledgement to the team lead, else the shared inbox; once per
-    result. ``result`` with its patient's team and lead loaded (escalated_results() rows, below)."""
+    result; with neither, an alert recorded failed (NO_RESULT_ADDRESS). ``result`` with its patient's
+    team and lead loaded (escalated_results() rows, below)."""
     if isinstance(result, FollowUpItem):
         patient = result.patient
         model, name, since = "followupitem", result.get_kind_display(), result.result_recorded_on
@@ -245,9 +284,6 @@ def alert_result_unacknowledged(*, result: FollowUpItem | StagingTest, today: da
         model, name, since = "stagingtest", f"Restaging {result.get_modality_display()}", result.reported_on
     team = patient.team
     address, lead = _lead_or_inbox(team)
-    if not address:
-        logger.warning("Result %s %s: team %s has no lead's email and no shared inbox", model, result.pk, team)
-        return None
     days = (today - since).days
     body = (
         f"A {name.lower()} result of a patient of {team.name} has waited {days} days to be acknowledged "
@@ -263,6 +299,7 @@ def alert_result_unacknowledged(*, result: FollowUpItem | StagingTest, today: da
         body=body,
         path=reverse("followup:patient_detail", args=[patient.pk]),
         dedupe_key=f"result:{model}:{result.pk}",
+        error="" if address else NO_RESULT_ADDRESS,  # recorded failed, on the Alerts page
     )
 
 
@@ -281,7 +318,10 @@ def alerts_raise_unacknowledged_results(*, today: date) -> int:
     """One alert per escalated result not alerted yet (periodic: tasks.py)."""
     raised = 0
     for result in escalated_results_not_alerted(today=today):
-        raised += alert_result_unacknowledged(result=result, today=today) is not None
+        try:  # one result's failure does not stop the others' (alert_raise is a savepoint)
+            raised += alert_result_unacknowledged(result=result, today=today) is not None
+        except Exception:
+            logger.exception("Result %s %s: the escalation alert could not be raised", type(result).__name__, result.pk)
     return raised
 
 
@@ -323,7 +363,7 @@ def alert_digest(*, nurse: User, today: date) -> Alert | None:
         )
     body = (
         f"Your lists for {show_date(today)}, your own caseload only (the number on each list, and the change "
-        f"since yesterday's digest):\n\n" + "\n".join(lines) + "\n\nAll your worklists:"
+        f"in each count since yesterday's digest):\n\n" + "\n".join(lines) + "\n\nAll your worklists:"
     )
     return alert_raise(
         kind=AlertKind.DIGEST,
@@ -359,5 +399,11 @@ def alerts_send_digests(*, now: datetime) -> int:
     nurses = digest_nurses().annotate(key=Concat(Value("digest:"), Cast("pk", CharField()), Value(f":{today}")))
     raised = 0
     for nurse in nurses.filter(~Exists(sent)):
-        raised += alert_digest(nurse=nurse, today=today) is not None
+        # Each nurse's digest in a savepoint: one that fails (logged, tried again next run) does not stop the
+        # later nurses'. An address that is not an email address is a failed alert (alert_raise), not tried again.
+        try:
+            with transaction.atomic():
+                raised += alert_digest(nurse=nurse, today=today) is not None
+        except Exception:
+            logger.exception("Nurse %s: the digest could not be raised", nurse.pk)
     return raised

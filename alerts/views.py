@@ -64,7 +64,7 @@ def alert_detail(request, pk: int):
     context = {
         "alert": alert,
         "attempts": list(alert.attempt_log.order_by("at", "pk")),
-        "title": f"{alert.get_kind_display()} to {alert.address}",
+        "title": f"{alert.get_kind_display()} to {alert.address or 'no address'}",
         "trail": [Crumb(ALERTS, reverse("alerts:alert_list"))],
     }
     return render(request, "alerts/detail.html", context)

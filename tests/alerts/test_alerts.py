@@ -66,13 +66,60 @@ def test_red_flag_raised_twice_is_one_alert_each(philippa):
     ]
 
 
+def failed(alerts) -> list[tuple]:
+    """Each alert as recorded, and its one attempt."""
+    rows = []
+    for alert in alerts:
+        alert.refresh_from_db()
+        [attempt] = alert.attempt_log.all()
+        rows.append((alert.address, alert.recipient, alert.status, alert.attempts, alert.last_error, attempt.error))
+    return rows
+
+
 def test_red_flag_without_a_shared_inbox_or_nurse_email_alerts_whoever_there_is(team, philippa, nurse):
     team.shared_inbox = ""
     team.save()
     assert [a.address for a in services.alert_red_flag_report(report=red_flag_report(philippa))] == [nurse.email]
     nurse.email = ""
     nurse.save()
-    assert services.alert_red_flag_report(report=red_flag_report(philippa)) == []
+    # Nobody to email: the alert is recorded failed, saying why, on the Alerts page under Failed.
+    report = red_flag_report(philippa)
+    alerts = services.alert_red_flag_report(report=report)
+    error = "No address: the team has no shared inbox or lead and the named nurse has no email"
+    assert failed(alerts) == [("", None, AlertStatus.FAILED, 1, error, error)]
+    assert alerts[0].dedupe_key == f"red-flag:{report.pk}:no-address"
+    assert services.alert_red_flag_report(report=report) == []  # once
+    deliver_all()
+    assert [m.to for m in mail.outbox] == [["alex.morgan@followup-test.invalid"]]  # the first report's only
+
+
+def test_red_flag_with_no_shared_inbox_and_no_nurse_email_goes_to_the_team_lead(team, philippa, nurse, lead):
+    team.shared_inbox = ""
+    team.save()
+    nurse.is_active = False
+    nurse.save()
+    report = red_flag_report(philippa)
+    [alert] = services.alert_red_flag_report(report=report)
+    assert (alert.address, alert.recipient, alert.status) == (lead.email, lead, AlertStatus.QUEUED)
+    assert alert.dedupe_key == f"red-flag:{report.pk}:lead:{lead.pk}"
+
+
+def test_red_flag_with_invalid_addresses_is_recorded_failed_and_goes_to_the_lead(team, philippa, nurse, lead):
+    team.shared_inbox = "north.breast.unit@@followup-test.invalid"  # stored before validation, or by hand
+    team.save()
+    nurse.email = "alex morgan"
+    nurse.save()
+    alerts = services.alert_red_flag_report(report=red_flag_report(philippa))
+    assert [(a.address, a.recipient, a.status) for a in alerts] == [
+        ("north.breast.unit@@followup-test.invalid", None, AlertStatus.FAILED),
+        ("alex morgan", nurse, AlertStatus.FAILED),
+        (lead.email, lead, AlertStatus.QUEUED),
+    ]
+    inbox_error = "Not a valid email address: 'north.breast.unit@@followup-test.invalid'. Correct it in the admin site"
+    nurse_error = "Not a valid email address: 'alex morgan'. Correct it in the admin site"
+    assert [row[4:] for row in failed(alerts[:2])] == [(inbox_error, inbox_error), (nurse_error, nurse_error)]
+    deliver_all()
+    assert [m.to for m in mail.outbox] == [[lead.email]]
 
 
 def test_a_report_without_a_red_flag_raises_nothing(philippa):
@@ -120,6 +167,18 @@ def test_an_escalated_result_goes_to_the_shared_inbox_without_a_lead(philippa, t
     assert [(a.address, a.recipient) for a in Alert.objects.all()] == [
         ("north.breast.unit@followup-test.invalid", None)
     ]
+
+
+def test_an_escalated_result_with_no_lead_or_shared_inbox_is_recorded_failed(philippa, team):
+    team.shared_inbox = ""
+    team.save()
+    item = escalated_result(philippa)
+    assert services.alerts_raise_unacknowledged_results(today=TODAY) == 1
+    assert services.alerts_raise_unacknowledged_results(today=TODAY) == 0  # once per result
+    alert = Alert.objects.get()
+    error = "No address: the team has no lead with an email and no shared inbox"
+    assert failed([alert]) == [("", None, AlertStatus.FAILED, 1, error, error)]
+    assert (alert.kind, alert.dedupe_key) == (AlertKind.RESULT_UNACKNOWLEDGED, f"result:followupitem:{item.pk}")
 
 
 def test_an_escalated_staging_result_alerts_too(philippa, lead):
@@ -187,7 +246,7 @@ def test_the_digest_counts_each_list_for_the_caseload_and_the_change_since_yeste
     lines = message.body.splitlines()
     assert lines[0] == (
         f"Your lists for {TODAY:%-d %b %Y}, your own caseload only (the number on each list, and the change "
-        "since yesterday's digest):"
+        "in each count since yesterday's digest):"
     )
     assert lines[2:6] == [
         "Overdue follow-up: 2 (1 more than yesterday)",
@@ -198,6 +257,38 @@ def test_the_digest_counts_each_list_for_the_caseload_and_the_change_since_yeste
     # Every list of the registry, in its order, so a list added there appears by itself.
     titles = [line.split(":")[0] for line in lines[2 : 2 + 2 * len(WORKLISTS) : 2]]
     assert titles == [worklist.title for worklist in WORKLISTS.values()]
+
+
+def test_a_nurse_with_an_invalid_address_does_not_stop_the_later_nurses_digests(settings, team, nurse):
+    settings.ALERT_DIGEST_AT = time(7, 0)
+    nurse.email = "alex.morgan@followup-test.invalid>"  # the first nurse (pk order): not an email address
+    nurse.save()
+    priya = UserFactory(username="priya", team=team, role=c.Role.NURSE, email="priya@followup-test.invalid")
+    assert services.alerts_send_digests(now=local(TODAY, 7, 0)) == 2
+    assert services.alerts_send_digests(now=local(TODAY, 7, 15)) == 0  # the failed one is not tried again
+    error = "Not a valid email address: 'alex.morgan@followup-test.invalid>'. Correct it in the admin site"
+    assert [(a.recipient, a.status, a.last_error) for a in Alert.objects.order_by("pk")] == [
+        (nurse, AlertStatus.FAILED, error),
+        (priya, AlertStatus.QUEUED, ""),
+    ]
+    deliver_all()
+    assert [m.to for m in mail.outbox] == [["priya@followup-test.invalid"]]
+
+
+def test_a_nurse_whose_digest_raises_does_not_stop_the_later_nurses(monkeypatch, settings, team, nurse, caplog):
+    settings.ALERT_DIGEST_AT = time(7, 0)
+    priya = UserFactory(username="priya", team=team, role=c.Role.NURSE, email="priya@followup-test.invalid")
+    digest = services.alert_digest
+
+    def failing_for_alex(*, nurse, today):
+        if nurse.username == "alex":
+            raise RuntimeError("a list's query failed")
+        return digest(nurse=nurse, today=today)
+
+    monkeypatch.setattr(services, "alert_digest", failing_for_alex)
+    assert services.alerts_send_digests(now=local(TODAY, 7, 0)) == 1
+    assert [a.recipient for a in Alert.objects.all()] == [priya]
+    assert f"Nurse {nurse.pk}: the digest could not be raised" in caplog.text
 
 
 def test_a_list_added_to_the_registry_appears_in_the_digest(monkeypatch, nurse):

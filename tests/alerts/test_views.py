@@ -117,6 +117,22 @@ def test_the_list_filters_by_kind_and_status(admin_client, red_flag_alerts, nurs
     assert table_rows(html, "alerts") == [["No alert has been raised that matches these filters."]]
 
 
+def test_an_alert_with_nobody_to_send_it_to_is_listed_under_failed(admin_client, team, philippa, nurse):
+    team.shared_inbox = ""
+    team.save()
+    nurse.email = ""
+    nurse.save()
+    [alert] = services.alert_red_flag_report(report=red_flag_report(philippa))
+    html = body(admin_client.get(url("alert_list"), {"status": "failed"}))
+    assert table_rows(html, "alerts") == [
+        [show_datetime(alert.created_at), "Red-flag symptom report North Breast Unit", "No address", "Failed", "1",
+         "No address: the team has no shared inbox or lead and the named nurse has no email"],
+    ]  # fmt: skip
+    detail = admin_client.get(url("alert_detail", alert.pk))
+    assert detail.status_code == 200
+    assert "Red-flag symptom report to no address" in body(detail)
+
+
 def test_the_list_with_no_alert_says_so(admin_client):
     assert table_rows(body(admin_client.get(url("alert_list"))), "alerts") == [["No alert has been raised."]]
 

@@ -325,6 +325,27 @@ def test_a_red_flag_report_from_the_page_emails_the_shared_inbox_and_the_named_n
 
 
 @pytest.mark.django_db
+def test_a_red_flag_report_is_saved_when_the_shared_inbox_is_not_an_email_address(reporter, code, client, nurse):
+    """A bad address on the team is a failed alert on the Alerts page, never a lost report."""
+    from alerts.models import Alert
+
+    nurse.team.shared_inbox = "north.breast.unit at followup-test.invalid"  # stored before validation
+    nurse.team.save()
+    nurse.email = "named.nurse@followup-test.invalid"
+    nurse.save()
+    response = client.post(URL, answers(code, urgent=[c.RedFlag.BREATHLESSNESS]))
+    assert response.status_code == 302
+    report = SymptomReport.objects.get()
+    assert (report.patient, report.red_flag) == (reporter, c.RedFlag.BREATHLESSNESS)
+    alerts = list(Alert.objects.order_by("pk"))
+    assert [(a.address, a.status, a.attempts, a.last_error) for a in alerts] == [
+        ("north.breast.unit at followup-test.invalid", "failed", 1,
+         "Not a valid email address: 'north.breast.unit at followup-test.invalid'. Correct it in the admin site"),
+        ("named.nurse@followup-test.invalid", "queued", 0, ""),
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("kind", [LetterKind.CARE_PLAN, LetterKind.PIFU])
 def test_care_plan_and_pifu_letters_say_how_to_report_online_without_the_code(kind, nurse, settings):
     # The wording holds whether or not a code was sent with this letter: it never says "on the slip".
