@@ -345,5 +345,11 @@ LOGGING = {
     # tenth of a letter's render time (bench/letters.py). Its warnings (a refused resource) still show.
     # procrastinate says "Adding tasks from blueprint" at INFO on every manage.py command; its worker's
     # lines (each job started and ended) stay at INFO.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "procrastinate.blueprints": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
+        # ... and each periodic task's registration, and "Deferred 1 job" for every alert raised.
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},
+    },
 }
