@@ -171,7 +171,7 @@ class SelfReportForm(NHSMessagesMixin, forms.Form):
                 "autocomplete": "off",
                 "autocapitalize": "characters",
                 "spellcheck": "false",
-                "class": "nhsuk-input--width-10 app-code-input",
+                "class": "nhsuk-input nhsuk-input--width-10 app-code-input",
             }
         ),
     )
