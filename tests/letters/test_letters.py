@@ -145,9 +145,11 @@ def test_a_pifu_letter_after_the_pifu_period_is_refused(nurse, zoe):
     _set(zoe, follow_up_model=c.FollowUpModel.PIFU, pifu_starts_on=date(2022, 3, 1), pifu_ends_on=date(2027, 3, 1))
     with pytest.raises(ValidationError) as refused:
         content.check_can_write(
-            patient=zoe, kind=LetterKind.PIFU, letterhead=zoe.team.letterhead, today=date(2027, 3, 1)
+            patient=zoe, kind=LetterKind.PIFU, letterhead=zoe.team.letterhead, today=date(2027, 3, 2)
         )
     assert "ended on 1 March 2027: end PIFU and discharge instead" in str(refused.value)
+    # On its last day PIFU still runs (Patient.pifu_ended, the banner's and the list's rule too).
+    content.check_can_write(patient=zoe, kind=LetterKind.PIFU, letterhead=zoe.team.letterhead, today=date(2027, 3, 1))
 
 
 def test_discharge_letters_to_the_patient_and_the_gp(nurse, zoe):
