@@ -25,7 +25,6 @@ import pstats
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -35,7 +34,7 @@ from _django import ROOT  # sets Django up
 from django.db import connection, connections
 from django.db.models import Count
 from django.utils import timezone
-from prepare import create_database, manage
+from prepare import create_database, gunicorn_command, manage, wait_until_up
 
 from followup import choices as c
 from followup.models import Patient, Team, User
@@ -43,19 +42,6 @@ from followup.nhs import nhs_number_error
 from integration import hl7, samples
 from integration.clients import client_register
 from integration.models import ApiClient, InboxMessage, MessageFormat, MessageStatus
-
-
-def wait_until_up(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer /health")
 
 
 def prepare(patients: int) -> None:
@@ -229,15 +215,7 @@ def main() -> None:
     warmup = messages(200)
     connection.close()
 
-    gunicorn = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "clinic.wsgi",
-        "--workers", str(args.workers),
-        "--threads", str(args.threads),
-        "--worker-class", "gthread",
-        "--bind", f"127.0.0.1:{args.port}",
-        "--log-level", "warning",
-    ]  # fmt: skip
+    gunicorn = gunicorn_command(workers=args.workers, threads=args.threads, port=args.port)
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=dict(os.environ), start_new_session=True)  # noqa: S603
     try:
         wait_until_up(args.port)

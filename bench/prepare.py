@@ -7,9 +7,12 @@ and load the tables into PostgreSQL's cache (pg_prewarm) so that it starts warm.
 """
 
 import argparse
+import http.client
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +40,38 @@ def create_database(url: str) -> None:
 def manage(*args: str) -> str:
     command = [sys.executable, "manage.py", *args]
     return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout  # noqa: S603
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def gunicorn_command(*, workers: int, threads: int, port: int) -> list[str]:
+    """gunicorn as docs/deployment.md runs it (gthread), on loopback, for the load benchmarks."""
+    return [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "clinic.wsgi",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--worker-class", "gthread",
+        "--bind", f"127.0.0.1:{port}",
+        "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def wait_until_up(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not answer /health")
 
 
 def main() -> None:

@@ -24,19 +24,16 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 from _django import ROOT  # sets Django up
 from django.conf import settings
 from django.db import connection
-from prepare import create_database, manage
+from prepare import create_database, free_port, gunicorn_command, manage, wait_until_up
 
 from followup import choices as c
 from followup.models import Patient, User
@@ -47,25 +44,6 @@ from selfreport.services import personal_code_issue
 PATH = "/report-symptoms/"
 ATTACKS_PER_CLIENT = 5
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer /health")
 
 
 def prepare(patients: int) -> tuple[list[tuple[str, object]], tuple[str, object]]:
@@ -214,15 +192,7 @@ def main() -> None:
     connection.close()
     port = free_port()
     env = {**os.environ, "AXES_PROXY_COUNT": "1"}
-    gunicorn = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "clinic.wsgi",
-        "--workers", str(args.workers),
-        "--threads", str(args.threads),
-        "--worker-class", "gthread",
-        "--bind", f"127.0.0.1:{port}",
-        "--log-level", "warning",
-    ]  # fmt: skip
+    gunicorn = gunicorn_command(workers=args.workers, threads=args.threads, port=port)
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
     results: dict = {}
     attack: list[int] = []
