@@ -14,7 +14,7 @@ from followup.models import Patient, SymptomReport, User
 from followup.nhs import nhs_number_error
 from followup.services import patient_create
 
-from .forms import URGENT_CHOICES
+from .forms import NONE, SelfReportForm, symptoms_field
 from .models import PersonalCode
 from .services import personal_code_issue, self_report_record
 
@@ -33,40 +33,17 @@ DEMO_PATIENT = {
 }
 
 REPORTS = [
-    # (area, red flags, how long, worse, the area's symptoms as the page words them, the patient's words)
-    (
-        c.SymptomArea.BONE,
-        [c.RedFlag.CORD_COMPRESSION],
-        c.SymptomDuration.UNDER_A_WEEK,
-        c.Worsening.YES,
-        "Bones (for example, your back, hips or ribs): Pain in your back, hips or ribs; Weak legs or numbness.",
-        "Back pain since Monday, worse lying down. My legs feel heavy on the stairs.",
-    ),
-    (
-        c.SymptomArea.LUNG,
-        [],
-        c.SymptomDuration.OVER_TWO_WEEKS,
-        c.Worsening.NOT_SURE,
-        "Chest and breathing: A cough that will not go away.",
-        "A dry cough for about three weeks. No temperature.",
-    ),
-    (
-        c.SymptomArea.LYMPHOEDEMA,
-        [],
-        c.SymptomDuration.ONE_TO_TWO_WEEKS,
-        c.Worsening.YES,
-        "Arm swelling: Swelling in your arm or hand.",
-        "My right hand and wrist are puffy by the evening. My ring is tight.",
-    ),
-    (
-        c.SymptomArea.GENERAL,
-        [],
-        c.SymptomDuration.OVER_TWO_WEEKS,
-        c.Worsening.NO,
-        "Feeling generally unwell: Feeling very tired.",
-        "Tired all the time since I started the new tablets.",
-    ),
-]
+    # The page's own answers (forms.SelfReportForm): area, its symptoms, the urgent question, how long, worse,
+    # the patient's words. The form words the report exactly as it does a patient's.
+    ("bone", ["pain", "legs"], [NONE], c.SymptomDuration.UNDER_A_WEEK, c.Worsening.YES,
+     "Back pain since Monday, worse lying down. My legs feel heavy on the stairs."),
+    ("lung", ["cough"], [NONE], c.SymptomDuration.OVER_TWO_WEEKS, c.Worsening.NOT_SURE,
+     "A dry cough for about three weeks. No temperature."),
+    ("arm", ["arm_swelling"], [NONE], c.SymptomDuration.ONE_TO_TWO_WEEKS, c.Worsening.YES,
+     "My right hand and wrist are puffy by the evening. My ring is tight."),
+    ("general", ["tired"], [NONE], c.SymptomDuration.OVER_TWO_WEEKS, c.Worsening.NO,
+     "Tired all the time since I started the new tablets."),
+]  # fmt: skip
 
 
 def _candidates():
@@ -113,11 +90,30 @@ def seed(*, today: date) -> int:
     )
     for patient in others:
         personal_code_issue(patient=patient, by=nurse)  # the code itself is not kept: the slip went by post
-    urgent_words = dict(URGENT_CHOICES)
-    for patient, (area, flags, lasted, worse, ticked, words) in zip(others, REPORTS, strict=False):
-        lines = [f"Urgent symptoms now: {'; '.join(urgent_words[f] for f in flags)}."] if flags else []
-        lines += [ticked, f"In their own words: {words}"]
+    for patient, (area, ticked, urgent, lasted, worse, words) in zip(others, REPORTS, strict=False):
+        born = patient.date_of_birth
+        form = SelfReportForm(
+            {
+                "code": DEMO_CODE,  # the form checks only the code's shape; the page then verifies it
+                "born_0": born.day,
+                "born_1": born.month,
+                "born_2": born.year,
+                "urgent": urgent,
+                "area": area,
+                symptoms_field(area): ticked,
+                "lasted": lasted,
+                "worsening": worse,
+                "description": words,
+            }  # fmt: skip
+        )
+        if not form.is_valid():
+            raise ValueError(f"Demo report refused by the page's form: {form.errors.as_text()}")
         self_report_record(
-            patient=patient, area=area, description="\n".join(lines), red_flags=flags, lasted=lasted, worsening=worse
+            patient=patient,
+            area=form.symptom_area(),
+            description=form.report_text(),
+            red_flags=form.red_flags(),
+            lasted=lasted,
+            worsening=worse,
         )
     return SymptomReport.objects.filter(source=c.ReportSource.PATIENT).count()
