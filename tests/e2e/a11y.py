@@ -25,8 +25,16 @@ _RUN_AXE = """options => axe.run(document, options).then(results => results.viol
 })))"""
 
 
+# The page as a person sees it once it has settled. The NHS.UK header lays its menu out again on the
+# animation frame after its ResizeObserver's first report, which can come after the load event: axe run
+# before that frame lists the header's links where they stand, they move into the hidden "More" menu
+# mid-run, and axe then measures them against what lies under their old place (a CI run failed so).
+_SETTLED = """() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))"""
+
+
 def axe_problems(page: Page) -> list[str]:
     """axe-core's violations of WCAG 2.2 A and AA: one sentence per rule, naming the elements."""
+    page.evaluate(_SETTLED)
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(_DEFINE_AXE)
     options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
