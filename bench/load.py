@@ -20,8 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from _django import ROOT  # sets Django up
@@ -29,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from prepare import gunicorn_command, wait_until_up
 
 from followup.models import Patient, User
 from followup.worklists import WORKLISTS
@@ -65,25 +64,21 @@ def session_cookie(username: str) -> str:
 
 def page_groups(username: str, patients: int) -> list[tuple[str, list[str]]]:
     user = User.objects.get(username=username)
-    groups = [(f"worklist: {slug}", [reverse("followup:worklist", args=[slug])]) for slug in WORKLISTS]
+    groups = [("dashboard", [reverse("followup:dashboard")])]
+    groups += [(f"worklist: {slug}", [reverse("followup:worklist", args=[slug])]) for slug in WORKLISTS]
+    # Name search: the surnames of different patients of the caseload, each a page of matches.
+    surnames = (
+        Patient.objects.visible_to(user).filter(named_nurse=user).order_by("?").values_list("family_name", flat=True)
+    )
+    search = reverse("followup:patient_list")
+    groups.append(("patient search: name", [f"{search}?q={name}" for name in surnames[:50]]))
     # Different patients, so no page is served from a warm cache of one record.
     ids = Patient.objects.visible_to(user).filter(named_nurse=user).order_by("?").values_list("pk", flat=True)
     groups.append(("patient page", [reverse("followup:patient_detail", args=[pk]) for pk in ids[:patients]]))
-    mixed = [path for _, paths in groups[:-1] for path in paths] + groups[-1][1][:9]
-    groups.append(("mixed: 9 worklists + 9 patient pages", mixed))
+    lists = [paths[0] for name, paths in groups if name.startswith("worklist: ")]
+    mixed = [groups[0][1][0], *lists, *groups[-1][1][:9]]
+    groups.append((f"mixed: dashboard, {len(lists)} worklists, 9 patient pages", mixed))
     return groups
-
-
-def wait_until_up(base: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as response:  # noqa: S310 (our own server)
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer /health")
 
 
 def wait_for_quiet_database(seconds: float = 180) -> None:
@@ -126,7 +121,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--user", default="nurse")
     parser.add_argument("--port", type=int, default=8077)
-    parser.add_argument("--only", default="", help="run only page groups whose name contains this")
+    parser.add_argument(
+        "--only", default="", help="run only page groups whose name contains one of these (comma-separated)"
+    )
     parser.add_argument(
         "--parallel-workers",
         default=os.environ.get("DATABASE_PARALLEL_WORKERS", ""),
@@ -141,24 +138,17 @@ def main() -> None:
 
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, check=True)  # noqa: S603
     cookie = session_cookie(args.user)
-    groups = [g for g in page_groups(args.user, 200) if args.only in g[0]]
+    wanted = [part.strip() for part in args.only.split(",")]
+    groups = [g for g in page_groups(args.user, 200) if any(part in g[0] for part in wanted)]
     connection.close()  # the benchmark process itself holds no connection while gunicorn runs
 
     base = f"http://127.0.0.1:{args.port}"
-    gunicorn = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "clinic.wsgi",
-        "--workers", str(args.workers),
-        "--threads", str(args.threads),
-        "--worker-class", "gthread",
-        "--bind", f"127.0.0.1:{args.port}",
-        "--log-level", "warning",
-    ]  # fmt: skip
+    gunicorn = gunicorn_command(workers=args.workers, threads=args.threads, port=args.port)
     env = {**os.environ, "DATABASE_PARALLEL_WORKERS": args.parallel_workers}
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
     results = []
     try:
-        wait_until_up(base)
+        wait_until_up(args.port)
         parallel = args.parallel_workers or "the server's setting"
         print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), parallel workers: {parallel};")
         print(f"wrk: {args.connections} clients, {args.seconds} s per line, signed in as {args.user}; latencies in ms.")

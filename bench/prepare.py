@@ -81,6 +81,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     create_database(url)
     manage("migrate", "--no-input", "-v0")
+    manage("collectstatic", "--no-input", "-v0")  # DEBUG is off: the pages need the collected files
     count = int(
         manage("shell", "-c", "from followup.models import Patient; print(Patient.all_objects.count())").split()[-1]
     )

@@ -143,6 +143,13 @@ if DATABASE_PARALLEL_WORKERS and DATABASES["default"]["ENGINE"] == "django.db.ba
     options["options"] = " ".join(
         filter(None, [options.get("options", ""), f"-c max_parallel_workers_per_gather={workers}"])
     )
+# PostgreSQL's JIT compiles a query whose estimated cost is high before running it: for this app's queries
+# (a page's counts, a patient's flags) the compiling took 0.1-4 s of a query that then ran in milliseconds
+# (docs/performance.md, issue 17). Off unless DATABASE_JIT is set; reports on a replica keep the replica's.
+DATABASE_JIT = env_bool("DATABASE_JIT", False)
+if not DATABASE_JIT and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = " ".join(filter(None, [options.get("options", ""), "-c jit=off"]))
 # A streaming read replica: reports and exports read from it (followup/db.py);
 # everything else, and every write, stays on "default". No alias without the URL.
 # Tests mirror it onto "default" rather than creating a second test database.

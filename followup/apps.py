@@ -7,4 +7,6 @@ class FollowupConfig(AppConfig):
     verbose_name = "Breast-care follow-up"
 
     def ready(self):
-        from . import audit, middleware  # noqa: F401 (connects their receivers)
+        from . import audit, flags, middleware  # noqa: F401 (connects their receivers)
+
+        flags.connect()

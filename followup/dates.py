@@ -65,15 +65,16 @@ class DateRule:
             return f"{self.label} is more than {MAX_YEARS_AHEAD} years ahead: check the year."
         return None
 
-    def broken(self, *, born: str, today: date) -> Q:
+    def broken(self, *, born: str, today: date | None) -> Q:
         """The rule in SQL, over rows of the model; ``born`` is the path to the patient's date of birth.
 
         A plan far ahead is refused when it is typed (a slip of the year), but not flagged once
         stored: a protocol may schedule items more than MAX_YEARS_AHEAD years ahead.
+        ``today`` None: only the part that does not change with the date (see implausible_from_stored()).
         """
         field = self.field
         broken = Q(**{f"{field}__lt": EARLIEST}) | Q(**{f"{field}__lt": F(born)})
-        return broken | Q(**{f"{field}__gt": today}) if self.happened else broken
+        return broken | Q(**{f"{field}__gt": today}) if self.happened and today is not None else broken
 
 
 # Every clinical date, by model (the date of birth has rules of its own, below).
@@ -242,18 +243,54 @@ class AddYears(models.Func):
         return super().as_sql(compiler, connection, template=f"date(%(expressions)s, '{self.years:+d} years')", **extra)
 
 
-def implausible_birth(*, today: date) -> Q:
-    """birth_error() in SQL, over patient rows."""
+def implausible_birth(*, today: date | None) -> Q:
+    """birth_error() in SQL, over patient rows (``today`` None: only what does not change with the date)."""
+    if today is None:
+        died_over_age = LessThan(AddYears(F("date_of_birth"), MAX_AGE_YEARS), F("date_of_death"))
+        return Q(date_of_birth__lt=EARLIEST) | Q(died_over_age, date_of_death__isnull=False)
     over_age = LessThan(AddYears(F("date_of_birth"), MAX_AGE_YEARS), Coalesce(F("date_of_death"), Value(today)))
     return Q(date_of_birth__lt=EARLIEST) | Q(date_of_birth__gt=today) | Q(over_age)
 
 
-def implausible(model_name: str, *, born: str, today: date) -> Q:
-    """Rows of the model with any date breaking its rule; ``born`` is the path to the patient's date of birth."""
+def implausible(model_name: str, *, born: str, today: date | None) -> Q:
+    """Rows of the model with any date breaking its rule; ``born`` is the path to the patient's date of birth
+    (``today`` None: only the part of the rules that does not change with the date)."""
     broken = Q()
     for rule in RULES[model_name]:
         broken |= rule.broken(born=born, today=today)
     return broken
+
+
+def happened_fields(model_name: str) -> list[str]:
+    """The model's dates of something that happened: implausible while they are in the future."""
+    return [rule.field for rule in RULES[model_name] if rule.happened]
+
+
+def implausible_window(
+    *, born: date, died: date | None, latest_happened: date | None
+) -> tuple[date | None, date | None]:
+    """How the rules that depend on today apply to one patient, for followup.flags to store: (until, after).
+
+    The rules above, read over time: a date that happened (the date of birth included) is implausible
+    while it is in the future, so the record is implausible until the latest of them; a living
+    patient's date of birth becomes implausible after their MAX_AGE_YEARS-th birthday. Everything
+    else (before EARLIEST, before birth, age at death) does not change with the date:
+    ``implausible(..., today=None)``. So: implausible on ``today`` = the fixed part, or
+    ``today < until``, or ``today > after`` (see implausible_from_stored()).
+    """
+    until = max(day for day in (born, latest_happened) if day is not None)
+    after = add_years(born, MAX_AGE_YEARS) if died is None else None
+    return until, after
+
+
+def implausible_from_stored(prefix: str, *, today: date) -> Q:
+    """The stored form of implausible_window() in SQL: rows whose stored fixed part, ``until`` or
+    ``after`` say a date is implausible on ``today`` (``prefix`` is the path to the stored row)."""
+    return (
+        Q(**{f"{prefix}implausible_always": True})
+        | Q(**{f"{prefix}implausible_until__gt": today})
+        | Q(**{f"{prefix}implausible_after__lt": today})
+    )
 
 
 def implausible_recurrence() -> Q:

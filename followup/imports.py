@@ -26,7 +26,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import choices as c
-from . import services
+from . import flags, services
 from .display import show_date
 from .import_files import ImportFileError, file_rows
 from .models import FollowUpItem, GPPractice, Patient, PrimaryDiagnosis, Team, User
@@ -580,7 +580,8 @@ def apply_plan(plan: Plan, *, by: User) -> Iterator[int]:
     """
     if plan.error_rows:
         raise ValidationError(f"{rows_have_errors(len(plan.error_rows))}: nothing was imported.")
-    with transaction.atomic():
+    # The patients' flags (followup.flags) are worked out once, in bulk, at the end, in the same transaction.
+    with transaction.atomic(), flags.batched():
         for done, row in enumerate(plan.to_write, start=1):
             try:
                 _apply_row(row, team=plan.team, by=by)

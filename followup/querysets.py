@@ -250,13 +250,15 @@ class PatientQuerySet(TeamScopedQuerySet):
         """For a person to review: see _duplicate_exists()."""
         return self._with_name_keys().filter(self._duplicate_exists())
 
-    def _data_quality_flags(self, *, per_row: bool) -> dict:
+    def _data_quality_flags(self, *, per_row: bool, today: date | None = None, fixed_dates: bool = False) -> dict:
         """Each data-quality problem of DOMAIN.md as a boolean expression over a patient row.
 
         ``per_row``: correlated EXISTS probes, cheap for a few rows (one patient, or the
         25 rows of a page). Otherwise "id IN (subquery)": PostgreSQL computes each
         subquery once into a hash, cheap for a whole list (correlated probes of every
         patient took seconds at 100,000 patients; docs/performance.md).
+        ``fixed_dates``: "implausible_date" is only the part of the date rules that does not
+        change with the day (what followup.flags stores beside its window).
         """
         primaries = _model("PrimaryDiagnosis").objects
         recurrences = _model("Recurrence").objects.without_site()
@@ -276,43 +278,74 @@ class PatientQuerySet(TeamScopedQuerySet):
             "missing_laterality": among(primaries.missing_laterality()),
             "missing_receptors": among(primaries.missing_receptors()),
             "missing_primary": ~among(primaries.all()),
-            "implausible_date": self._implausible_date(among),
+            "implausible_date": self._implausible_date(
+                among, today=None if fixed_dates else (today or timezone.localdate())
+            ),
         }
 
-    def _implausible_date(self, among) -> ExpressionWrapper:
-        """Any date of the patient's that the rules of followup/dates.py refuse, as stored."""
-        today = timezone.localdate()
-
-        def rows(model: str, born: str):
-            return _model(model).objects.filter(dates.implausible(model.lower(), born=born, today=today))
-
-        recurrences = _model("Recurrence").objects.filter(
-            dates.implausible("recurrence", born="patient__date_of_birth", today=today) | dates.implausible_recurrence()
-        )
-        rows_of = [  # (rows with an implausible date, the path from a row to its patient)
-            (rows("PrimaryDiagnosis", "patient__date_of_birth"), "patient_id"),
-            (rows("FollowUpItem", "patient__date_of_birth"), "patient_id"),
-            (recurrences, "patient_id"),
-            (rows("SymptomReport", "patient__date_of_birth"), "patient_id"),
+    @staticmethod
+    def _dated_rows() -> list[tuple[str, models.QuerySet, str]]:
+        """Each kind of row holding clinical dates (live), and the path from it to its patient."""
+        return [
+            ("primarydiagnosis", _model("PrimaryDiagnosis").objects.all(), "patient"),
+            ("followupitem", _model("FollowUpItem").objects.all(), "patient"),
+            ("recurrence", _model("Recurrence").objects.all(), "patient"),
+            ("symptomreport", _model("SymptomReport").objects.all(), "patient"),
             (
-                rows("RestagingEpisode", "recurrence__patient__date_of_birth").filter(
-                    recurrence__entered_in_error=False
-                ),
-                "recurrence__patient_id",
+                "restagingepisode",
+                _model("RestagingEpisode").objects.filter(recurrence__entered_in_error=False),
+                "recurrence__patient",
             ),
             (
-                rows("StagingTest", "episode__recurrence__patient__date_of_birth").filter(
+                "stagingtest",
+                _model("StagingTest").objects.filter(
                     episode__entered_in_error=False, episode__recurrence__entered_in_error=False
                 ),
-                "episode__recurrence__patient_id",
+                "episode__recurrence__patient",
             ),
         ]
+
+    def _implausible_date(self, among, *, today: date | None) -> ExpressionWrapper:
+        """Any date of the patient's that the rules of followup/dates.py refuse, as stored (``today`` None:
+        only the rules that do not change with the date)."""
         implausible = dates.implausible_birth(today=today) | dates.implausible(
             "patient", born="date_of_birth", today=today
         )
-        for queryset, patient in rows_of:
-            implausible |= Q(among(queryset, patient))
+        for name, rows, patient in self._dated_rows():
+            broken = dates.implausible(name, born=f"{patient}__date_of_birth", today=today)
+            if name == "recurrence":
+                broken |= dates.implausible_recurrence()
+            implausible |= Q(among(rows.filter(broken), f"{patient}_id"))
         return _flag(implausible)
+
+    def with_flags_to_store(self):
+        """What followup.flags keeps for each patient, worked out from scratch by the rules of this module
+        in their per-row form (cheap for the few patients a change touches): the data-quality flags (the
+        date rules' fixed part as ``implausible_date``), the latest date of each kind that happened
+        (``latest_happened_<model>_<field>``, for dates.implausible_window()), and ``no_next_follow_up``."""
+        flags = self._data_quality_flags(per_row=True, fixed_dates=True)
+        latest = {}
+        for name, rows, patient in self._dated_rows():
+            for field in dates.happened_fields(name):
+                newest = rows.filter(**{patient: OuterRef("pk"), f"{field}__isnull": False}).order_by(f"-{field}")
+                latest[f"latest_happened_{name}_{field}"] = Subquery(newest.values(field)[:1])
+        lost = self.model.objects.without_next_follow_up().filter(pk=OuterRef("pk"))
+        return self._with_nhs_digits()._with_name_keys().annotate(**flags, **latest, no_next_follow_up=Exists(lost))
+
+    def flagged_data_quality(self, *, today: date | None = None):
+        """Failsafe 8 as the lists and counts read it: data_quality_problems() from the flags that
+        followup.flags keeps (table followup_patientflags, maintained with every change and proved equal
+        to the rule by ``manage.py check_patient_flags``). Each flag is annotated under its own name for
+        the table, and as ``<flag>_in_list`` for having_problem()."""
+        implausible = dates.implausible_from_stored("flags__", today=today or timezone.localdate())
+        shown = {flag: F(f"flags__{flag}") for flag in DATA_QUALITY_FLAGS if flag != "implausible_date"}
+        shown["implausible_date"] = _flag(implausible)
+        chosen = {f"{flag}_in_list": F(flag) for flag in DATA_QUALITY_FLAGS}
+        return self.annotate(**shown).alias(**chosen).filter(Q(flags__problem=True) | implausible).for_worklist()
+
+    def flagged_without_next_follow_up(self):
+        """Failsafe 7 as the lists and counts read it: without_next_follow_up() from the kept flags."""
+        return self.filter(flags__no_next_follow_up=True)
 
     def with_data_quality_flags(self):
         """The flags as annotations, for the rows shown: evaluated for those rows only."""

@@ -197,7 +197,7 @@ WORKLISTS: dict[str, Worklist] = {
             "no-follow-up",
             "No next follow-up",
             "Active patients with no follow-up item booked or due: the classic way a patient is lost.",
-            lambda today: Patient.objects.without_next_follow_up().with_last_follow_up(),
+            lambda today: Patient.objects.flagged_without_next_follow_up().with_last_follow_up(),
             tables.NoNextFollowUpTable,
             filters.PatientWorklistFilter,
             noun="patient",
@@ -221,14 +221,13 @@ WORKLISTS: dict[str, Worklist] = {
             "Data quality",
             "Missing or invalid NHS numbers, possible duplicate patients, recurrences without a site, "
             "primaries without laterality or receptor status, implausible dates.",
-            lambda today: Patient.objects.data_quality_problems(),
+            lambda today: Patient.objects.flagged_data_quality(today=today),
             tables.DataQualityTable,
             filters.DataQualityFilter,
             noun="patient",
             describe=lambda patient: "; ".join(
                 label for flag, label in filters.DATA_QUALITY_PROBLEMS if getattr(patient, flag)
             ),
-            patient_rows=lambda today: Patient.objects.data_quality_problems(per_row=True),
         ),
         Worklist(
             mdt_worklist.SLUG,
