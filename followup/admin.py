@@ -296,3 +296,14 @@ for _model, _axes_admin in (
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, type(f"ReadOnly{_axes_admin.__name__}", (LoginRecordAdmin, _axes_admin), {}))
+
+
+@admin.register(m.PatientFlags)
+class PatientFlagsAdmin(AuditLogAdmin):
+    """Read only: what the failsafe counts read for each patient, kept by followup/flags.py (a wrong row is
+    repaired by ``manage.py check_patient_flags --fix``, never by hand)."""
+
+    list_display = ["patient", "problem", "implausible_always", "implausible_until", "no_next_follow_up"]
+    list_filter = ["problem", "no_next_follow_up"]
+    list_select_related = ["patient"]
+    search_fields = ["=patient__nhs_number", "=patient__hospital_number"]

@@ -815,9 +815,9 @@ def seed(
         rows = Rows()
         for index in indexes:
             PatientBuilder(index=index, seed=seed, today=today, ref=ref, rows=rows).build()
+        # Each bulk insert refreshes its patients' flags (querysets.KeepsPatientFlags): gathered, once a batch.
         with transaction.atomic(), flags.batched():
             rows.save()
-            flags.refresh(patient.pk for patient in rows.patients)  # bulk inserts send no signals
             mdt_demo.seed(recurrences=rows.recurrences, today=today, seed=seed)
             tasks_demo.seed(patients=rows.patients, ref=ref, today=today, seed=seed)
             # The contact log of the batch's patients (the contacts app), from what happened to them.

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Case, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Lower, Mod, NullIf, Substr
 from django.utils import timezone
 
@@ -30,7 +30,75 @@ def with_last_contact(queryset, patient: str = "patient_id"):
     return annotate(queryset, patient)
 
 
-class TeamScopedQuerySet(models.QuerySet):
+# The rows the patient flags (followup/flags.py) are worked out from, and the path from each to its patient.
+FLAG_SOURCES = {
+    "patient": "pk",
+    "primarydiagnosis": "patient_id",
+    "followupitem": "patient_id",
+    "recurrence": "patient_id",
+    "recurrencesite": "recurrence__patient_id",
+    "restagingepisode": "recurrence__patient_id",
+    "stagingtest": "episode__recurrence__patient_id",
+    "symptomreport": "patient_id",
+}
+
+
+class KeepsPatientFlags(models.QuerySet):
+    """Writes in bulk, which send no model signals (bulk_create, bulk_update, QuerySet.update), refresh the
+    patient flags (followup/flags.py) of the patients whose rows they wrote, in the same transaction: for
+    the rows of FLAG_SOURCES, through any manager (``objects``, ``all_objects``)."""
+
+    @property
+    def _flags_patient(self) -> str | None:
+        meta = self.model._meta
+        return FLAG_SOURCES.get(meta.model_name) if meta.app_label == "followup" else None
+
+    def _patients_of(self, rows) -> list:
+        keys = [row.pk for row in rows if row.pk is not None]
+        return list(self.model._base_manager.filter(pk__in=keys).values_list(self._flags_patient, flat=True))
+
+    def _born(self, keys) -> list:
+        """The dates of birth as stored, for a change of patients (their possible duplicates follow)."""
+        if self.model._meta.model_name != "patient" or not keys:
+            return []
+        return list(self.model._base_manager.filter(pk__in=keys).values_list("date_of_birth", flat=True))
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if self._flags_patient:
+            born = [getattr(row, "date_of_birth", None) for row in created]
+            _flags().refresh(self._patients_of(created), born=born)
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if not self._flags_patient:
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        objs = list(objs)
+        born = self._born([row.pk for row in objs if row.pk is not None])
+        updated = super().bulk_update(objs, fields, *args, **kwargs)
+        born += [getattr(row, "date_of_birth", None) for row in objs]
+        _flags().refresh(self._patients_of(objs), born=born)
+        return updated
+
+    def update(self, **kwargs):
+        if not self._flags_patient:
+            return super().update(**kwargs)
+        patients = list(self.values_list(self._flags_patient, flat=True).distinct())
+        born = self._born(patients) + [kwargs.get("date_of_birth")]
+        updated = super().update(**kwargs)
+        _flags().refresh(patients, born=born)
+        return updated
+
+    update.queryset_only = True
+
+
+def _flags():
+    from . import flags  # flags reads the models, which read this module
+
+    return flags
+
+
+class TeamScopedQuerySet(KeepsPatientFlags):
     """Access scope: a nurse or clinician sees their team's rows, an admin all.
 
     ``team_path`` is the lookup from the row to its patient's team.
@@ -74,6 +142,11 @@ NHS_NUMBER_INVALID = ~Q(nhs_number="") & (
 # them, so the two cannot drift apart (PostgreSQL uses a partial index only when
 # the query's WHERE implies the index's condition).
 OPEN_ITEM = Q(status__in=c.OPEN_FOLLOWUP_STATUSES, entered_in_error=False)
+# The due date of an open item, NULL for any other. Overdue and due soon filter on it as well: an index on
+# the expression (followup_item_open_due_on) gives PostgreSQL statistics of the open items' due dates alone.
+# From the due dates of every item (mostly done, in the past) it expected 107,000 overdue open items where
+# there were 2,100, and counted them by reading every open item (docs/performance.md, issue 17).
+OPEN_DUE_ON = Case(When(OPEN_ITEM, then=F("due_on")), output_field=models.DateField())
 UNACKNOWLEDGED_RESULT = Q(
     status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True, entered_in_error=False
 ) & ~Q(result="")
@@ -347,11 +420,12 @@ class PatientQuerySet(TeamScopedQuerySet):
         """Failsafe 7 as the lists and counts read it: without_next_follow_up() from the kept flags."""
         return self.filter(flags__no_next_follow_up=True)
 
-    def with_data_quality_flags(self):
+    def with_data_quality_flags(self, *, today: date | None = None):
         """The flags as annotations, for the rows shown: evaluated for those rows only."""
-        return self._with_nhs_digits()._with_name_keys().annotate(**self._data_quality_flags(per_row=True))
+        flags = self._data_quality_flags(per_row=True, today=today)
+        return self._with_nhs_digits()._with_name_keys().annotate(**flags)
 
-    def data_quality_problems(self, *, per_row: bool = False):
+    def data_quality_problems(self, *, per_row: bool = False, today: date | None = None):
         """Failsafe 8: patients with any data-quality problem, flags annotated for the table.
 
         The list is chosen with the whole-list form of each flag (aliases named
@@ -360,12 +434,13 @@ class PatientQuerySet(TeamScopedQuerySet):
         sort. ``per_row`` chooses with the per-row form too: for one patient's page.
         """
         chosen = {
-            f"{flag}_in_list": expression for flag, expression in self._data_quality_flags(per_row=per_row).items()
+            f"{flag}_in_list": expression
+            for flag, expression in self._data_quality_flags(per_row=per_row, today=today).items()
         }
         any_problem = Q()
         for name in chosen:
             any_problem |= Q(**{name: True})
-        return self.with_data_quality_flags().alias(**chosen).filter(any_problem).for_worklist()
+        return self.with_data_quality_flags(today=today).alias(**chosen).filter(any_problem).for_worklist()
 
     def having_problem(self, flag: str):
         """Narrow data_quality_problems() to one problem."""
@@ -418,7 +493,7 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
     def overdue(self, *, today: date):
         """Failsafe 1: open items whose due date passed more than the grace window ago."""
         cutoff = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
-        return self.open().for_active_patients().filter(due_on__lt=cutoff)
+        return self.open().for_active_patients().alias(open_due_on=OPEN_DUE_ON).filter(open_due_on__lt=cutoff)
 
     def escalated(self, *, today: date):
         cutoff = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
@@ -432,7 +507,12 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         """
         start = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
         end = today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
-        return self.open().for_active_patients().filter(due_on__gte=start, due_on__lte=end)
+        return (
+            self.open()
+            .for_active_patients()
+            .alias(open_due_on=OPEN_DUE_ON)
+            .filter(open_due_on__gte=start, open_due_on__lte=end)
+        )
 
     def awaiting_acknowledgement(self):
         """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""

@@ -74,3 +74,21 @@ def reset_past_the_truncate_guard():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
         yield
+
+
+@pytest.fixture(autouse=True)
+def patient_flags_agree_with_the_rules(request):
+    """After every test that uses the database: the patient flags table (followup/flags.py) equals the
+    rules worked out from scratch, whatever the test did through services, views, factories or imports.
+    A write that bypasses the model signals (QuerySet.update, raw SQL) without refreshing fails here."""
+    wanted = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+    uses_db = request.node.get_closest_marker("django_db") or wanted & set(request.fixturenames)
+    if uses_db:
+        request.getfixturevalue("_django_db_helper")  # set up before this check, so torn down after it
+    yield
+    if not uses_db:
+        return
+    from followup import flags
+
+    found = flags.differences(lists=False)  # the lists themselves: tests/test_flags.py
+    assert found == [], "the patient flags differ from the rules:\n" + "\n".join(map(str, found[:20]))

@@ -25,6 +25,8 @@ ROW_FACTORIES = {
     m.StagingTest: lambda: f.StagingTestFactory(),
     m.StagingTestSite: lambda: m.StagingTestSite.objects.create(test=f.StagingTestFactory(), site=c.Site.LIVER),
     m.SymptomReport: lambda: f.SymptomReportFactory(),
+    # Kept by followup/flags.py: a patient brings their row.
+    m.PatientFlags: lambda: m.PatientFlags.objects.get(patient=f.PatientFactory()),
     m.ExportLog: lambda: m.ExportLog.objects.create(user=f.UserFactory(), report="follow-up-items", format="csv"),
     m.AccessLog: lambda: m.AccessLog.objects.create(
         user=f.UserFactory(), patient=f.PatientFactory(), action="view_patient"
@@ -49,6 +51,7 @@ EXPECTED_QUERIES = {
     m.StagingTest: 5,
     m.StagingTestSite: 5,
     m.SymptomReport: 5,
+    m.PatientFlags: 5,
     m.AccessLog: 7,  # + at date hierarchy (MIN/MAX, dates)
     m.ExportLog: 8,  # + distinct report names for its filter, started-at date hierarchy (MIN/MAX, dates)
 }

@@ -270,6 +270,7 @@ def database_settings(**env) -> dict:
         "DATABASE_REPLICA_URL",
         "DISABLE_SERVER_SIDE_CURSORS",
         "DATABASE_PARALLEL_WORKERS",
+        "DATABASE_JIT",
     }
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update({"SECRET_KEY": "x" * 50, **env})
@@ -322,10 +323,10 @@ def test_disable_server_side_cursors_from_the_environment(value, expected):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (None, None),
-        ("", None),
-        ("0", "-c max_parallel_workers_per_gather=0"),
-        ("2", "-c max_parallel_workers_per_gather=2"),
+        (None, "-c jit=off"),
+        ("", "-c jit=off"),
+        ("0", "-c max_parallel_workers_per_gather=0 -c jit=off"),
+        ("2", "-c max_parallel_workers_per_gather=2 -c jit=off"),
     ],
 )
 def test_parallel_workers_for_the_pages_from_the_environment(value, expected):
@@ -355,4 +356,12 @@ def test_parallel_workers_keep_the_options_the_url_gave():
         DATABASE_PARALLEL_WORKERS="0",
     )
     options = loaded["databases"][DEFAULT_DB_ALIAS]["OPTIONS"]["options"]
-    assert options == "-c statement_timeout=30000 -c max_parallel_workers_per_gather=0"
+    assert options == "-c statement_timeout=30000 -c max_parallel_workers_per_gather=0 -c jit=off"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "-c jit=off"), ("0", "-c jit=off"), ("1", None)])
+def test_postgresql_jit_is_off_unless_database_jit_is_set(value, expected):
+    """JIT compiled millisecond queries for seconds (docs/performance.md): off for the primary's connections."""
+    env = {} if value is None else {"DATABASE_JIT": value}
+    loaded = database_settings(DATABASE_URL="postgres://followup@primary.example:5432/followup", **env)
+    assert loaded["databases"][DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("options") == expected

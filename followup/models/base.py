@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from .. import choices as c
 from .. import dates
+from ..querysets import KeepsPatientFlags
 
 
 class Team(models.Model):
@@ -118,7 +119,8 @@ class ClinicalRecord(models.Model):
     )
     error_marked_at = models.DateTimeField(null=True, blank=True)
 
-    all_objects = models.Manager()
+    # Every row, entered in error too; its bulk writes keep the patient flags (querysets.KeepsPatientFlags).
+    all_objects = models.Manager.from_queryset(KeepsPatientFlags)()
     # Who changed what and when, before and after: one history table per clinical model.
     history = HistoricalRecords(inherit=True, get_user=history_actor)
 

@@ -9,6 +9,7 @@ from .. import choices as c
 from ..display import plural, show_date
 from ..querysets import (
     ABNORMAL_RESULT,
+    OPEN_DUE_ON,
     OPEN_ITEM,
     RESULT_AWAITED,
     UNACKNOWLEDGED_RESULT,
@@ -117,6 +118,8 @@ class FollowUpItem(ClinicalRecord):
         indexes = [
             # Overdue and due soon: open items in due-date order, with the patient to join.
             models.Index(fields=["due_on", "patient"], condition=OPEN_ITEM, name="followup_item_open_due"),
+            # ... and their counts (the dashboard): the open items' due dates alone, with statistics of their own.
+            models.Index(OPEN_DUE_ON, F("patient"), name="followup_item_open_due_on"),
             # No next follow-up: does this patient have any open item?
             models.Index(fields=["patient"], condition=OPEN_ITEM, name="followup_item_open_patient"),
             # Results to acknowledge, oldest first.

@@ -11,7 +11,6 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .. import choices as c
-from .. import flags
 from ..models import (
     FollowUpItem,
     FollowUpProtocol,
@@ -220,9 +219,7 @@ def protocol_assign(*, patient: Patient, protocol: FollowUpProtocol, start_on: d
         # run more than dates.MAX_YEARS_AHEAD years ahead, which a typed due date may not).
         item.clean_fields()
         new_items.append(item)
-    created = bulk_create_with_history(new_items, FollowUpItem, default_user=by)
-    flags.refresh([patient.pk])  # bulk inserts send no signals: the patient's flags follow here
-    return created
+    return bulk_create_with_history(new_items, FollowUpItem, default_user=by)
 
 
 @transaction.atomic
@@ -287,7 +284,6 @@ def _close_open_items(patient: Patient, reason: str, by: User) -> int:
         item.version += 1
     fields = ["status", "booked_for", "cancel_reason", "updated_by", "updated_at", "version"]
     bulk_update_with_history(items, FollowUpItem, fields, default_user=by)
-    flags.refresh([patient.pk])  # bulk updates send no signals: the patient's flags follow here
     return len(items)
 
 
