@@ -150,6 +150,11 @@ OPEN_DUE_ON = Case(When(OPEN_ITEM, then=F("due_on")), output_field=models.DateFi
 UNACKNOWLEDGED_RESULT = Q(
     status=c.FollowUpStatus.DONE, result_acknowledged_at__isnull=True, entered_in_error=False
 ) & ~Q(result="")
+# True for a result waiting for acknowledgement (UNACKNOWLEDGED_RESULT), NULL for any other row. The results
+# list filters on it beside UNACKNOWLEDGED_RESULT: an index on it (followup_item_unack_flag) gives PostgreSQL
+# the statistics of waiting results alone. From those of the columns it expected 137,785 where 1,886 were
+# waiting, and counted them by hashing every patient of the team (docs/performance.md, issue 17).
+WAITING_RESULT = Case(When(UNACKNOWLEDGED_RESULT, then=Value(True)), output_field=models.BooleanField())
 # A follow-up result the results list puts first.
 ABNORMAL_RESULT = Q(result=c.ImagingOutcome.ABNORMAL)
 
@@ -490,10 +495,17 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
     def for_active_patients(self):
         return self.filter(patient__status__in=c.ACTIVE_PATIENT_STATUSES)
 
+    def _open_due(self):
+        """Open items of active patients, with ``open_due_on`` (OPEN_DUE_ON) to filter on: an item has one
+        only while it is open (OPEN_ITEM), so the filter on it is the filter on open items, and PostgreSQL
+        estimates it from the expression's own statistics (with OPEN_ITEM said again beside it, it
+        multiplied the two, expected a few hundred rows and read every open item instead)."""
+        return self.live().for_active_patients().alias(open_due_on=OPEN_DUE_ON)
+
     def overdue(self, *, today: date):
         """Failsafe 1: open items whose due date passed more than the grace window ago."""
         cutoff = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
-        return self.open().for_active_patients().alias(open_due_on=OPEN_DUE_ON).filter(open_due_on__lt=cutoff)
+        return self._open_due().filter(open_due_on__lt=cutoff)
 
     def escalated(self, *, today: date):
         cutoff = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
@@ -507,17 +519,12 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         """
         start = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
         end = today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
-        return (
-            self.open()
-            .for_active_patients()
-            .alias(open_due_on=OPEN_DUE_ON)
-            .filter(open_due_on__gte=start, open_due_on__lte=end)
-        )
+        return self._open_due().filter(open_due_on__gte=start, open_due_on__lte=end)
 
     def awaiting_acknowledgement(self):
         """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""
         return urgent_first(
-            self.live().filter(UNACKNOWLEDGED_RESULT),
+            self.live().filter(UNACKNOWLEDGED_RESULT).alias(waiting=WAITING_RESULT).filter(waiting=True),
             flagged=ABNORMAL_RESULT,
             waiting_since="result_recorded_on",
         )

@@ -271,6 +271,7 @@ def database_settings(**env) -> dict:
         "DISABLE_SERVER_SIDE_CURSORS",
         "DATABASE_PARALLEL_WORKERS",
         "DATABASE_JIT",
+        "DATABASE_RANDOM_PAGE_COST",
     }
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update({"SECRET_KEY": "x" * 50, **env})
@@ -323,10 +324,10 @@ def test_disable_server_side_cursors_from_the_environment(value, expected):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (None, "-c jit=off"),
-        ("", "-c jit=off"),
-        ("0", "-c max_parallel_workers_per_gather=0 -c jit=off"),
-        ("2", "-c max_parallel_workers_per_gather=2 -c jit=off"),
+        (None, "-c jit=off -c random_page_cost=1.1"),
+        ("", "-c jit=off -c random_page_cost=1.1"),
+        ("0", "-c max_parallel_workers_per_gather=0 -c jit=off -c random_page_cost=1.1"),
+        ("2", "-c max_parallel_workers_per_gather=2 -c jit=off -c random_page_cost=1.1"),
     ],
 )
 def test_parallel_workers_for_the_pages_from_the_environment(value, expected):
@@ -356,12 +357,41 @@ def test_parallel_workers_keep_the_options_the_url_gave():
         DATABASE_PARALLEL_WORKERS="0",
     )
     options = loaded["databases"][DEFAULT_DB_ALIAS]["OPTIONS"]["options"]
-    assert options == "-c statement_timeout=30000 -c max_parallel_workers_per_gather=0 -c jit=off"
+    assert (
+        options == "-c statement_timeout=30000 -c max_parallel_workers_per_gather=0 -c jit=off -c random_page_cost=1.1"
+    )
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, "-c jit=off"), ("0", "-c jit=off"), ("1", None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "-c jit=off -c random_page_cost=1.1"),
+        ("0", "-c jit=off -c random_page_cost=1.1"),
+        ("1", "-c random_page_cost=1.1"),
+    ],
+)
 def test_postgresql_jit_is_off_unless_database_jit_is_set(value, expected):
     """JIT compiled millisecond queries for seconds (docs/performance.md): off for the primary's connections."""
     env = {} if value is None else {"DATABASE_JIT": value}
     loaded = database_settings(DATABASE_URL="postgres://followup@primary.example:5432/followup", **env)
     assert loaded["databases"][DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("options") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, "-c jit=off -c random_page_cost=1.1"), ("4", "-c jit=off -c random_page_cost=4.0"), ("", "-c jit=off")],
+)
+def test_random_page_cost_for_tables_in_memory_unless_set(value, expected):
+    """1.1 by default (the tables fit in memory, docs/performance.md); empty: the server's own setting."""
+    env = {} if value is None else {"DATABASE_RANDOM_PAGE_COST": value}
+    loaded = database_settings(DATABASE_URL="postgres://followup@primary.example:5432/followup", **env)
+    assert loaded["databases"][DEFAULT_DB_ALIAS]["OPTIONS"]["options"] == expected
+
+
+def test_random_page_cost_must_be_a_number():
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DATABASE_RANDOM_PAGE_COST"}}
+    clean.update(SECRET_KEY="x" * 50, DATABASE_URL="postgres://f@h/f", DATABASE_RANDOM_PAGE_COST="fast")
+    code = "import clinic.settings"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "DATABASE_RANDOM_PAGE_COST must be a number (such as 1.1), not 'fast'." in result.stderr

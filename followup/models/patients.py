@@ -128,6 +128,20 @@ class Patient(ClinicalRecord):
             # Patient search by hospital number ("iexact" compares upper case). Name search
             # uses trigram indexes on PostgreSQL (migration 0007).
             models.Index(Upper("hospital_number"), name="followup_patient_hospital_no"),
+            # Access scope: a team's patients, with what the counts filter on beside it, read from the index
+            # alone. Every dashboard count joins the team's patients: read from the table they were a
+            # 17-25 ms scan each at 100,000 patients (docs/performance.md, issue 17).
+            models.Index(
+                fields=["team"],
+                include=["named_nurse", "status", "entered_in_error"],
+                name="followup_patient_scope",
+            ),
+            # "PIFU ending": the few patients on PIFU, by the end of their period.
+            models.Index(
+                fields=["pifu_ends_on"],
+                condition=Q(follow_up_model=c.FollowUpModel.PIFU),
+                name="followup_patient_pifu_ends",
+            ),
         ]
         constraints = [
             *ClinicalRecord.Meta.constraints,

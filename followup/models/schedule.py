@@ -13,6 +13,7 @@ from ..querysets import (
     OPEN_ITEM,
     RESULT_AWAITED,
     UNACKNOWLEDGED_RESULT,
+    WAITING_RESULT,
     FollowUpItemQuerySet,
     routine_result,
 )
@@ -133,6 +134,8 @@ class FollowUpItem(ClinicalRecord):
                 condition=UNACKNOWLEDGED_RESULT,
                 name="followup_item_unack_urgent",
             ),
+            # ... and their counts (the dashboard): waiting results alone, with statistics of their own.
+            models.Index(WAITING_RESULT, name="followup_item_unack_flag"),
             # Results awaited, oldest first.
             models.Index(fields=["done_on"], condition=RESULT_AWAITED, name="followup_item_result_awaited"),
         ]
