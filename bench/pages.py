@@ -64,12 +64,16 @@ def sql_time_ms(queries: list[dict], show_slowest: bool = False, repeat: int = 1
     return total
 
 
-# Each index or statistics object of issue 8, and the pages it is for. --indexes
+# Each index or statistics object of issues 8 and 17, and the pages it is for. --indexes
 # measures those pages' SQL with it and without it (dropped inside a transaction
 # that is rolled back, so the database is left as it was).
 ABLATIONS = [
-    ("followup_item_open_due", "DROP INDEX followup_item_open_due", ["overdue", "due-soon", "dashboard"]),
-    ("followup_item_open_patient", "DROP INDEX followup_item_open_patient", ["no-follow-up", "dashboard"]),
+    ("followup_item_open_due_on", "DROP INDEX followup_item_open_due_on", ["overdue", "due-soon", "dashboard"]),
+    ("followup_item_unack_flag", "DROP INDEX followup_item_unack_flag", ["worklist: results", "dashboard"]),
+    ("followup_patient_scope", "DROP INDEX followup_patient_scope", ["dashboard"]),
+    ("followup_flags_problem", "DROP INDEX followup_flags_problem", ["data-quality", "dashboard"]),
+    ("followup_flags_no_next", "DROP INDEX followup_flags_no_next", ["no-follow-up", "dashboard"]),
+    ("followup_item_open_patient", "DROP INDEX followup_item_open_patient", ["patient page"]),
     ("followup_item_unacknowledged", "DROP INDEX followup_item_unacknowledged", ["worklist: results", "dashboard"]),
     ("followup_item_unack_urgent", "DROP INDEX followup_item_unack_urgent", ["worklist: results"]),
     (

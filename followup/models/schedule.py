@@ -117,9 +117,9 @@ class FollowUpItem(ClinicalRecord):
         # Partial indexes for the failsafe lists: open items are a third of all items and
         # overdue ones a fraction of a percent; each is measured in docs/performance.md.
         indexes = [
-            # Overdue and due soon: open items in due-date order, with the patient to join.
-            models.Index(fields=["due_on", "patient"], condition=OPEN_ITEM, name="followup_item_open_due"),
-            # ... and their counts (the dashboard): the open items' due dates alone, with statistics of their own.
+            # Overdue and due soon, and their counts (the dashboard): the open items' due dates, with the
+            # patient to join. An index on the expression (not a partial index on due_on, as before issue 17):
+            # PostgreSQL keeps statistics of the expression, so it knows how few open items are overdue.
             models.Index(OPEN_DUE_ON, F("patient"), name="followup_item_open_due_on"),
             # No next follow-up: does this patient have any open item?
             models.Index(fields=["patient"], condition=OPEN_ITEM, name="followup_item_open_patient"),
