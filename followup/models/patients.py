@@ -133,7 +133,7 @@ class Patient(ClinicalRecord):
             # 17-25 ms scan each at 100,000 patients (docs/performance.md, issue 17).
             models.Index(
                 fields=["team"],
-                include=["named_nurse", "status", "entered_in_error"],
+                include=["id", "named_nurse", "status", "entered_in_error"],
                 name="followup_patient_scope",
             ),
             # "PIFU ending": the few patients on PIFU, by the end of their period.

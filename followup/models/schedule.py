@@ -120,7 +120,13 @@ class FollowUpItem(ClinicalRecord):
             # Overdue and due soon, and their counts (the dashboard): the open items' due dates, with the
             # patient to join. An index on the expression (not a partial index on due_on, as before issue 17):
             # PostgreSQL keeps statistics of the expression, so it knows how few open items are overdue.
-            models.Index(OPEN_DUE_ON, F("patient"), name="followup_item_open_due_on"),
+            # The columns the expression reads are included, so that a count reads the index alone.
+            models.Index(
+                OPEN_DUE_ON,
+                F("patient"),
+                include=["id", "status", "entered_in_error", "due_on"],
+                name="followup_item_open_due_on",
+            ),
             # No next follow-up: does this patient have any open item?
             models.Index(fields=["patient"], condition=OPEN_ITEM, name="followup_item_open_patient"),
             # Results to acknowledge, oldest first.
