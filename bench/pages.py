@@ -71,7 +71,6 @@ ABLATIONS = [
     ("followup_item_open_due_on", "DROP INDEX followup_item_open_due_on", ["overdue", "due-soon", "dashboard"]),
     ("followup_item_unack_flag", "DROP INDEX followup_item_unack_flag", ["worklist: results", "dashboard"]),
     ("followup_patient_scope", "DROP INDEX followup_patient_scope", ["dashboard"]),
-    ("followup_flags_problem", "DROP INDEX followup_flags_problem", ["data-quality", "dashboard"]),
     ("followup_flags_no_next", "DROP INDEX followup_flags_no_next", ["no-follow-up", "dashboard"]),
     ("followup_item_open_patient", "DROP INDEX followup_item_open_patient", ["patient page"]),
     ("followup_item_unacknowledged", "DROP INDEX followup_item_unacknowledged", ["worklist: results", "dashboard"]),

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'patient flags',
-                'indexes': [models.Index(condition=models.Q(('problem', True)), fields=['patient'], name='followup_flags_problem'), models.Index(condition=models.Q(('no_next_follow_up', True)), fields=['patient'], name='followup_flags_no_next'), models.Index(fields=['implausible_until'], name='followup_flags_until'), models.Index(fields=['implausible_after'], name='followup_flags_after')],
+                'indexes': [models.Index(condition=models.Q(('no_next_follow_up', True)), fields=['patient'], name='followup_flags_no_next'), models.Index(fields=['implausible_until'], name='followup_flags_until'), models.Index(fields=['implausible_after'], name='followup_flags_after')],
             },
         ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
