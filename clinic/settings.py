@@ -151,15 +151,23 @@ DATABASE_JIT = env_bool("DATABASE_JIT", False)
 # disks; with the tables in memory (100,000 patients are 400 MB) or on SSD, 1.1 lets it read a few hundred
 # rows by index instead of scanning a team's patients for each dashboard count. Empty: the server's setting.
 DATABASE_RANDOM_PAGE_COST = os.environ.get("DATABASE_RANDOM_PAGE_COST", "1.1").strip()
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASE_RANDOM_PAGE_COST:
+    try:
+        cost = float(DATABASE_RANDOM_PAGE_COST)
+    except ValueError:
+        cost = None
+    if cost is None or not 0 < cost < 1000:
+        raise ImproperlyConfigured(
+            f"DATABASE_RANDOM_PAGE_COST must be a number above 0 (such as 1.1), not {DATABASE_RANDOM_PAGE_COST!r}."
+        )
+# Both are sent as session settings when the app connects (libpq "options"). A connection pooler that refuses
+# startup options (pgbouncer) needs DATABASE_SESSION_SETTINGS=0: set them on the database instead
+# (ALTER DATABASE ... SET jit = off; ... SET random_page_cost = 1.1; docs/deployment.md).
+DATABASE_SESSION_SETTINGS = env_bool("DATABASE_SESSION_SETTINGS", True)
+if DATABASE_SESSION_SETTINGS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     session = [] if DATABASE_JIT else ["-c jit=off"]
     if DATABASE_RANDOM_PAGE_COST:
-        try:
-            session.append(f"-c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}")
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"DATABASE_RANDOM_PAGE_COST must be a number (such as 1.1), not {DATABASE_RANDOM_PAGE_COST!r}."
-            ) from None
+        session.append(f"-c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}")
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = " ".join(filter(None, [options.get("options", ""), *session])) or None
     if options["options"] is None:

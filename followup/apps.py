@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class FollowupConfig(AppConfig):
@@ -10,3 +11,5 @@ class FollowupConfig(AppConfig):
         from . import audit, flags, middleware  # noqa: F401 (connects their receivers)
 
         flags.connect()
+        # A row for every patient who has none, by today's rules, once every migration has run.
+        post_migrate.connect(flags.fill_missing, sender=self, dispatch_uid="flags-fill-missing")

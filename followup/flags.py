@@ -39,6 +39,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from . import dates
+from .display import plural
 from .models import (
     FollowUpItem,
     Patient,
@@ -147,15 +148,42 @@ def refresh(patient_ids: Iterable[int], *, born: Iterable[date] = ()) -> int:
     return _write(ids, born)
 
 
+# PostgreSQL advisory locks (transaction-scoped) that make refreshes wait for each other: a key per date of
+# birth (every patient has one, and possible duplicates share it), shared under one key that a bulk refresh
+# takes alone. Without them two transactions changing one patient (a nurse records one item done while
+# another cancels the other) each computed the row from what it saw, and the last to commit stored a row
+# that missed the other's change.
+LOCK_ALL, LOCK_BIRTH = 17000, 17001
+BULK = 500  # dates of birth above which a refresh takes the one lock for all
+
+
+def _lock(born: set[date]) -> None:
+    if connection.vendor != "postgresql" or not born:
+        return
+    with connection.cursor() as cursor:
+        if len(born) > BULK:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_ALL])
+            return
+        keys = sorted(day.toordinal() for day in born)  # one order for all: no deadlock between refreshes
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s, 0), "
+            "(SELECT count(pg_advisory_xact_lock(%s, key)) FROM unnest(%s::int[]) AS key)",
+            [LOCK_ALL, LOCK_BIRTH, keys],
+        )
+
+
 def _write(ids: set[int], born: set[date]) -> int:
-    ids = _with_duplicates(ids, born)
     if not ids:
         return 0
-    rows = list(computed(ids).values())
-    # A patient entered in error is on no list: their row stays as it was (the lists read live patients).
-    PatientFlags.objects.bulk_create(
-        rows, batch_size=CHUNK, update_conflicts=True, unique_fields=["patient"], update_fields=list(FIELDS)
-    )
+    with transaction.atomic():
+        born = born | set(Patient.all_objects.filter(pk__in=ids).values_list("date_of_birth", flat=True))
+        _lock(born)  # then work out what the others committed while this one waited
+        ids = _with_duplicates(ids, born)
+        rows = list(computed(ids).values())
+        # A patient entered in error is on no list: their row stays as it was (the lists read live patients).
+        PatientFlags.objects.bulk_create(
+            rows, batch_size=CHUNK, update_conflicts=True, unique_fields=["patient"], update_fields=list(FIELDS)
+        )
     return len(rows)
 
 
@@ -243,16 +271,33 @@ def _list_differences(today: date) -> list[Difference]:
     return found
 
 
+def repair(found: list[Difference]) -> int:
+    """Work out again, by the rules and under the locks, the rows of the patients these differences name (not
+    every row: a patient changed while the check ran is then not overwritten with what the check saw)."""
+    return refresh({difference.patient_id for difference in found})
+
+
 def check_and_repair() -> list[Difference]:
-    """The nightly check (alerts/tasks.py): every difference is logged as an error for the operators,
-    then every row is written again from scratch. Returns what was found."""
+    """The nightly check (alerts/tasks.py): every difference is logged as an error for the operators, then
+    the rows of the patients concerned are written again. Returns what was found."""
     found = differences()
     if found:
         for difference in found[:50]:
             log.error("Patient flags differ from the rules: %s", difference)
-        log.error("%d differences between the patient flags and the rules: every row written again.", len(found))
-        refresh_all()
+        written = repair(found)
+        log.error(
+            "%s between the patient flags and the rules: %s written again.",
+            plural(len(found), "difference"),
+            plural(written, "row"),
+        )
     return found
+
+
+def fill_missing(**kwargs) -> int:
+    """After ``migrate`` (a post_migrate receiver): a row for every patient who has none, by today's rules
+    (the table is new, or a restore brought patients without it). A fresh database has nothing to do."""
+    missing = list(Patient.all_objects.filter(flags__isnull=True).values_list("pk", flat=True))
+    return refresh(missing) if missing else 0
 
 
 # Keeping the table: the model signals of every row that can change a flag ---------------------------------
@@ -270,15 +315,24 @@ def _patient_saved(sender, instance: Patient, **kwargs) -> None:
     refresh([instance.pk], born=[instance.date_of_birth, getattr(instance, "_flags_born_before", None)])
 
 
+# The rows whose patient is found through a parent: (the parent's id on the row, the parent, its path to the patient).
+_PARENTS = {
+    StagingTest: ("episode_id", RestagingEpisode, "recurrence__patient_id"),
+    RestagingEpisode: ("recurrence_id", Recurrence, "patient_id"),
+    RecurrenceSite: ("recurrence_id", Recurrence, "patient_id"),
+}
+
+
 def _row_changed(sender, instance, **kwargs) -> None:
-    if isinstance(instance, StagingTest):
-        patient = RestagingEpisode.all_objects.filter(pk=instance.episode_id).values("recurrence__patient_id")
-    elif isinstance(instance, RestagingEpisode | RecurrenceSite):
-        patient = Recurrence.all_objects.filter(pk=instance.recurrence_id).values("patient_id")
+    """A row saved or deleted: its patient's flags, and its former patient's if it was moved (the admin can
+    move a row: ClinicalRecord.from_db keeps the parent it was loaded with)."""
+    loaded = getattr(instance, "_loaded_parents", {})
+    if type(instance) in _PARENTS:
+        attname, parent, path = _PARENTS[type(instance)]
+        keys = {getattr(instance, attname), loaded.get(attname)} - {None}
+        refresh(parent.all_objects.filter(pk__in=keys).values_list(path, flat=True))
     else:
-        refresh([instance.patient_id])
-        return
-    refresh([row["recurrence__patient_id" if isinstance(instance, StagingTest) else "patient_id"] for row in patient])
+        refresh({instance.patient_id, loaded.get("patient_id")})
 
 
 def connect() -> None:

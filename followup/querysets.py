@@ -74,18 +74,24 @@ class KeepsPatientFlags(models.QuerySet):
         if not self._flags_patient:
             return super().bulk_update(objs, fields, *args, **kwargs)
         objs = list(objs)
+        before = self._patients_of(objs)  # and after: a row may have moved to another patient
         born = self._born([row.pk for row in objs if row.pk is not None])
         updated = super().bulk_update(objs, fields, *args, **kwargs)
         born += [getattr(row, "date_of_birth", None) for row in objs]
-        _flags().refresh(self._patients_of(objs), born=born)
+        _flags().refresh([*before, *self._patients_of(objs)], born=born)
         return updated
 
     def update(self, **kwargs):
         if not self._flags_patient:
             return super().update(**kwargs)
-        patients = list(self.values_list(self._flags_patient, flat=True).distinct())
+        rows = list(self.values_list("pk", flat=True))
+        patients = list(self.model._base_manager.filter(pk__in=rows).values_list(self._flags_patient, flat=True))
         born = self._born(patients) + [kwargs.get("date_of_birth")]
         updated = super().update(**kwargs)
+        parent = self._flags_patient.split("__")[0].removesuffix("_id")
+        if parent in {key.split("__")[0].removesuffix("_id") for key in kwargs}:
+            # Moved to another patient: the new one's flags too.
+            patients += self.model._base_manager.filter(pk__in=rows).values_list(self._flags_patient, flat=True)
         _flags().refresh(patients, born=born)
         return updated
 

@@ -1,8 +1,11 @@
 """Writes in bulk, which send no model signals, keep the patient flags too (querysets.KeepsPatientFlags)."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from followup import choices as c
@@ -66,3 +69,72 @@ def test_update_of_a_name_clears_the_possible_duplicate_of_the_other(nurse):
     assert _flags(one).possible_duplicate and _flags(two).possible_duplicate
     Patient.objects.filter(pk=two.pk).update(family_name="Bello")
     assert not _flags(one).possible_duplicate and not _flags(two).possible_duplicate
+
+
+def test_an_item_moved_to_another_patient_refreshes_both(nurse, lost):
+    """The admin can move a row to another patient: the one it left and the one it joined both follow."""
+    other = PatientFactory(team=nurse.team, named_nurse=nurse)
+    PrimaryDiagnosisFactory(patient=other)
+    item = FollowUpItemFactory(patient=other)
+    assert _flags(lost).no_next_follow_up and not _flags(other).no_next_follow_up
+    item = FollowUpItem.objects.get(pk=item.pk)  # as the admin loads it
+    item.patient = lost
+    item.save()
+    assert not _flags(lost).no_next_follow_up and _flags(other).no_next_follow_up
+
+
+def test_queryset_update_moving_items_refreshes_both_patients(nurse, lost):
+    other = PatientFactory(team=nurse.team, named_nurse=nurse)
+    PrimaryDiagnosisFactory(patient=other)
+    FollowUpItemFactory(patient=other)
+    FollowUpItem.objects.filter(patient=other).update(patient=lost)
+    assert not _flags(lost).no_next_follow_up and _flags(other).no_next_follow_up
+
+
+def test_migrate_fills_a_row_for_every_patient_without_one(lost):
+    from django.core.management import call_command
+
+    PatientFlags.objects.filter(patient=lost).delete()
+    call_command("migrate", verbosity=0)
+    assert _flags(lost).no_next_follow_up
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_changing_one_patient_wait_for_each_other(nurse):
+    """A nurse cancels one open item while another cancels the other: each refresh works the row out after
+    the other's commit (the advisory locks of followup/flags.py), so the patient lands on "No next
+    follow-up". Without them each saw the other's item still open and the last to commit stored that."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the locks are PostgreSQL's (SQLite has one writer at a time)")
+    patient = PatientFactory(team=nurse.team, named_nurse=nurse)
+    PrimaryDiagnosisFactory(patient=patient)
+    first_item, second_item = FollowUpItemFactory(patient=patient), FollowUpItemFactory(patient=patient)
+    first_saved, first_may_commit = threading.Event(), threading.Event()
+    failures = []
+
+    def cancel(item_pk: int, *, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                item = FollowUpItem.objects.get(pk=item_pk)
+                item.status, item.cancel_reason = c.FollowUpStatus.CANCELLED, "Not needed"
+                item.save()
+                if hold:
+                    first_saved.set()
+                    first_may_commit.wait(10)
+        except Exception as error:  # noqa: BLE001 (reported by the test below)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=cancel, args=(first_item.pk,), kwargs={"hold": True})
+    second = threading.Thread(target=cancel, args=(second_item.pk,), kwargs={"hold": False})
+    first.start()
+    assert first_saved.wait(10)
+    second.start()
+    time.sleep(0.5)  # the second is now waiting for the first's lock
+    first_may_commit.set()
+    first.join(10)
+    second.join(10)
+    assert failures == []
+    assert _flags(patient).no_next_follow_up
+    assert patient in Patient.objects.flagged_without_next_follow_up()

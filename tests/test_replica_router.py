@@ -272,6 +272,7 @@ def database_settings(**env) -> dict:
         "DATABASE_PARALLEL_WORKERS",
         "DATABASE_JIT",
         "DATABASE_RANDOM_PAGE_COST",
+        "DATABASE_SESSION_SETTINGS",
     }
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update({"SECRET_KEY": "x" * 50, **env})
@@ -394,4 +395,12 @@ def test_random_page_cost_must_be_a_number():
     code = "import clinic.settings"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
     assert result.returncode != 0
-    assert "DATABASE_RANDOM_PAGE_COST must be a number (such as 1.1), not 'fast'." in result.stderr
+    assert "DATABASE_RANDOM_PAGE_COST must be a number above 0 (such as 1.1), not 'fast'." in result.stderr
+
+
+def test_session_settings_can_be_left_to_the_database_for_a_pooler():
+    """DATABASE_SESSION_SETTINGS=0: no startup options at all (pgbouncer refuses them), the URL's own kept."""
+    loaded = database_settings(
+        DATABASE_URL="postgres://followup@primary.example:5432/followup", DATABASE_SESSION_SETTINGS="0"
+    )
+    assert "options" not in loaded["databases"][DEFAULT_DB_ALIAS].get("OPTIONS", {})

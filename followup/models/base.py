@@ -96,6 +96,9 @@ def _choice_constraint(model: str, field: str, choices: type[models.TextChoices]
     )
 
 
+PARENT_IDS = ("patient_id", "recurrence_id", "episode_id")
+
+
 class RecordManager(models.Manager):
     """The default manager of clinical rows: leaves out those entered in error."""
 
@@ -142,6 +145,10 @@ class ClinicalRecord(models.Model):
     def from_db(cls, db, field_names, values):
         record = super().from_db(db, field_names, values)
         dates.remember_dates(record)  # only dates entered or changed are checked (dates.changed)
+        # The parent the row was loaded with: a row moved to another patient (the admin) refreshes the
+        # flags of both (followup/flags.py).
+        loaded = record.__dict__
+        record._loaded_parents = {name: loaded[name] for name in PARENT_IDS if name in loaded}
         return record
 
 
