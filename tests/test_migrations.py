@@ -8,6 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from followup import flags
 from followup.models import AccessLog, FollowUpItem
 
 
@@ -47,6 +48,7 @@ def test_migration_0013_starts_the_wait_of_results_already_recorded_on_the_day_d
     due = Item.objects.create(**common)
 
     MigrationExecutor(connection).migrate(leaves)
+    flags.fill_missing()  # as manage.py migrate does once its last migration has run (post_migrate)
 
     recorded = dict(
         FollowUpItem.all_objects.filter(pk__in=[with_result.pk, awaited.pk, due.pk]).values_list(
@@ -82,3 +84,4 @@ def test_migration_0010_refuses_to_go_back_once_a_refusal_naming_no_patient_is_l
         assert hardened in MigrationRecorder(connection).applied_migrations()
     finally:
         MigrationExecutor(connection).migrate(leaves)
+        flags.fill_missing()  # as manage.py migrate does once its last migration has run (post_migrate)
