@@ -12,8 +12,8 @@ answers are stored, and worked out again for that patient whenever one of their 
   signals (bulk_create, bulk_update, QuerySet.update: the schedule, closing open items, the demo data),
   refresh their patients in the QuerySets themselves (querysets.KeepsPatientFlags). ``batched()``
   gathers the patients of many writes and refreshes them once, in bulk (the import, the demo data).
-  What still bypasses both (raw SQL, a data migration on historical models) must call refresh() or
-  refresh_all(); the nightly check finds and repairs it otherwise.
+  What still bypasses both (raw SQL, a data migration on historical models) must call refresh(), or be
+  followed by ``check_patient_flags --fix``; the nightly check finds and repairs it otherwise.
 - **Possible duplicates** depend on other patients: a change of name or date of birth also refreshes
   the patients sharing the old or new date of birth who match the new surname or are flagged now.
 - **Dates depend on today**: the stored window (dates.implausible_window()) is read against today by
@@ -202,13 +202,6 @@ def batched() -> Iterator[None]:
     finally:
         _pending.work = None
     _write(ids, born)
-
-
-def refresh_all() -> int:
-    """Every patient's row, from scratch (the demo data, ``check_patient_flags --fix``)."""
-    ids = list(Patient.objects.values_list("pk", flat=True))
-    with transaction.atomic():
-        return _write(set(ids), set())
 
 
 @dataclass(frozen=True)
