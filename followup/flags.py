@@ -32,8 +32,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection, connections, transaction
-from django.db.models import Q
+from django.db import connection, connections, models, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
@@ -41,6 +41,7 @@ from django.utils import timezone
 from . import dates
 from .display import plural
 from .models import (
+    KEPT_COUNTS,
     FollowUpItem,
     Patient,
     PatientFlags,
@@ -55,16 +56,62 @@ from .querysets import DATA_QUALITY_FLAGS
 
 # The stored booleans that are flags of the data-quality list as they are (the dated one is stored as a window).
 STORED_FLAGS = tuple(flag for flag in DATA_QUALITY_FLAGS if flag != "implausible_date")
-FIELDS = (*STORED_FLAGS, "implausible_always", "implausible_until", "implausible_after", "problem", "no_next_follow_up")
+FIELDS = (
+    *STORED_FLAGS,
+    "implausible_always",
+    "implausible_until",
+    "implausible_after",
+    "problem",
+    "no_next_follow_up",
+    "team",
+    "named_nurse",
+    *KEPT_COUNTS,
+    "counted",
+)
 CHUNK = 2000
 LATEST = "latest_happened_"  # the annotations of with_flags_to_store() holding a latest date
+KEPT = "kept_"  # the annotations counting each kept list's rows of the patient
 
 _pending = threading.local()
 log = logging.getLogger(__name__)
 
 
 def _columns() -> list[str]:
-    return ["pk", "date_of_birth", *dates.happened_fields("patient"), *DATA_QUALITY_FLAGS, "no_next_follow_up"]
+    return [
+        "pk",
+        "date_of_birth",
+        "team_id",
+        "named_nurse_id",
+        *dates.happened_fields("patient"),
+        *DATA_QUALITY_FLAGS,
+        "no_next_follow_up",
+    ]
+
+
+class _CountOf(Subquery):
+    """How many rows a QuerySet has, as a column of the outer query."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted_rows)"
+    output_field = models.IntegerField()
+
+
+def kept_lists() -> list:
+    """The worklists (followup/worklists.py) whose rows are counted for each patient in the table."""
+    from .worklists import WORKLISTS  # the worklists read the tables, which read the models
+
+    return [worklist for worklist in WORKLISTS.values() if worklist.kept]
+
+
+def _kept_counts() -> dict[str, _CountOf]:
+    """Each kept list's rows of the outer patient, by the list's own QuerySet (Worklist.rows): the rule of
+    the list page, restricted to one patient. Kept lists do not depend on the date (tests/test_flags.py)."""
+    today = timezone.localdate()
+    return {
+        f"{KEPT}{worklist.kept}": _CountOf(
+            worklist.rows(today).filter(**{f"{worklist.patient_prefix}pk": OuterRef("pk")}).order_by().values("pk")
+        )
+        for worklist in kept_lists()
+    }
 
 
 @functools.lru_cache(maxsize=32)
@@ -73,9 +120,9 @@ def _statement(count: int, vendor: str) -> tuple[str, tuple, list[int | None]]:
     query is ~50 ms of Python against ~5 ms for PostgreSQL to run it, on every save. Compiled with
     stand-in ids (negative: no patient has one) whose places in the parameters are kept."""
     stand_ins = [-(10**9) - n for n in range(count)]
-    queryset = Patient.objects.filter(pk__in=stand_ins).with_flags_to_store()
-    latest = [name for name in queryset.query.annotations if name.startswith(LATEST)]
-    sql, params = queryset.values(*_columns(), *latest).query.sql_with_params()
+    queryset = Patient.objects.filter(pk__in=stand_ins).with_flags_to_store().annotate(**_kept_counts())
+    extra = [name for name in queryset.query.annotations if name.startswith((LATEST, KEPT))]
+    sql, params = queryset.values(*_columns(), *extra).query.sql_with_params()
     places = [stand_ins.index(value) if value in stand_ins else None for value in params]
     return sql, tuple(params), places
 
@@ -107,16 +154,31 @@ def computed(patient_ids: Iterable[int]) -> dict[int, PatientFlags]:
             )
             values = {flag: bool(patient[flag]) for flag in STORED_FLAGS}
             always = bool(patient["implausible_date"])
+            counts = {field: patient[f"{KEPT}{field}"] for field in KEPT_COUNTS}
+            problem = always or any(values.values())
             rows[patient["pk"]] = PatientFlags(
                 patient_id=patient["pk"],
                 **values,
                 implausible_always=always,
                 implausible_until=until,
                 implausible_after=after,
-                problem=always or any(values.values()),
+                problem=problem,
                 no_next_follow_up=bool(patient["no_next_follow_up"]),
+                team_id=patient["team_id"],
+                named_nurse_id=patient["named_nurse_id"],
+                **counts,
+                counted=problem or bool(patient["no_next_follow_up"]) or any(counts.values()),
             )
     return rows
+
+
+def _on_no_list(patient_ids: Iterable[int]) -> dict[int, PatientFlags]:
+    """The rows of patients entered in error: on no list, they count nothing (all flags off, no counts)."""
+    found = Patient.all_objects.filter(pk__in=patient_ids, entered_in_error=True)
+    return {
+        pk: PatientFlags(patient_id=pk, team_id=team, named_nurse_id=nurse)
+        for pk, team, nurse in found.values_list("pk", "team_id", "named_nurse_id")
+    }
 
 
 def _with_duplicates(patient_ids: set[int], born: set[date]) -> set[int]:
@@ -179,8 +241,8 @@ def _write(ids: set[int], born: set[date]) -> int:
         born = born | set(Patient.all_objects.filter(pk__in=ids).values_list("date_of_birth", flat=True))
         _lock(born)  # then work out what the others committed while this one waited
         ids = _with_duplicates(ids, born)
-        rows = list(computed(ids).values())
-        # A patient entered in error is on no list: their row stays as it was (the lists read live patients).
+        rows = computed(ids)
+        rows = [*rows.values(), *_on_no_list(ids - rows.keys()).values()]
         PatientFlags.objects.bulk_create(
             rows, batch_size=CHUNK, update_conflicts=True, unique_fields=["patient"], update_fields=list(FIELDS)
         )
@@ -217,20 +279,23 @@ class Difference:
 
 def differences(*, today: date | None = None, lists: bool = True) -> list[Difference]:
     """Every way the table differs from the rules: each stored field against the same row worked out from
-    scratch (a missing row counts), then each list read from the table against the list as the rules
-    give it today."""
+    scratch (a missing row counts; a patient entered in error counts nothing), then each list read from the
+    table against the list as the rules give it today."""
     today = today or timezone.localdate()
     found = []
-    ids = list(Patient.objects.values_list("pk", flat=True))
-    stored = {row.patient_id: row for row in PatientFlags.objects.filter(patient__in=Patient.objects.all())}
-    for pk, expected in computed(ids).items():
+    ids = set(Patient.all_objects.values_list("pk", flat=True))
+    stored = {row.patient_id: row for row in PatientFlags.objects.all()}
+    expected_rows = computed(ids)
+    expected_rows |= _on_no_list(ids - expected_rows.keys())
+    attnames = [PatientFlags._meta.get_field(field).attname for field in FIELDS]
+    for pk, expected in sorted(expected_rows.items()):
         row = stored.get(pk)
         if row is None:
             found.append(Difference(pk, "row", None, "a row"))
             continue
         found += [
             Difference(pk, field, getattr(row, field), getattr(expected, field))
-            for field in FIELDS
+            for field in attnames
             if getattr(row, field) != getattr(expected, field)
         ]
     if lists:  # off for the check after every test (tests/conftest.py): the rows are what can drift
@@ -239,8 +304,8 @@ def differences(*, today: date | None = None, lists: bool = True) -> list[Differ
 
 
 def _list_differences(today: date) -> list[Difference]:
-    """Each list as the rules give it today (data quality with each patient's flags, no next follow-up)
-    against the same list read from the table: four queries."""
+    """Each list as the rules give it today (data quality with each patient's flags, no next follow-up, and
+    each kept list's rows per patient) against the same list read from the table."""
     found = []
     rules = Patient.objects.data_quality_problems(today=today)
     rule = {row.pop("pk"): row for row in rules.values("pk", *DATA_QUALITY_FLAGS)}
@@ -261,6 +326,17 @@ def _list_differences(today: date) -> list[Difference]:
     rule = set(Patient.objects.without_next_follow_up().values_list("pk", flat=True))
     table = set(Patient.objects.flagged_without_next_follow_up().values_list("pk", flat=True))
     found += [Difference(pk, "on the list no next follow-up", pk in table, pk in rule) for pk in rule ^ table]
+    for worklist in kept_lists():
+        patient = f"{worklist.patient_prefix}pk"
+        rows = worklist.rows(today).order_by().values(patient).annotate(n=Count("pk"))
+        rule = {row[patient]: row["n"] for row in rows}
+        kept = PatientFlags.objects.filter(**{f"{worklist.kept}__gt": 0}, patient__entered_in_error=False)
+        table = dict(kept.values_list("patient_id", worklist.kept))
+        found += [
+            Difference(pk, f"rows on the list {worklist.slug}", table.get(pk, 0), rule.get(pk, 0))
+            for pk in sorted(rule.keys() | table.keys())
+            if table.get(pk, 0) != rule.get(pk, 0)
+        ]
     return found
 
 
@@ -336,6 +412,9 @@ def _row_changed(sender, instance, **kwargs) -> None:
 
 def connect() -> None:
     """Connected once, by FollowupConfig.ready()."""
+    from mdt.models import MDTDiscussion  # "Recurrence not yet discussed at MDT" is a kept count
+
+    _PARENTS[MDTDiscussion] = ("recurrence_id", Recurrence, "patient_id")
     pre_save.connect(_patient_saving, sender=Patient, dispatch_uid="flags-patient-before")
     post_save.connect(_patient_saved, sender=Patient, dispatch_uid="flags-patient")
     for model in (
@@ -346,6 +425,7 @@ def connect() -> None:
         RestagingEpisode,
         StagingTest,
         SymptomReport,
+        MDTDiscussion,
     ):
         post_save.connect(_row_changed, sender=model, dispatch_uid=f"flags-{model.__name__}")
         post_delete.connect(_row_changed, sender=model, dispatch_uid=f"flags-delete-{model.__name__}")

@@ -32,14 +32,15 @@ def with_last_contact(queryset, patient: str = "patient_id"):
 
 # The rows the patient flags (followup/flags.py) are worked out from, and the path from each to its patient.
 FLAG_SOURCES = {
-    "patient": "pk",
-    "primarydiagnosis": "patient_id",
-    "followupitem": "patient_id",
-    "recurrence": "patient_id",
-    "recurrencesite": "recurrence__patient_id",
-    "restagingepisode": "recurrence__patient_id",
-    "stagingtest": "episode__recurrence__patient_id",
-    "symptomreport": "patient_id",
+    "followup.patient": "pk",
+    "followup.primarydiagnosis": "patient_id",
+    "followup.followupitem": "patient_id",
+    "followup.recurrence": "patient_id",
+    "followup.recurrencesite": "recurrence__patient_id",
+    "followup.restagingepisode": "recurrence__patient_id",
+    "followup.stagingtest": "episode__recurrence__patient_id",
+    "followup.symptomreport": "patient_id",
+    "mdt.mdtdiscussion": "recurrence__patient_id",  # "Recurrence not yet discussed at MDT", a kept count
 }
 
 
@@ -50,8 +51,7 @@ class KeepsPatientFlags(models.QuerySet):
 
     @property
     def _flags_patient(self) -> str | None:
-        meta = self.model._meta
-        return FLAG_SOURCES.get(meta.model_name) if meta.app_label == "followup" else None
+        return FLAG_SOURCES.get(self.model._meta.label_lower)
 
     def _patients_of(self, rows) -> list:
         keys = [row.pk for row in rows if row.pk is not None]
@@ -120,6 +120,16 @@ class TeamScopedQuerySet(KeepsPatientFlags):
         if user.team_id is None:
             return self.none()
         return self.filter(**{self.team_path: user.team_id})
+
+
+def kept_data_quality(prefix: str, today: date) -> Q:
+    """On the data-quality list, as the kept flags say (``prefix``: the path to a PatientFlags row)."""
+    return Q(**{f"{prefix}problem": True}) | dates.implausible_from_stored(prefix, today=today)
+
+
+def kept_without_next_follow_up(prefix: str) -> Q:
+    """On "No next follow-up", as the kept flags say (``prefix``: the path to a PatientFlags row)."""
+    return Q(**{f"{prefix}no_next_follow_up": True})
 
 
 def _nhs_digit(position: int) -> models.Expression:
@@ -421,15 +431,16 @@ class PatientQuerySet(TeamScopedQuerySet):
         followup.flags keeps (table followup_patientflags, maintained with every change and proved equal
         to the rule by ``manage.py check_patient_flags``). Each flag is annotated under its own name for
         the table, and as ``<flag>_in_list`` for having_problem()."""
-        implausible = dates.implausible_from_stored("flags__", today=today or timezone.localdate())
+        today = today or timezone.localdate()
+        implausible = dates.implausible_from_stored("flags__", today=today)
         shown = {flag: F(f"flags__{flag}") for flag in DATA_QUALITY_FLAGS if flag != "implausible_date"}
         shown["implausible_date"] = _flag(implausible)
         chosen = {f"{flag}_in_list": F(flag) for flag in DATA_QUALITY_FLAGS}
-        return self.annotate(**shown).alias(**chosen).filter(Q(flags__problem=True) | implausible).for_worklist()
+        return self.annotate(**shown).alias(**chosen).filter(kept_data_quality("flags__", today)).for_worklist()
 
     def flagged_without_next_follow_up(self):
         """Failsafe 7 as the lists and counts read it: without_next_follow_up() from the kept flags."""
-        return self.filter(flags__no_next_follow_up=True)
+        return self.filter(kept_without_next_follow_up("flags__"))
 
     def with_data_quality_flags(self, *, today: date | None = None):
         """The flags as annotations, for the rows shown: evaluated for those rows only."""
@@ -508,10 +519,28 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         multiplied the two, expected a few hundred rows and read every open item instead)."""
         return self.live().for_active_patients().alias(open_due_on=OPEN_DUE_ON)
 
+    @staticmethod
+    def overdue_when(today: date) -> Q:
+        """Failsafe 1 over open_due_on (_open_due()): the due date passed more than the grace window ago."""
+        return Q(open_due_on__lt=today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS))
+
+    @staticmethod
+    def due_soon_when(today: date) -> Q:
+        """Failsafe 2 over open_due_on (_open_due()): due within the look-ahead, or past due but still inside
+        the grace window."""
+        start = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
+        end = today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
+        return Q(open_due_on__gte=start, open_due_on__lte=end)
+
     def overdue(self, *, today: date):
         """Failsafe 1: open items whose due date passed more than the grace window ago."""
-        cutoff = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
-        return self._open_due().filter(open_due_on__lt=cutoff)
+        return self._open_due().filter(self.overdue_when(today))
+
+    def open_due_by(self, *, today: date):
+        """Open items of active patients due by the end of the due-soon look-ahead: every row of overdue()
+        and of due_soon() (the dashboard counts both, and the overdue chart, in one pass through the
+        covering index followup_item_open_due_on; each list's rows are those its own Q holds for)."""
+        return self._open_due().filter(open_due_on__lte=today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS))
 
     def escalated(self, *, today: date):
         cutoff = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
@@ -523,9 +552,7 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         Together with overdue() this leaves no gap: every open item of an active
         patient due before today + look-ahead is on exactly one of the two lists.
         """
-        start = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
-        end = today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
-        return self._open_due().filter(open_due_on__gte=start, open_due_on__lte=end)
+        return self._open_due().filter(self.due_soon_when(today))
 
     def awaiting_acknowledgement(self):
         """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""

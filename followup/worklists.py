@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -26,7 +26,8 @@ from tasks.tables import TaskTable
 
 from . import filters, tables
 from .display import show_date
-from .models import FollowUpItem, Patient, RestagingEpisode, StagingTest, SymptomReport
+from .models import FollowUpItem, Patient, PatientFlags, RestagingEpisode, StagingTest, SymptomReport
+from .querysets import FollowUpItemQuerySet, kept_data_quality, kept_without_next_follow_up
 
 
 def _result(row) -> str:
@@ -76,6 +77,17 @@ class Worklist:
     mine: str = ""
     # The list holds the user's own rows only ("My tasks"), not the team's.
     only_mine: bool = False
+    # The field of models.PatientFlags that keeps how many of the list's rows are each patient's
+    # (followup/flags.py): the dashboard counts the list from there. Only for a list that does not depend
+    # on the date and whose "mine" is the patient's named nurse.
+    kept: str = ""
+    # Or, for a list of patients, when a patient's PatientFlags row puts them on it (on ``today``).
+    kept_when: Callable[[date], Q] | None = None
+    # For a list of open follow-up items: its rule over open_due_on (FollowUpItemQuerySet), for the
+    # dashboard to count such lists (and the overdue chart) in one pass over the open items.
+    due_when: Callable[[date], Q] | None = None
+    # The list whose rows this list's are, restricted to the user's own (My tasks: Team tasks).
+    same_rows_as: str = ""
 
     @functools.cached_property
     def model(self) -> type:
@@ -121,6 +133,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: FollowUpItem.objects.overdue(today=today),
             tables.OverdueTable,
             filters.FollowUpWorklistFilter,
+            due_when=FollowUpItemQuerySet.overdue_when,
         ),
         Worklist(
             "due-soon",
@@ -129,6 +142,7 @@ WORKLISTS: dict[str, Worklist] = {
             lambda today: FollowUpItem.objects.due_soon(today=today),
             tables.DueSoonTable,
             filters.FollowUpWorklistFilter,
+            due_when=FollowUpItemQuerySet.due_soon_when,
         ),
         Worklist(
             "results",
@@ -140,6 +154,7 @@ WORKLISTS: dict[str, Worklist] = {
             filters.FollowUpResultFilter,
             noun="result",
             describe=_result,
+            kept="results",
         ),
         Worklist(
             "results-awaited",
@@ -151,6 +166,7 @@ WORKLISTS: dict[str, Worklist] = {
             filters.FollowUpResultFilter,
             noun="test",
             describe=_result_awaited,
+            kept="results_awaited",
         ),
         Worklist(
             "staging-results",
@@ -162,6 +178,7 @@ WORKLISTS: dict[str, Worklist] = {
             filters.StagingTestFilter,
             noun="result",
             describe=_result,
+            kept="staging_results",
         ),
         Worklist(
             "restaging",
@@ -173,6 +190,7 @@ WORKLISTS: dict[str, Worklist] = {
             noun="recurrence",
             describe=_restaging,
             patient_rows=lambda today: RestagingEpisode.objects.incomplete().with_tests(),
+            kept="restaging",
         ),
         Worklist(
             "distant-not-recorded",
@@ -183,6 +201,7 @@ WORKLISTS: dict[str, Worklist] = {
             filters.StagingTestFilter,
             noun="result",
             describe=_result,
+            kept="distant_not_recorded",
         ),
         Worklist(
             "symptoms",
@@ -192,6 +211,7 @@ WORKLISTS: dict[str, Worklist] = {
             tables.SymptomTable,
             filters.SymptomFilter,
             noun="report",
+            kept="symptoms",
         ),
         Worklist(
             "no-follow-up",
@@ -202,6 +222,7 @@ WORKLISTS: dict[str, Worklist] = {
             filters.PatientWorklistFilter,
             noun="patient",
             describe=lambda patient: "No follow-up item is booked or due.",
+            kept_when=lambda today: kept_without_next_follow_up(""),
         ),
         Worklist(
             "pifu-ending",
@@ -228,6 +249,7 @@ WORKLISTS: dict[str, Worklist] = {
             describe=lambda patient: "; ".join(
                 label for flag, label in filters.DATA_QUALITY_PROBLEMS if getattr(patient, flag)
             ),
+            kept_when=lambda today: kept_data_quality("", today),
         ),
         Worklist(
             mdt_worklist.SLUG,
@@ -239,6 +261,7 @@ WORKLISTS: dict[str, Worklist] = {
             mdt_filters.NotDiscussedFilter,
             noun="recurrence",
             describe=mdt_worklist.describe,
+            kept="mdt_not_discussed",
         ),
         # The patient page has no row of it: most unmatched results have no patient found.
         Worklist(
@@ -264,6 +287,7 @@ WORKLISTS: dict[str, Worklist] = {
             describe=str,
             mine="assigned_to",
             only_mine=True,
+            same_rows_as="team-tasks",
         ),
         Worklist(
             "team-tasks",
@@ -278,6 +302,69 @@ WORKLISTS: dict[str, Worklist] = {
         ),
     ]
 }
+
+
+@dataclass
+class DashboardCounts:
+    counts: list[tuple[Worklist, dict[str, int]]]  # each list's {"team": ..., "mine": ...}, in WORKLISTS' order
+    overdue_by_nurse: list[tuple[str, int]]  # (named nurse, overdue items) of those with any, most first
+
+
+def dashboard_counts(user, *, today: date) -> DashboardCounts:
+    """Every list's counts as Worklist.counts() gives them, in few queries whatever the number of lists:
+    - the kept lists, and the patient lists read from the kept flags, from the PatientFlags rows of the
+      user's scope (followup/flags.py keeps them equal to the lists' rules, tests/test_dashboard_counts.py
+      proves the counts the same);
+    - the lists of open items, by named nurse, in one pass over the open items (the overdue chart too);
+    - a list of the user's own rows from the list it restricts (My tasks from Team tasks);
+    - each other list by itself."""
+    counts: dict[str, dict[str, int]] = {}
+    mine = Q(named_nurse=user)
+    kept = [w for w in WORKLISTS.values() if w.kept or w.kept_when]
+    totals: dict[str, Any] = {}
+    for n, w in enumerate(kept):
+        if w.kept:
+            totals[f"team{n}"] = Sum(w.kept, default=0)
+            totals[f"mine{n}"] = Sum(w.kept, default=0, filter=mine)
+        else:
+            totals[f"team{n}"] = Count("pk", filter=w.kept_when(today))
+            totals[f"mine{n}"] = Count("pk", filter=w.kept_when(today) & mine)
+    found = PatientFlags.objects.visible_to(user).on_a_kept_list(today).aggregate(**totals)
+    for n, w in enumerate(kept):
+        counts[w.slug] = {"team": found[f"team{n}"], "mine": found[f"mine{n}"]}
+
+    due = [w for w in WORKLISTS.values() if w.due_when]
+    whens = {f"due{n}": w.due_when(today) for n, w in enumerate(due)}
+    nurse = ("patient__named_nurse", "patient__named_nurse__first_name", "patient__named_nurse__last_name")
+    by_nurse = list(
+        FollowUpItem.objects.open_due_by(today=today)
+        .visible_to(user)
+        .values(*nurse)
+        .annotate(**{name: Count("pk", filter=when) for name, when in whens.items()})
+        .order_by()
+    )
+    for n, w in enumerate(due):
+        counts[w.slug] = {
+            "team": sum(row[f"due{n}"] for row in by_nurse),
+            "mine": sum(row[f"due{n}"] for row in by_nurse if row[nurse[0]] == user.pk),
+        }
+    overdue = f"due{due.index(WORKLISTS['overdue'])}"
+    overdue_by_nurse = sorted(
+        ((row[nurse[1]], row[nurse[2]], row[overdue]) for row in by_nurse if row[overdue]),
+        key=lambda row: (-row[2], row[1], row[0]),
+    )
+
+    for w in WORKLISTS.values():
+        if w.slug not in counts and not w.same_rows_as:
+            counts[w.slug] = w.counts(user, today=today)
+    for w in WORKLISTS.values():
+        if w.same_rows_as:
+            own = counts[w.same_rows_as]["mine"]
+            counts[w.slug] = {"team": own, "mine": own}
+    return DashboardCounts(
+        counts=[(w, counts[w.slug]) for w in WORKLISTS.values()],
+        overdue_by_nurse=[(f"{first} {last}", n) for first, last, n in overdue_by_nurse],
+    )
 
 
 def page_total(request, page_url: str) -> tuple[Worklist, int] | None:

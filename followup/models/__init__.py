@@ -10,7 +10,7 @@ tests), symptoms, audit (access and export logs).
 
 from .audit import AccessLog, ExportLog
 from .base import ClinicalRecord, RecordManager, Team, User, date_errors, history_actor
-from .flags import PatientFlags
+from .flags import KEPT_COUNTS, PatientFlags
 from .patients import GPPractice, Patient, PrimaryDiagnosis
 from .recurrences import Recurrence, RecurrenceSite, RestagingEpisode, StagingTest, StagingTestSite
 from .schedule import FollowUpItem, FollowUpProtocol, ProtocolStep
@@ -24,6 +24,7 @@ __all__ = [
     "FollowUpProtocol",
     "GPPractice",
     "Patient",
+    "KEPT_COUNTS",
     "PatientFlags",
     "PrimaryDiagnosis",
     "ProtocolStep",

@@ -1,15 +1,41 @@
 """What the failsafe counts need to know of each patient that is costly to work out for a whole region on
 every request: kept by followup.flags, in the same transaction as every change to the patient's record."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ..querysets import TeamScopedQuerySet
+from .base import Team
 from .patients import Patient
+
+# The lists whose rows followup.flags counts for each patient (WORKLISTS' ``kept``): the field of each.
+KEPT_COUNTS = (
+    "results",
+    "results_awaited",
+    "staging_results",
+    "restaging",
+    "distant_not_recorded",
+    "symptoms",
+    "mdt_not_discussed",
+)
+
+
+class PatientFlagsQuerySet(TeamScopedQuerySet):
+    team_path = "team"
+
+    def on_a_kept_list(self, today):
+        """Every row that can be on a list the dashboard counts from this table: ``counted`` (any count or
+        flag but the dated part of "implausible date"), or a date implausible on ``today`` (the stored
+        window): three indexes (followup_flags_counted, followup_flags_until, followup_flags_after)."""
+        return self.filter(Q(counted=True) | Q(implausible_until__gt=today) | Q(implausible_after__lt=today))
 
 
 class PatientFlags(models.Model):
     """One row per patient: the data-quality flags and "no next follow-up", as the rules of
-    followup/querysets.py give them for this patient. Not a clinical record: derived, with no history of
+    followup/querysets.py give them for this patient; how many rows of each list of KEPT_COUNTS are the
+    patient's; and the patient's team and named nurse, for the dashboard to count a team's lists from
+    this table alone (a patient entered in error counts nothing). Not a clinical record: derived, with no history of
     its own (the patient's records have theirs); ``manage.py check_patient_flags`` works every row out
     again from scratch and compares (``--fix`` repairs), nightly in the worker and in CI."""
 
@@ -31,10 +57,29 @@ class PatientFlags(models.Model):
     # one made no difference, the table is narrow and read whole in 6 ms at 100,000 patients.)
     problem = models.BooleanField(default=False)
     no_next_follow_up = models.BooleanField(default=False)
+    # The patient's, as stored on the patient: the dashboard's scope (visible_to) and "my caseload".
+    team = models.ForeignKey(Team, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    named_nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    results = models.PositiveIntegerField(default=0)
+    results_awaited = models.PositiveIntegerField(default=0)
+    staging_results = models.PositiveIntegerField(default=0)
+    restaging = models.PositiveIntegerField(default=0)
+    distant_not_recorded = models.PositiveIntegerField(default=0)
+    symptoms = models.PositiveIntegerField(default=0)
+    mdt_not_discussed = models.PositiveIntegerField(default=0)
+    # On any list the dashboard counts from here (but the dated part of "implausible date", read against
+    # today): the dashboard reads these rows of a team through followup_flags_counted, and the few with a
+    # dated flag through the two date indexes.
+    counted = models.BooleanField(default=False)
+
+    objects = PatientFlagsQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "patient flags"
         indexes = [
+            models.Index(fields=["team"], condition=Q(counted=True), name="followup_flags_counted"),
             models.Index(fields=["patient"], condition=Q(no_next_follow_up=True), name="followup_flags_no_next"),
             models.Index(fields=["implausible_until"], name="followup_flags_until"),
             models.Index(fields=["implausible_after"], name="followup_flags_after"),

@@ -26,7 +26,7 @@ from ..navigation import came_from, patient_trail
 from ..patient_tasks import TASKS, patient_rows, without_repeats
 from ..tables import PatientTable
 from ..timeline import patient_timeline
-from ..worklists import WORKLISTS
+from ..worklists import WORKLISTS, dashboard_counts
 from .actions_bulk import bulk_form
 from .base import get_patient_for
 from .reports import download_links, export, requested_format
@@ -36,14 +36,14 @@ from .reports import download_links, export, requested_format
 def dashboard(request):
     today = timezone.localdate()
     user = request.user
-    counts = [(worklist, worklist.counts(user, today=today)) for worklist in WORKLISTS.values()]
+    found = dashboard_counts(user, today=today)
     context = {
-        "counts": counts,
+        "counts": found.counts,
         "show_mine": user.role == "nurse",
         # What the second column counts, as the worklist's tabs name it.
         "scope_label": "all teams" if user.is_admin_role else "whole team",
         "anyone": ANYONE,
-        "charts": charts.dashboard_charts(user, today=today),
+        "charts": charts.dashboard_charts(user, today=today, overdue=found.overdue_by_nurse),
     }
     return render(request, "followup/dashboard.html", context)
 
