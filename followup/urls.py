@@ -6,6 +6,7 @@ app_name = "followup"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/charts/", views.dashboard_charts, name="dashboard_charts"),
     path("worklists/", views.worklist_index, name="worklists"),
     path("worklists/<slug:slug>/", views.WorklistView.as_view(), name="worklist"),
     path("worklists/<slug:slug>/acknowledge/", views.AcknowledgeSelectedView.as_view(), name="worklist_acknowledge"),

@@ -304,18 +304,12 @@ WORKLISTS: dict[str, Worklist] = {
 }
 
 
-@dataclass
-class DashboardCounts:
-    counts: list[tuple[Worklist, dict[str, int]]]  # each list's {"team": ..., "mine": ...}, in WORKLISTS' order
-    overdue_by_nurse: list[tuple[str, int]]  # (named nurse, overdue items) of those with any, most first
-
-
-def dashboard_counts(user, *, today: date) -> DashboardCounts:
+def dashboard_counts(user, *, today: date) -> list[tuple[Worklist, dict[str, int]]]:
     """Every list's counts as Worklist.counts() gives them, in few queries whatever the number of lists:
     - the kept lists, and the patient lists read from the kept flags, from the PatientFlags rows of the
       user's scope (followup/flags.py keeps them equal to the lists' rules, tests/test_dashboard_counts.py
       proves the counts the same);
-    - the lists of open items, by named nurse, in one pass over the open items (the overdue chart too);
+    - the lists of open items in one pass over the open items;
     - a list of the user's own rows from the list it restricts (My tasks from Team tasks);
     - each other list by itself."""
     counts: dict[str, dict[str, int]] = {}
@@ -333,26 +327,12 @@ def dashboard_counts(user, *, today: date) -> DashboardCounts:
     for n, w in enumerate(kept):
         counts[w.slug] = {"team": found[f"team{n}"], "mine": found[f"mine{n}"]}
 
-    due = [w for w in WORKLISTS.values() if w.due_when]
-    whens = {f"due{n}": w.due_when(today) for n, w in enumerate(due)}
-    nurse = ("patient__named_nurse", "patient__named_nurse__first_name", "patient__named_nurse__last_name")
-    by_nurse = list(
-        FollowUpItem.objects.open_due_by(today=today)
-        .visible_to(user)
-        .values(*nurse)
-        .annotate(**{name: Count("pk", filter=when) for name, when in whens.items()})
-        .order_by()
-    )
+    due, by_nurse = _open_items_by_nurse(user, today=today)
     for n, w in enumerate(due):
         counts[w.slug] = {
             "team": sum(row[f"due{n}"] for row in by_nurse),
-            "mine": sum(row[f"due{n}"] for row in by_nurse if row[nurse[0]] == user.pk),
+            "mine": sum(row[f"due{n}"] for row in by_nurse if row[NURSE[0]] == user.pk),
         }
-    overdue = f"due{due.index(WORKLISTS['overdue'])}"
-    overdue_by_nurse = sorted(
-        ((row[nurse[1]], row[nurse[2]], row[overdue]) for row in by_nurse if row[overdue]),
-        key=lambda row: (-row[2], row[1], row[0]),
-    )
 
     for w in WORKLISTS.values():
         if w.slug not in counts and not w.same_rows_as:
@@ -361,10 +341,36 @@ def dashboard_counts(user, *, today: date) -> DashboardCounts:
         if w.same_rows_as:
             own = counts[w.same_rows_as]["mine"]
             counts[w.slug] = {"team": own, "mine": own}
-    return DashboardCounts(
-        counts=[(w, counts[w.slug]) for w in WORKLISTS.values()],
-        overdue_by_nurse=[(f"{first} {last}", n) for first, last, n in overdue_by_nurse],
+    return [(w, counts[w.slug]) for w in WORKLISTS.values()]
+
+
+NURSE = ("patient__named_nurse", "patient__named_nurse__first_name", "patient__named_nurse__last_name")
+
+
+def _open_items_by_nurse(user, *, today: date) -> tuple[list[Worklist], list[dict]]:
+    """The lists of open items (``due_when``), and each named nurse's rows of each (``due<n>``): one pass
+    over the open items of the user's scope."""
+    due = [w for w in WORKLISTS.values() if w.due_when]
+    whens = {f"due{n}": w.due_when(today) for n, w in enumerate(due)}
+    by_nurse = (
+        FollowUpItem.objects.open_due_by(today=today)
+        .visible_to(user)
+        .values(*NURSE)
+        .annotate(**{name: Count("pk", filter=when) for name, when in whens.items()})
+        .order_by()
     )
+    return due, list(by_nurse)
+
+
+def overdue_by_nurse(user, *, today: date) -> list[tuple[str, int]]:
+    """(named nurse, rows) of the overdue list in the user's scope, for those with any, most first."""
+    due, by_nurse = _open_items_by_nurse(user, today=today)
+    overdue = f"due{due.index(WORKLISTS['overdue'])}"
+    found = sorted(
+        ((row[NURSE[1]], row[NURSE[2]], row[overdue]) for row in by_nurse if row[overdue]),
+        key=lambda row: (-row[2], row[1], row[0]),
+    )
+    return [(f"{first} {last}", n) for first, last, n in found]
 
 
 def page_total(request, page_url: str) -> tuple[Worklist, int] | None:

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from followup import choices as c
 from followup import flags, services
-from followup.charts import overdue_by_nurse
+from followup import charts
 from followup.models import FollowUpItem, PatientFlags
-from followup.worklists import WORKLISTS, dashboard_counts
+from followup.worklists import WORKLISTS, dashboard_counts, overdue_by_nurse
 from mdt.services import mdt_discussion_record
 
 from .factories import FollowUpItemFactory, PatientFactory, RecurrenceFactory, UserFactory
@@ -28,7 +28,7 @@ def rule_counts(user, today):
 
 
 def dashboard(user, today):
-    return {worklist.slug: n for worklist, n in dashboard_counts(user, today=today).counts}
+    return {worklist.slug: n for worklist, n in dashboard_counts(user, today=today)}
 
 
 def rule_overdue_by_nurse(user, today):
@@ -64,7 +64,7 @@ def test_every_count_is_the_lists_own(who, region, request):
     user = UserFactory(team=region, is_active=False) if who == "inactive" else request.getfixturevalue(who)
     today = timezone.localdate()
     assert dashboard(user, today) == rule_counts(user, today)
-    assert dashboard_counts(user, today=today).overdue_by_nurse == rule_overdue_by_nurse(user, today)
+    assert overdue_by_nurse(user, today=today) == rule_overdue_by_nurse(user, today)
     assert any(n["team"] for n in dashboard(user, today).values()) == (who != "inactive")
 
 
@@ -147,12 +147,12 @@ def test_the_check_finds_a_wrong_count_and_fix_repairs_it(nurse):
     assert flags.differences() == []
 
 
-def test_the_overdue_chart_is_drawn_from_the_same_counts(nurse, priya):
+def test_the_overdue_chart_is_drawn_from_the_overdue_list(nurse, priya):
     for owner, times in ((nurse, 1), (priya, 2)):
         for _ in range(times):
             _rows_for("overdue", owner)
-    data = dashboard_counts(nurse, today=date.today()).overdue_by_nurse
+    data = overdue_by_nurse(nurse, today=date.today())
     assert data == [(f"{priya.first_name} {priya.last_name}", 2), (f"{nurse.first_name} {nurse.last_name}", 1)]
-    chart = overdue_by_nurse(data)
+    chart = charts.overdue_by_nurse(data)
     assert chart.rows == [list(row) for row in data]
     assert chart.summary == "3 overdue items in all."

@@ -263,7 +263,7 @@ def test_dashboard_counts_equal_the_worklist_totals(nurse_client, busy_team):
 
 
 def test_dashboard_charts_have_a_table_alternative(nurse_client, nurse, colleague, busy_team):
-    response = nurse_client.get(reverse("followup:dashboard"))
+    response = nurse_client.get(reverse("followup:dashboard_charts"))
     charts = {chart.id: chart for chart in response.context["charts"]}
     assert sorted(charts) == ["overdue-by-nurse", "recurrences-by-quarter", "restaging-turnaround"]
     # The other team's overdue item is not counted.
@@ -271,8 +271,27 @@ def test_dashboard_charts_have_a_table_alternative(nurse_client, nurse, colleagu
         [[nurse.get_full_name(), 1], [colleague.get_full_name(), 1]]
     )
     body = response.content.decode()
+    assert '<h1>Dashboard charts</h1>' in body  # a page of its own, without JavaScript
     assert 'id="overdue-by-nurse-data"' in body and "the data as a table" in body
+    assert '<h2 id="overdue-by-nurse-title"' in body
     assert "<script>" not in body  # no inline script: data travels as JSON
+
+
+def test_the_dashboard_loads_its_charts_as_they_come_into_view(nurse_client, busy_team):
+    """The counts come first: the charts are asked for by htmx when they scroll into view, and the link
+    opens them without JavaScript."""
+    url = reverse("followup:dashboard_charts")
+    body = nurse_client.get(reverse("followup:dashboard")).content.decode()
+    assert f'hx-get="{url}" hx-trigger="revealed" hx-swap="outerHTML"' in body
+    assert f'<a class="nhsuk-link" href="{url}">Show the charts</a>' in body
+    assert "overdue-by-nurse-data" not in body
+    fragment = nurse_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment and '<h3 id="overdue-by-nurse-title"' in fragment
+    assert 'id="recurrences-by-quarter-data"' in fragment
+
+
+def test_the_charts_refuse_a_write(nurse_client):
+    assert nurse_client.post(reverse("followup:dashboard_charts")).status_code == 405
 
 
 def test_restaging_turnaround_median_and_within_target(nurse_client, nurse, patient, settings):
@@ -284,7 +303,8 @@ def test_restaging_turnaround_median_and_within_target(nurse_client, nurse, pati
             outcome=c.RestagingOutcome.NO_DISTANT,
             closed_on=days(closed),
         )
-    chart = next(ch for ch in nurse_client.get("/").context["charts"] if ch.id == "restaging-turnaround")
+    charts = nurse_client.get(reverse("followup:dashboard_charts")).context["charts"]
+    chart = next(ch for ch in charts if ch.id == "restaging-turnaround")
     rows = [row for row in chart.rows if row[1]]
     assert sum(row[1] for row in rows) == 3
     assert sum(row[3] for row in rows) == 2  # 20 and 20 days within 28; 40 days not
@@ -467,11 +487,22 @@ def test_dashboard_query_count_is_constant(rows, nurse_client, nurse, django_ass
         for slug in WORKLISTS:
             _rows_for(slug, nurse)
     # session, user; the kept counts of the patient flags (7 lists, data quality, no next follow-up); the open
-    # items by nurse (overdue, due soon, the overdue chart); PIFU ending; unmatched results; team tasks (my
-    # tasks too); two charts
-    with django_assert_num_queries(9):
+    # items (overdue, due soon); PIFU ending; unmatched results; team tasks (my tasks too). The charts load
+    # after (test_charts_query_count_is_constant).
+    with django_assert_num_queries(7):
         response = nurse_client.get(reverse("followup:dashboard"))
     assert {w.slug: n["mine"] for w, n in response.context["counts"]}["overdue"] == rows
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_charts_query_count_is_constant(rows, nurse_client, nurse, django_assert_num_queries):
+    for _ in range(rows):
+        for slug in ("overdue", "restaging", "mdt-not-discussed"):
+            _rows_for(slug, nurse)
+    # session, user; the open items by nurse (the overdue chart); recurrences per quarter; restaging turnaround
+    with django_assert_num_queries(5):
+        response = nurse_client.get(reverse("followup:dashboard_charts"))
+    assert response.context["charts"][0].rows == [[nurse.get_full_name(), rows]]
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -38,7 +38,15 @@ from .actions_recurrences import (
     SymptomAddView,
     SymptomTriageView,
 )
-from .read import PatientListView, WorklistView, dashboard, patient_detail, patient_history_view, worklist_index
+from .read import (
+    PatientListView,
+    WorklistView,
+    dashboard,
+    dashboard_charts,
+    patient_detail,
+    patient_history_view,
+    worklist_index,
+)
 from .reports import LineListView, report_index, summary
 
 __all__ = [
@@ -76,6 +84,7 @@ __all__ = [
     "WorklistView",
     "caseload_hand_over",
     "dashboard",
+    "dashboard_charts",
     "item_next_step",
     "patient_create",
     "patient_detail",

@@ -26,26 +26,34 @@ from ..navigation import came_from, patient_trail
 from ..patient_tasks import TASKS, patient_rows, without_repeats
 from ..tables import PatientTable
 from ..timeline import patient_timeline
-from ..worklists import WORKLISTS, dashboard_counts
+from ..worklists import WORKLISTS, dashboard_counts, overdue_by_nurse
 from .actions_bulk import bulk_form
-from .base import get_patient_for
+from .base import get_patient_for, is_htmx
 from .reports import download_links, export, requested_format
 
 
 @require_GET
 def dashboard(request):
-    today = timezone.localdate()
     user = request.user
-    found = dashboard_counts(user, today=today)
     context = {
-        "counts": found.counts,
+        "counts": dashboard_counts(user, today=timezone.localdate()),
         "show_mine": user.role == "nurse",
         # What the second column counts, as the worklist's tabs name it.
         "scope_label": "all teams" if user.is_admin_role else "whole team",
         "anyone": ANYONE,
-        "charts": charts.dashboard_charts(user, today=today, overdue=found.overdue_by_nurse),
     }
     return render(request, "followup/dashboard.html", context)
+
+
+@require_GET
+def dashboard_charts(request):
+    """The dashboard's charts: drawn into the dashboard by htmx when they scroll into view (the counts
+    above them come first), or a page of their own (without JavaScript, or opened from the link)."""
+    today = timezone.localdate()
+    user = request.user
+    found = charts.dashboard_charts(user, today=today, overdue=overdue_by_nurse(user, today=today))
+    template = "followup/includes/dashboard_charts.html" if is_htmx(request) else "followup/dashboard_charts.html"
+    return render(request, template, {"charts": found})
 
 
 @require_GET

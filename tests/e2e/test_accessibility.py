@@ -242,6 +242,13 @@ def _submit(page: Page, form_selector: str = "main form:has(button[type=submit])
         page.locator(form_selector).last.locator("button[type=submit]").last.click()
 
 
+def show_charts(page: Page, world: World) -> None:
+    """Scroll to the dashboard's charts: htmx brings them in and Chart.js draws the three."""
+    page.locator("#dashboard-charts").scroll_into_view_if_needed()
+    expect(page.locator("main canvas[data-chart]")).to_have_count(3)
+    page.wait_for_function("() => [...document.querySelectorAll('main canvas')].every(c => Chart.getChart(c))")
+
+
 def submit_empty(page: Page, world: World) -> None:
     """Submit the form with every typed field emptied: a required field left out."""
     page.locator("main form:has(button[type=submit])").last.evaluate(
@@ -533,6 +540,8 @@ GROUPS: dict[str, list[State]] = {
     "nurse-worklists": [
         State("alex: dashboard", "followup:dashboard", "alex", lambda w: "/"),
         State("alex: dashboard, header menu opened", "followup:dashboard", "alex", lambda w: "/", act=open_header_menu),
+        State("alex: dashboard, charts scrolled into view", "followup:dashboard", "alex", lambda w: "/", act=show_charts),
+        State("alex: dashboard charts", "followup:dashboard_charts", "alex", lambda w: "/dashboard/charts/"),
         State("alex: worklists", "followup:worklists", "alex", lambda w: "/worklists/"),
         *_worklists("alex", {", my caseload": "", ", my team": "?nurse=all"}),
         State(
@@ -546,6 +555,7 @@ GROUPS: dict[str, list[State]] = {
     ],  # fmt: skip
     "admin-worklists": [
         State("chris: dashboard", "followup:dashboard", "chris", lambda w: "/"),
+        State("chris: dashboard charts", "followup:dashboard_charts", "chris", lambda w: "/dashboard/charts/"),
         State("chris: worklists", "followup:worklists", "chris", lambda w: "/worklists/"),
         *_worklists("chris", {", all teams": ""}),
     ],
