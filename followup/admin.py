@@ -307,3 +307,13 @@ class PatientFlagsAdmin(AuditLogAdmin):
     list_filter = ["problem", "no_next_follow_up"]
     list_select_related = ["patient"]
     search_fields = ["=patient__nhs_number", "=patient__hospital_number"]
+
+
+@admin.register(m.OpenItemDue)
+class OpenItemDueAdmin(AuditLogAdmin):
+    """Read only: the open items due each day that the dashboard counts "Overdue" and "Due soon" from, kept by
+    followup/flags.py (repaired by ``manage.py check_patient_flags --fix``, never by hand)."""
+
+    list_display = ["patient", "open_due_on", "items", "team", "named_nurse"]
+    list_select_related = ["patient", "team", "named_nurse"]
+    search_fields = ["=patient__nhs_number", "=patient__hospital_number"]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection, connections, models, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
@@ -43,6 +43,7 @@ from .display import plural
 from .models import (
     KEPT_COUNTS,
     FollowUpItem,
+    OpenItemDue,
     Patient,
     PatientFlags,
     PrimaryDiagnosis,
@@ -135,7 +136,8 @@ def _read(value):
 
 
 def computed(patient_ids: Iterable[int]) -> dict[int, PatientFlags]:
-    """Each patient's flags worked out from scratch by the rules (PatientQuerySet.with_flags_to_store())."""
+    """Each patient's flags worked out from scratch by the rules (PatientQuerySet.with_flags_to_store()),
+    each with ``open_due``: the patient's OpenItemDue rows (FollowUpItemQuerySet.open_due())."""
     ids = sorted(patient_ids)
     rows = {}
     for start in range(0, len(ids), CHUNK):
@@ -169,16 +171,40 @@ def computed(patient_ids: Iterable[int]) -> dict[int, PatientFlags]:
                 **counts,
                 counted=problem or bool(patient["no_next_follow_up"]) or any(counts.values()),
             )
+        for row in rows.values():
+            row.open_due = []
+        due = (
+            FollowUpItem.objects.open_due()
+            .filter(patient__in=chunk, open_due_on__isnull=False)  # an item has one only while it is open
+            .annotate(day=F("open_due_on"))
+            .values("patient", "day")
+            .annotate(items=Count("pk"))
+            .order_by()
+        )
+        for found in due:
+            row = rows[found["patient"]]
+            row.open_due.append(
+                OpenItemDue(
+                    patient_id=row.patient_id,
+                    team_id=row.team_id,
+                    named_nurse_id=row.named_nurse_id,
+                    open_due_on=_read(found["day"]),
+                    items=found["items"],
+                )
+            )
     return rows
 
 
 def _on_no_list(patient_ids: Iterable[int]) -> dict[int, PatientFlags]:
     """The rows of patients entered in error: on no list, they count nothing (all flags off, no counts)."""
     found = Patient.all_objects.filter(pk__in=patient_ids, entered_in_error=True)
-    return {
+    rows = {
         pk: PatientFlags(patient_id=pk, team_id=team, named_nurse_id=nurse)
         for pk, team, nurse in found.values_list("pk", "team_id", "named_nurse_id")
     }
+    for row in rows.values():
+        row.open_due = []
+    return rows
 
 
 def _with_duplicates(patient_ids: set[int], born: set[date]) -> set[int]:
@@ -246,7 +272,18 @@ def _write(ids: set[int], born: set[date]) -> int:
         PatientFlags.objects.bulk_create(
             rows, batch_size=CHUNK, update_conflicts=True, unique_fields=["patient"], update_fields=list(FIELDS)
         )
+        _write_open_due(rows)
     return len(rows)
+
+
+def _write_open_due(rows: list[PatientFlags]) -> None:
+    """These patients' OpenItemDue rows, as computed() gave them: the old ones out, the new ones in. A
+    patient's rows are their own (no row is shared between patients), and the locks above keep two
+    refreshes of one patient apart."""
+    ids = sorted(row.patient_id for row in rows)
+    for start in range(0, len(ids), CHUNK):
+        OpenItemDue.objects.filter(patient__in=ids[start : start + CHUNK]).delete()  # one DELETE: no signals
+    OpenItemDue.objects.bulk_create([due for row in rows for due in row.open_due], batch_size=CHUNK)
 
 
 @contextlib.contextmanager
@@ -288,19 +325,38 @@ def differences(*, today: date | None = None, lists: bool = True) -> list[Differ
     expected_rows = computed(ids)
     expected_rows |= _on_no_list(ids - expected_rows.keys())
     attnames = [PatientFlags._meta.get_field(field).attname for field in FIELDS]
+    stored_due: dict[int, dict] = {}
+    for due in OpenItemDue.objects.all():
+        stored_due.setdefault(due.patient_id, {})[due.open_due_on] = (due.items, due.team_id, due.named_nurse_id)
     for pk, expected in sorted(expected_rows.items()):
         row = stored.get(pk)
         if row is None:
             found.append(Difference(pk, "row", None, "a row"))
-            continue
-        found += [
-            Difference(pk, field, getattr(row, field), getattr(expected, field))
-            for field in attnames
-            if getattr(row, field) != getattr(expected, field)
-        ]
+        else:
+            found += [
+                Difference(pk, field, getattr(row, field), getattr(expected, field))
+                for field in attnames
+                if getattr(row, field) != getattr(expected, field)
+            ]
+        due = {d.open_due_on: (d.items, d.team_id, d.named_nurse_id) for d in expected.open_due}
+        kept = stored_due.pop(pk, {})
+        if kept != due:
+            found.append(Difference(pk, "open items due", _open_due_text(kept), _open_due_text(due)))
+    found += [Difference(pk, "open items due", _open_due_text(due), "none") for pk, due in stored_due.items()]
     if lists:  # off for the check after every test (tests/conftest.py): the rows are what can drift
         found += _list_differences(today)
     return found
+
+
+def _open_due_text(due: dict | None) -> str:
+    """A patient's OpenItemDue rows in words, for a difference: "2 due 2026-12-01 (team 1, nurse 3)"."""
+    return (
+        "; ".join(
+            f"{items} due {day} (team {team}, nurse {nurse})"
+            for day, (items, team, nurse) in sorted((due or {}).items())
+        )
+        or "none"
+    )
 
 
 def _list_differences(today: date) -> list[Difference]:

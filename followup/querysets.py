@@ -512,7 +512,7 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
     def for_active_patients(self):
         return self.filter(patient__status__in=c.ACTIVE_PATIENT_STATUSES)
 
-    def _open_due(self):
+    def open_due(self):
         """Open items of active patients, with ``open_due_on`` (OPEN_DUE_ON) to filter on: an item has one
         only while it is open (OPEN_ITEM), so the filter on it is the filter on open items, and PostgreSQL
         estimates it from the expression's own statistics (with OPEN_ITEM said again beside it, it
@@ -521,26 +521,24 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
 
     @staticmethod
     def overdue_when(today: date) -> Q:
-        """Failsafe 1 over open_due_on (_open_due()): the due date passed more than the grace window ago."""
+        """Failsafe 1 over open_due_on (open_due()): the due date passed more than the grace window ago."""
         return Q(open_due_on__lt=today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS))
 
     @staticmethod
     def due_soon_when(today: date) -> Q:
-        """Failsafe 2 over open_due_on (_open_due()): due within the look-ahead, or past due but still inside
+        """Failsafe 2 over open_due_on (open_due()): due within the look-ahead, or past due but still inside
         the grace window."""
         start = today - timedelta(days=settings.FOLLOWUP_GRACE_DAYS)
-        end = today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
-        return Q(open_due_on__gte=start, open_due_on__lte=end)
+        return Q(open_due_on__gte=start, open_due_on__lte=FollowUpItemQuerySet.look_ahead_ends(today))
+
+    @staticmethod
+    def look_ahead_ends(today: date) -> date:
+        """The last due date on either list (overdue_when(), due_soon_when()): the look-ahead's end."""
+        return today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS)
 
     def overdue(self, *, today: date):
         """Failsafe 1: open items whose due date passed more than the grace window ago."""
-        return self._open_due().filter(self.overdue_when(today))
-
-    def open_due_by(self, *, today: date):
-        """Open items of active patients due by the end of the due-soon look-ahead: every row of overdue()
-        and of due_soon() (the dashboard counts both, and the overdue chart, in one pass through the
-        covering index followup_item_open_due_on; each list's rows are those its own Q holds for)."""
-        return self._open_due().filter(open_due_on__lte=today + timedelta(days=settings.FOLLOWUP_DUE_SOON_DAYS))
+        return self.open_due().filter(self.overdue_when(today))
 
     def escalated(self, *, today: date):
         cutoff = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
@@ -552,7 +550,7 @@ class FollowUpItemQuerySet(TeamScopedQuerySet):
         Together with overdue() this leaves no gap: every open item of an active
         patient due before today + look-ahead is on exactly one of the two lists.
         """
-        return self._open_due().filter(self.due_soon_when(today))
+        return self.open_due().filter(self.due_soon_when(today))
 
     def awaiting_acknowledgement(self):
         """Failsafe 3 (follow-up half): results recorded and not yet acknowledged, abnormal first."""

@@ -776,6 +776,7 @@ ACTION_URLS = [
 # Pages that name no single record, or only read.
 NOT_RECORD_ACTIONS = {
     "dashboard",
+    "dashboard_charts",
     "worklists",
     "worklist",
     "patient_list",

@@ -27,6 +27,7 @@ ROW_FACTORIES = {
     m.SymptomReport: lambda: f.SymptomReportFactory(),
     # Kept by followup/flags.py: a patient brings their row.
     m.PatientFlags: lambda: m.PatientFlags.objects.get(patient=f.PatientFactory()),
+    m.OpenItemDue: lambda: m.OpenItemDue.objects.get(patient=f.FollowUpItemFactory().patient),  # an open item
     m.ExportLog: lambda: m.ExportLog.objects.create(user=f.UserFactory(), report="follow-up-items", format="csv"),
     m.AccessLog: lambda: m.AccessLog.objects.create(
         user=f.UserFactory(), patient=f.PatientFactory(), action="view_patient"
@@ -52,6 +53,7 @@ EXPECTED_QUERIES = {
     m.StagingTestSite: 5,
     m.SymptomReport: 5,
     m.PatientFlags: 5,
+    m.OpenItemDue: 5,
     m.AccessLog: 7,  # + at date hierarchy (MIN/MAX, dates)
     m.ExportLog: 8,  # + distinct report names for its filter, started-at date hierarchy (MIN/MAX, dates)
 }

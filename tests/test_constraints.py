@@ -132,6 +132,18 @@ def _acknowledged(factory, by_field, at_field, **changes):
     return make
 
 
+def _second_open_due(nurse):
+    """A second row of a patient's open items due on the same day (followup/flags.py keeps one)."""
+    kept = m.OpenItemDue.objects.get(patient=f.FollowUpItemFactory(patient__team=nurse.team).patient)
+    return m.OpenItemDue(
+        patient=kept.patient,
+        team_id=kept.team_id,
+        named_nurse_id=kept.named_nurse_id,
+        open_due_on=kept.open_due_on,
+        items=1,
+    )
+
+
 def _new_letter(**changes):
     """A second letter of the same patient, not saved, with ``changes`` (an issued letter's digest and
     size never change: its trigger refuses that before any CHECK, migration letters 0001)."""
@@ -147,6 +159,7 @@ def _new_letter(**changes):
 
 
 CASES = {
+    "followup_openitemdue_unique_day": _second_open_due,
     "followup_user_role_valid": _set(f.UserFactory, role="boss"),
     "followup_user_team_unless_admin": _set(f.UserFactory, team=None),
     "followup_user_interface_never_signs_in": _set(f.UserFactory, role=c.Role.INTERFACE, team=None, is_active=True),

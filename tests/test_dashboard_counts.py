@@ -10,9 +10,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from followup import charts, flags, services
 from followup import choices as c
-from followup import flags, services
-from followup import charts
 from followup.models import FollowUpItem, PatientFlags
 from followup.worklists import WORKLISTS, dashboard_counts, overdue_by_nurse
 from mdt.services import mdt_discussion_record

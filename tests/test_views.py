@@ -271,7 +271,7 @@ def test_dashboard_charts_have_a_table_alternative(nurse_client, nurse, colleagu
         [[nurse.get_full_name(), 1], [colleague.get_full_name(), 1]]
     )
     body = response.content.decode()
-    assert '<h1>Dashboard charts</h1>' in body  # a page of its own, without JavaScript
+    assert "<h1>Dashboard charts</h1>" in body  # a page of its own, without JavaScript
     assert 'id="overdue-by-nurse-data"' in body and "the data as a table" in body
     assert '<h2 id="overdue-by-nurse-title"' in body
     assert "<script>" not in body  # no inline script: data travels as JSON

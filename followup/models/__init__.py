@@ -10,7 +10,7 @@ tests), symptoms, audit (access and export logs).
 
 from .audit import AccessLog, ExportLog
 from .base import ClinicalRecord, RecordManager, Team, User, date_errors, history_actor
-from .flags import KEPT_COUNTS, PatientFlags
+from .flags import KEPT_COUNTS, OpenItemDue, PatientFlags
 from .patients import GPPractice, Patient, PrimaryDiagnosis
 from .recurrences import Recurrence, RecurrenceSite, RestagingEpisode, StagingTest, StagingTestSite
 from .schedule import FollowUpItem, FollowUpProtocol, ProtocolStep
@@ -25,6 +25,7 @@ __all__ = [
     "GPPractice",
     "Patient",
     "KEPT_COUNTS",
+    "OpenItemDue",
     "PatientFlags",
     "PrimaryDiagnosis",
     "ProtocolStep",

@@ -21,6 +21,10 @@ KEPT_COUNTS = (
 )
 
 
+class OpenItemDueQuerySet(TeamScopedQuerySet):
+    team_path = "team"
+
+
 class PatientFlagsQuerySet(TeamScopedQuerySet):
     team_path = "team"
 
@@ -87,3 +91,38 @@ class PatientFlags(models.Model):
 
     def __str__(self):
         return f"Flags of patient {self.patient_id}"
+
+
+class OpenItemDue(models.Model):
+    """A patient's open items due on a day, as "Overdue" and "Due soon" count them (FollowUpItemQuerySet.
+    open_due(): the open items of a live, active patient), with the patient's team and named nurse: the
+    dashboard counts both lists from here with the lists' own rules over ``open_due_on`` (overdue_when(),
+    due_soon_when()) through one index, without reading the patients. Kept by followup.flags with the
+    patient's flags, in the same transaction; proved equal to the open items by ``check_patient_flags``.
+    Derived: no history of its own."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    named_nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    open_due_on = models.DateField()
+    items = models.PositiveIntegerField()
+
+    objects = OpenItemDueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "open items due"
+        verbose_name_plural = "open items due"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "open_due_on"], name="followup_openitemdue_unique_day")
+        ]
+        indexes = [
+            models.Index(
+                fields=["team", "open_due_on"], include=["named_nurse", "items"], name="followup_open_due_team"
+            ),
+            models.Index(fields=["open_due_on"], include=["named_nurse", "items"], name="followup_open_due_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.items} open items of patient {self.patient_id} due {self.open_due_on}"

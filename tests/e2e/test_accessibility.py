@@ -540,7 +540,9 @@ GROUPS: dict[str, list[State]] = {
     "nurse-worklists": [
         State("alex: dashboard", "followup:dashboard", "alex", lambda w: "/"),
         State("alex: dashboard, header menu opened", "followup:dashboard", "alex", lambda w: "/", act=open_header_menu),
-        State("alex: dashboard, charts scrolled into view", "followup:dashboard", "alex", lambda w: "/", act=show_charts),
+        State(
+            "alex: dashboard, charts scrolled into view", "followup:dashboard", "alex", lambda w: "/", act=show_charts
+        ),
         State("alex: dashboard charts", "followup:dashboard_charts", "alex", lambda w: "/dashboard/charts/"),
         State("alex: worklists", "followup:worklists", "alex", lambda w: "/worklists/"),
         *_worklists("alex", {", my caseload": "", ", my team": "?nurse=all"}),
