@@ -171,8 +171,9 @@ def computed(patient_ids: Iterable[int]) -> dict[int, PatientFlags]:
                 **counts,
                 counted=problem or bool(patient["no_next_follow_up"]) or any(counts.values()),
             )
-        for row in rows.values():
-            row.open_due = []
+        for pk in chunk:
+            if pk in rows:
+                rows[pk].open_due = []
         due = (
             FollowUpItem.objects.open_due()
             .filter(patient__in=chunk, open_due_on__isnull=False)  # an item has one only while it is open

@@ -22,6 +22,7 @@ from followup import choices as c
 from followup import flags, services
 from followup.models import (
     FollowUpItem,
+    OpenItemDue,
     Patient,
     PatientFlags,
     PrimaryDiagnosis,
@@ -32,7 +33,13 @@ from followup.models import (
 from followup.nhs import nhs_numbers_in_test_range
 from followup.services import SiteEntry
 
-from .factories import PatientFactory, PrimaryDiagnosisFactory, RecurrenceFactory, SymptomReportFactory
+from .factories import (
+    FollowUpItemFactory,
+    PatientFactory,
+    PrimaryDiagnosisFactory,
+    RecurrenceFactory,
+    SymptomReportFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -467,4 +474,48 @@ def test_batched_writes_nothing_when_the_block_raises(nurse):
     # Outside a batch again: refreshed at once.
     services.patient_update(patient=patient, by=nurse, expected_version=patient.version, nhs_number="")
     assert stored(patient).missing_nhs_number
+    assert flags.differences() == []
+
+
+# 6. Many patients at once: in chunks -------------------------------------------------------------------
+
+
+def test_rows_worked_out_in_chunks_equal_rows_worked_out_at_once(nurse, monkeypatch):
+    """The import, the demo data and migrate refresh thousands of patients at a time, CHUNK by CHUNK: every
+    chunk's rows, open items due included, must be as one patient's refresh gives them."""
+    patients = PatientFactory.create_batch(5, team=nurse.team, named_nurse=nurse)
+    for n, patient in enumerate(patients):
+        FollowUpItemFactory(patient=patient, due_on=date.today() + timedelta(days=n))
+        SymptomReportFactory(patient=patient)
+    at_once = flags.computed([p.pk for p in patients])
+    monkeypatch.setattr(flags, "CHUNK", 2)
+    in_chunks = flags.computed([p.pk for p in patients])
+
+    def shown(rows):
+        return {
+            pk: (row.symptoms, row.team_id, sorted((d.open_due_on, d.items) for d in row.open_due))
+            for pk, row in rows.items()
+        }
+
+    assert shown(in_chunks) == shown(at_once)
+    assert all(len(row.open_due) == 1 and row.symptoms == 1 for row in in_chunks.values())
+    assert flags.refresh([p.pk for p in patients]) == 5
+    assert OpenItemDue.objects.filter(patient__in=patients).count() == 5
+    assert flags.differences() == []
+
+
+def test_the_check_finds_open_items_due_that_differ_and_fix_repairs_them(patient):
+    FollowUpItemFactory(patient=patient, due_on=date.today() + timedelta(days=3))
+    OpenItemDue.objects.filter(patient=patient).update(items=2)
+    OpenItemDue.objects.create(
+        patient=patient, team=patient.team, named_nurse=patient.named_nurse, open_due_on=date(2030, 1, 1), items=1
+    )
+    found = flags.differences()
+    assert [(d.patient_id, d.what) for d in found] == [(patient.pk, "open items due")]
+    day = (date.today() + timedelta(days=3)).isoformat()
+    assert found[0].stored == f"2 due {day} (team {patient.team_id}, nurse {patient.named_nurse_id}); " + (
+        f"1 due 2030-01-01 (team {patient.team_id}, nurse {patient.named_nurse_id})"
+    )
+    assert found[0].expected == f"1 due {day} (team {patient.team_id}, nurse {patient.named_nurse_id})"
+    flags.repair(found)
     assert flags.differences() == []
