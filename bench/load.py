@@ -64,7 +64,10 @@ def session_cookie(username: str) -> str:
 
 def page_groups(username: str, patients: int) -> list[tuple[str, list[str]]]:
     user = User.objects.get(username=username)
-    groups = [("dashboard", [reverse("followup:dashboard")])]
+    dashboard, charts = reverse("followup:dashboard"), reverse("followup:dashboard_charts")
+    groups = [("dashboard", [dashboard])]
+    # The charts load after the counts, as they scroll into view: on their own, and a nurse who scrolls (both).
+    groups += [("dashboard charts", [charts]), ("dashboard, then its charts", [dashboard, charts])]
     groups += [(f"worklist: {slug}", [reverse("followup:worklist", args=[slug])]) for slug in WORKLISTS]
     # Name search: the surnames of different patients of the caseload, each a page of matches.
     surnames = (

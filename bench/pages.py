@@ -68,7 +68,11 @@ def sql_time_ms(queries: list[dict], show_slowest: bool = False, repeat: int = 1
 # measures those pages' SQL with it and without it (dropped inside a transaction
 # that is rolled back, so the database is left as it was).
 ABLATIONS = [
-    ("followup_item_open_due_on", "DROP INDEX followup_item_open_due_on", ["overdue", "due-soon", "dashboard"]),
+    ("followup_item_open_due_on", "DROP INDEX followup_item_open_due_on", ["overdue", "due-soon"]),
+    ("followup_open_due_team", "DROP INDEX followup_open_due_team", ["dashboard"]),
+    ("followup_open_due_day", "DROP INDEX followup_open_due_day", ["dashboard"]),
+    ("followup_flags_counted", "DROP INDEX followup_flags_counted", ["dashboard"]),
+    ("followup_patient_pifu_cover", "DROP INDEX followup_patient_pifu_cover", ["pifu-ending", "dashboard"]),
     ("followup_item_unack_flag", "DROP INDEX followup_item_unack_flag", ["worklist: results", "dashboard"]),
     ("followup_patient_scope", "DROP INDEX followup_patient_scope", ["dashboard"]),
     ("followup_flags_no_next", "DROP INDEX followup_flags_no_next", ["no-follow-up", "dashboard"]),
@@ -141,7 +145,7 @@ def rich_patient(user) -> Patient:
 def pages_for(user) -> list[tuple[str, str]]:
     patient = rich_patient(user)
     surname = patient.family_name
-    pages = [("dashboard", reverse("followup:dashboard"))]
+    pages = [("dashboard", reverse("followup:dashboard")), ("dashboard charts", reverse("followup:dashboard_charts"))]
     pages += [(f"worklist: {slug}", reverse("followup:worklist", args=[slug])) for slug in WORKLISTS]
     pages += [
         ("patient search: name", reverse("followup:patient_list") + f"?q={surname}"),

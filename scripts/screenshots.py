@@ -70,6 +70,13 @@ def shoot(page, name: str, suffix: str) -> None:
     page.screenshot(path=OUT / f"{name}{suffix}.png", full_page=True)
 
 
+def show_charts(page) -> None:
+    """The dashboard's charts load as they scroll into view: scroll to them, wait until all are drawn."""
+    page.locator("#dashboard-charts").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelectorAll('main canvas[data-chart]').length === 3")
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 def shoot_nurse_pages(browser, base: str, suffix: str, width: int) -> None:
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(f"{base}/accounts/login/")
@@ -77,6 +84,8 @@ def shoot_nurse_pages(browser, base: str, suffix: str, width: int) -> None:
     log_in(page, base, "nurse")
     for name, path in NURSE_PAGES:
         page.goto(base + path)
+        if name == "dashboard":
+            show_charts(page)
         shoot(page, name, suffix)
     # The patient page of the first patient on the restaging list: a full story.
     page.goto(f"{base}/worklists/restaging/?nurse=all")

@@ -28,10 +28,13 @@ from followup.models import (
     PrimaryDiagnosis,
     Recurrence,
     RecurrenceSite,
+    RestagingEpisode,
+    StagingTest,
     SymptomReport,
 )
 from followup.nhs import nhs_numbers_in_test_range
 from followup.services import SiteEntry
+from mdt.services import mdt_discussion_record
 
 from .factories import (
     FollowUpItemFactory,
@@ -39,6 +42,7 @@ from .factories import (
     PrimaryDiagnosisFactory,
     RecurrenceFactory,
     SymptomReportFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +100,14 @@ ACTIONS = st.one_of(
     st.tuples(st.just("discharge"), st.integers(0, PATIENTS - 1)),
     st.tuples(st.just("death"), st.integers(0, PATIENTS - 1)),
     st.tuples(st.just("symptom report"), st.integers(0, PATIENTS - 1), st.integers(-400, 0)),
+    # The kept counts (followup/flags.py, the dashboard): results, staging results, triage, MDT, the nurse.
+    st.tuples(
+        st.just("mammogram"), st.integers(0, PATIENTS - 1), st.sampled_from(["result", "awaited", "record", "read"])
+    ),
+    st.tuples(st.just("staging"), st.integers(0, PATIENTS - 1), st.sampled_from(["clear", "distant", "read"])),
+    st.tuples(st.just("triage"), st.integers(0, PATIENTS - 1)),
+    st.tuples(st.just("mdt"), st.integers(0, PATIENTS - 1)),
+    st.tuples(st.just("hand over"), st.integers(0, PATIENTS - 1)),
 )
 
 
@@ -104,6 +116,7 @@ class Story:
 
     def __init__(self, nurse):
         self.nurse = nurse
+        self.colleague = UserFactory(team=nurse.team, role=c.Role.NURSE)
         self.numbers = iter(SPARE_NUMBERS)
         self.patients = [self.register(family, BORN) for family in ("Smith", "Jones", "Khan")]
 
@@ -223,6 +236,80 @@ class Story:
                 description="Aching in the lower back.",
                 by=nurse,
             )
+        else:
+            self.do_counted(name, index, *args[1:])
+
+    def do_counted(self, name: str, index: int, *args) -> None:
+        """The calls that change what the dashboard counts from the kept table."""
+        nurse = self.nurse
+        if name == "mammogram":
+            step = args[0]
+            if step in ("result", "awaited"):
+                item = services.followup_item_add(
+                    patient=self.patient(index), kind=c.FollowUpKind.MAMMOGRAM, due_on=days(-5), by=nurse
+                )
+                services.followup_item_record_done(
+                    item=item,
+                    done_on=TODAY,
+                    by=nurse,
+                    expected_version=None,
+                    result=c.ImagingOutcome.ABNORMAL if step == "result" else "",
+                    result_awaited=step == "awaited",
+                )
+            elif step == "record":
+                item = self.latest(FollowUpItem, index, result_awaited=True, result="")
+                if item is not None:
+                    services.followup_item_record_result(
+                        item=item, result=c.ImagingOutcome.NORMAL, by=nurse, expected_version=None
+                    )
+            else:
+                item = self.latest(FollowUpItem, index, status=c.FollowUpStatus.DONE, result_acknowledged_at=None)
+                if item is not None and item.result:
+                    services.result_acknowledge(item=item, by=nurse)
+        elif name == "staging":
+            step = args[0]
+            if step == "read":
+                test = self.latest(StagingTest, index, path="episode__recurrence__patient", acknowledged_at=None)
+                if test is not None and test.result:
+                    services.staging_test_acknowledge(test=test, by=nurse)
+                return
+            test = self.latest(StagingTest, index, path="episode__recurrence__patient", result="")
+            episode = self.latest(RestagingEpisode, index, path="recurrence__patient")
+            if test is None and episode is not None:
+                with contextlib.suppress(ValidationError):
+                    test = services.staging_test_request(
+                        episode=episode, modality=c.StagingModality.CT_CAP, requested_on=days(-3), by=nurse
+                    )
+            if test is not None:
+                services.staging_test_record_result(
+                    test=test,
+                    performed_on=days(-2),
+                    reported_on=days(-1),
+                    result=step,
+                    by=nurse,
+                    sites=[SiteEntry(c.Site.LIVER)] if step == "distant" else (),
+                )
+        elif name == "triage":
+            report = self.latest(SymptomReport, index, triaged_at=None)
+            if report is not None:
+                services.symptom_report_triage(
+                    report=report, outcome=c.TriageOutcome.CLINIC_REVIEW, by=nurse, expected_version=None
+                )
+        elif name == "mdt":
+            recurrence = self.latest(Recurrence, index)
+            if recurrence is not None:
+                mdt_discussion_record(
+                    recurrence=recurrence,
+                    meeting_on=TODAY,
+                    outcome="investigation",
+                    plan="Restage first.",
+                    attendees="Surgeon, oncologist",
+                    by=nurse,
+                )
+        elif name == "hand over":
+            patient = self.patient(index)
+            to = self.colleague if patient.named_nurse_id == nurse.pk else nurse
+            services.patient_reassign_nurse(patient=patient, nurse=to, by=nurse, expected_version=None)
 
 
 class Rollback(Exception):
@@ -253,6 +340,21 @@ class Rollback(Exception):
 )
 @example(
     [("recurrence", 2, "distant"), ("in error", 2, "recurrence"), ("nhs number", 2, ""), ("register", "Jones", BORN)]
+)
+@example(
+    [
+        ("mammogram", 0, "result"),
+        ("mammogram", 0, "awaited"),
+        ("hand over", 0),
+        ("mammogram", 0, "record"),
+        ("mammogram", 0, "read"),
+        ("recurrence", 1, "sites"),
+        ("staging", 1, "distant"),
+        ("mdt", 1),
+        ("staging", 1, "read"),
+        ("symptom report", 2, -2),
+        ("triage", 2),
+    ]
 )
 def test_the_table_equals_the_rules_after_every_service_call(nurse, actions):
     try:
