@@ -314,6 +314,7 @@ class OpenItemDueAdmin(AuditLogAdmin):
     """Read only: the open items due each day that the dashboard counts "Overdue" and "Due soon" from, kept by
     followup/flags.py (repaired by ``manage.py check_patient_flags --fix``, never by hand)."""
 
-    list_display = ["patient", "open_due_on", "items", "team", "named_nurse"]
+    list_display = ["open_due_on", "patient", "items", "team", "named_nurse"]
     list_select_related = ["patient", "team", "named_nurse"]
+    ordering = ["open_due_on", "patient"]
     search_fields = ["=patient__nhs_number", "=patient__hospital_number"]

@@ -22,6 +22,7 @@ API_CLIENTS = "API clients"  # admins: the systems that send results or read rec
 ALERTS = "Alerts"  # admins: every alert email, whether it went (alerts app)
 _SECTION_OF = {
     "dashboard": DASHBOARD,
+    "dashboard_charts": DASHBOARD,
     "worklists": WORKLISTS,
     "worklist": WORKLISTS,
     "worklist_acknowledge": WORKLISTS,

@@ -518,6 +518,7 @@ def test_the_header_marks_the_section_of_every_page(client, nurse, admin_user, p
     client.force_login(admin_user)
     expected = {
         url("dashboard"): ["Dashboard"],
+        url("dashboard_charts"): ["Dashboard"],
         url("worklists"): ["Worklists"],
         url("worklist", "overdue"): ["Worklists"],
         url("patient_list"): ["Patients"],
@@ -556,6 +557,7 @@ def test_every_page_of_the_app_belongs_to_a_section():
     assert {name for name, section in sections.items() if section is None} == set()
     assert {name for name, section in sections.items() if section != "Patients"} == {
         "dashboard",
+        "dashboard_charts",
         "worklists",
         "worklist",
         "worklist_acknowledge",

@@ -106,8 +106,8 @@ class OpenItemDue(models.Model):
     named_nurse = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    open_due_on = models.DateField()
-    items = models.PositiveIntegerField()
+    open_due_on = models.DateField("due on")
+    items = models.PositiveIntegerField("open items")
 
     objects = OpenItemDueQuerySet.as_manager()
 
