@@ -247,8 +247,12 @@ BULK = 500  # dates of birth above which a refresh takes the one lock for all
 
 
 def _lock(born: set[date]) -> None:
-    if connection.vendor != "postgresql" or not born:
+    if not born:
         return
+    # The foreign keys this transaction wrote are checked now, not at commit: the check takes a share lock on
+    # the rows they point at (the patient), which must not be waited for while holding the locks below (a
+    # transaction holding the patient's row may be waiting for them).
+    connection.check_constraints()
     with connection.cursor() as cursor:
         if len(born) > BULK:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_ALL])
@@ -261,12 +265,20 @@ def _lock(born: set[date]) -> None:
         )
 
 
+def _born(ids: set[int]) -> set[date]:
+    return set(Patient.all_objects.filter(pk__in=ids).values_list("date_of_birth", flat=True))
+
+
 def _write(ids: set[int], born: set[date]) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        born = born | set(Patient.all_objects.filter(pk__in=ids).values_list("date_of_birth", flat=True))
-        _lock(born)  # then work out what the others committed while this one waited
+        born = born | _born(ids)
+        locked: set[date] = set()
+        while connection.vendor == "postgresql" and not born <= locked:
+            _lock(born - locked)  # then work out what the others committed while this one waited
+            locked |= born
+            born = born | _born(ids)  # a date of birth changed while this one waited is locked too
         ids = _with_duplicates(ids, born)
         rows = computed(ids)
         rows = [*rows.values(), *_on_no_list(ids - rows.keys()).values()]
@@ -430,16 +442,20 @@ def check_and_repair() -> list[Difference]:
 
 
 def fill_missing(**kwargs) -> int:
-    """After ``migrate`` (a post_migrate receiver): a row for every patient who has none, by today's rules
-    (the table is new, or a restore brought patients without it). A fresh database has nothing to do."""
+    """After ``migrate`` (a post_migrate receiver): a row for every patient who has none, and the rows without
+    a team written again (rows from before the kept counts, or written by older code during a rolling
+    deploy), by today's rules. CHUNK patients a transaction: saves elsewhere wait for one chunk at most. A
+    fresh database has nothing to do."""
     from django.db.migrations.executor import MigrationExecutor
 
     using = kwargs.get("using", "default")
     executor = MigrationExecutor(connections[using])
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         return 0  # migrated to an earlier state: the rules of the day need the latest tables
-    missing = list(Patient.all_objects.using(using).filter(flags__isnull=True).values_list("pk", flat=True))
-    return refresh(missing) if missing else 0
+    patients = Patient.all_objects.using(using)
+    missing = patients.filter(Q(flags__isnull=True) | Q(flags__team__isnull=True)).values_list("pk", flat=True)
+    missing = sorted(missing)
+    return sum(refresh(missing[start : start + CHUNK]) for start in range(0, len(missing), CHUNK))
 
 
 # Keeping the table: the model signals of every row that can change a flag ---------------------------------
@@ -457,6 +473,8 @@ def _patient_saved(sender, instance: Patient, **kwargs) -> None:
     refresh([instance.pk], born=[instance.date_of_birth, getattr(instance, "_flags_born_before", None)])
 
 
+FLAG_SOURCES_TEST = "episode__recurrence__patient_id"  # a staging test's patient
+
 # The rows whose patient is found through a parent: (the parent's id on the row, the parent, its path to the patient).
 _PARENTS = {
     StagingTest: ("episode_id", RestagingEpisode, "recurrence__patient_id"),
@@ -473,6 +491,11 @@ def _row_changed(sender, instance, **kwargs) -> None:
         attname, parent, path = _PARENTS[type(instance)]
         keys = {getattr(instance, attname), loaded.get(attname)} - {None}
         refresh(parent.all_objects.filter(pk__in=keys).values_list(path, flat=True))
+    elif isinstance(instance, Recurrence) and instance.pk is not None:
+        # "Distant disease not recorded" reads the distant recurrence recorded from a test, which may be
+        # another patient's (the admin can move a recurrence): those tests' patients follow too.
+        linked = StagingTest.all_objects.filter(distant_recurrence=instance.pk)
+        refresh({instance.patient_id, loaded.get("patient_id"), *linked.values_list(FLAG_SOURCES_TEST, flat=True)})
     else:
         refresh({instance.patient_id, loaded.get("patient_id")})
 

@@ -16,7 +16,7 @@ from followup.models import FollowUpItem, PatientFlags
 from followup.worklists import WORKLISTS, dashboard_counts, overdue_by_nurse
 from mdt.services import mdt_discussion_record
 
-from .factories import FollowUpItemFactory, PatientFactory, RecurrenceFactory, UserFactory
+from .factories import FollowUpItemFactory, PatientFactory, RecurrenceFactory, StagingTestFactory, UserFactory
 from .test_views import _rows_for
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +155,26 @@ def test_the_overdue_chart_is_drawn_from_the_overdue_list(nurse, priya):
     chart = charts.overdue_by_nurse(data)
     assert chart.rows == [list(row) for row in data]
     assert chart.summary == "3 overdue items in all."
+
+
+def test_a_distant_recurrence_moved_and_marked_in_error_puts_its_test_back_on_the_count(nurse):
+    """ "Distant disease not recorded" reads the recurrence recorded from a test, which the admin can move to
+    another patient: marked in error there, the test's own patient is on the list again, and counted."""
+    patient = PatientFactory(team=nurse.team, named_nurse=nurse)
+    other = PatientFactory(team=nurse.team, named_nurse=nurse)
+    today = timezone.localdate()
+    test = StagingTestFactory(
+        episode__recurrence__patient=patient,
+        performed_on=today - timedelta(days=2),
+        reported_on=today - timedelta(days=1),
+        result=c.StagingResult.DISTANT,
+    )
+    distant = RecurrenceFactory(patient=patient, metastatic_type=c.MetastaticType.DISTANT)
+    test.distant_recurrence = distant
+    test.save()
+    assert dashboard(nurse, today)["distant-not-recorded"] == {"team": 0, "mine": 0}
+    distant.patient = other  # as the admin can
+    distant.save()
+    services.record_mark_entered_in_error(record=distant, reason="Recorded for the wrong patient", by=nurse)
+    assert PatientFlags.objects.get(patient=patient).distant_not_recorded == 1
+    assert dashboard(nurse, today)["distant-not-recorded"] == {"team": 1, "mine": 1}

@@ -9,9 +9,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from followup import choices as c
-from followup.models import FollowUpItem, Patient, PatientFlags
+from followup.models import FollowUpItem, OpenItemDue, Patient, PatientFlags
 
-from .factories import FollowUpItemFactory, PatientFactory, PrimaryDiagnosisFactory
+from .factories import FollowUpItemFactory, PatientFactory, PrimaryDiagnosisFactory, SymptomReportFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,80 @@ def test_two_transactions_changing_one_patient_wait_for_each_other(nurse):
     assert failures == []
     assert _flags(patient).no_next_follow_up
     assert patient in Patient.objects.flagged_without_next_follow_up()
+
+
+def test_migrate_works_out_again_rows_written_before_the_kept_counts(lost, nurse):
+    """A row as code older than the kept counts writes it (a rolling deploy): the database fills the new
+    columns with their defaults (no error for the old code), and migrate works the row out again."""
+    FollowUpItemFactory(patient=lost, due_on=timezone.localdate() + timedelta(days=3))
+    SymptomReportFactory(patient=lost)
+    PatientFlags.objects.filter(patient=lost).delete()
+    OpenItemDue.objects.filter(patient=lost).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO followup_patientflags (patient_id, missing_nhs_number, invalid_nhs_number, "
+            "possible_duplicate, recurrence_without_site, missing_laterality, missing_receptors, missing_primary, "
+            "implausible_always, problem, no_next_follow_up) "
+            "VALUES (%s, false, false, false, false, false, false, false, false, false, false)",
+            [lost.pk],
+        )
+    old = _flags(lost)
+    assert (old.team_id, old.symptoms, old.counted) == (None, 0, False)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    row = _flags(lost)
+    assert (row.team_id, row.named_nurse_id, row.symptoms, row.counted) == (nurse.team_id, nurse.pk, 1, True)
+    assert OpenItemDue.objects.filter(patient=lost).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_does_not_deadlock_with_a_transaction_holding_the_patients_row(nurse):
+    """One nurse adds an item for a patient (its foreign key is checked at commit, a share lock on the patient's
+    row) while another holds that row (discharging her) and is about to refresh. Checked at commit, after the
+    first took the advisory lock, each waited for the other: PostgreSQL broke the deadlock by failing one.
+    The refresh checks the foreign keys before it takes the lock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the locks are PostgreSQL's (SQLite has one writer at a time)")
+    patient = PatientFactory(team=nurse.team, named_nurse=nurse)
+    PrimaryDiagnosisFactory(patient=patient)
+    row_held = threading.Event()
+    failures = []
+
+    def hold_the_row_then_save() -> None:
+        try:
+            with transaction.atomic():
+                held = Patient.objects.select_for_update().get(pk=patient.pk)
+                row_held.set()
+                time.sleep(0.8)  # the other adds its item meanwhile
+                held.given_name = "Janet"
+                held.save()  # refreshes: the advisory lock of her date of birth
+        except Exception as error:  # noqa: BLE001 (reported by the test below)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    def add_an_item() -> None:
+        try:
+            assert row_held.wait(10)
+            with transaction.atomic():
+                FollowUpItem.objects.create(
+                    patient_id=patient.pk,
+                    kind=c.FollowUpKind.CLINIC_REVIEW,
+                    due_on=timezone.localdate() + timedelta(days=30),
+                    created_by=nurse,
+                    updated_by=nurse,
+                )
+        except Exception as error:  # noqa: BLE001 (reported by the test below)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hold_the_row_then_save), threading.Thread(target=add_an_item)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert failures == []
+    assert Patient.objects.get(pk=patient.pk).given_name == "Janet"
+    assert OpenItemDue.objects.filter(patient=patient).count() == 1

@@ -57,26 +57,29 @@ class PatientFlags(models.Model):
     implausible_always = models.BooleanField(default=False)
     implausible_until = models.DateField(null=True, blank=True)
     implausible_after = models.DateField(null=True, blank=True)
-    # Any of the flags above but the dated two: what the data-quality list is chosen by, with them. (No index:
-    # one made no difference, the table is narrow and read whole in 6 ms at 100,000 patients.)
+    # Any of the flags above but the dated two: what the data-quality list is chosen by, with them (through
+    # followup_flags_problem, followup_flags_always and the two date indexes: since the table holds the kept
+    # counts too it is no longer read whole in a few ms).
     problem = models.BooleanField(default=False)
     no_next_follow_up = models.BooleanField(default=False)
-    # The patient's, as stored on the patient: the dashboard's scope (visible_to) and "my caseload".
+    # The patient's, as stored on the patient: the dashboard's scope (visible_to) and "my caseload". NULL
+    # (with the columns below at their database defaults) in a row written by code older than them, during a
+    # rolling deploy: migrate and ``check_patient_flags --fix`` work such rows out again (fill_missing()).
     team = models.ForeignKey(Team, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     named_nurse = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    results = models.PositiveIntegerField(default=0)
-    results_awaited = models.PositiveIntegerField(default=0)
-    staging_results = models.PositiveIntegerField(default=0)
-    restaging = models.PositiveIntegerField(default=0)
-    distant_not_recorded = models.PositiveIntegerField(default=0)
-    symptoms = models.PositiveIntegerField(default=0)
-    mdt_not_discussed = models.PositiveIntegerField(default=0)
+    results = models.PositiveIntegerField(default=0, db_default=0)
+    results_awaited = models.PositiveIntegerField(default=0, db_default=0)
+    staging_results = models.PositiveIntegerField(default=0, db_default=0)
+    restaging = models.PositiveIntegerField(default=0, db_default=0)
+    distant_not_recorded = models.PositiveIntegerField(default=0, db_default=0)
+    symptoms = models.PositiveIntegerField(default=0, db_default=0)
+    mdt_not_discussed = models.PositiveIntegerField(default=0, db_default=0)
     # On any list the dashboard counts from here (but the dated part of "implausible date", read against
     # today): the dashboard reads these rows of a team through followup_flags_counted, and the few with a
     # dated flag through the two date indexes.
-    counted = models.BooleanField(default=False)
+    counted = models.BooleanField(default=False, db_default=False)
 
     objects = PatientFlagsQuerySet.as_manager()
 
@@ -85,6 +88,8 @@ class PatientFlags(models.Model):
         indexes = [
             models.Index(fields=["team"], condition=Q(counted=True), name="followup_flags_counted"),
             models.Index(fields=["patient"], condition=Q(no_next_follow_up=True), name="followup_flags_no_next"),
+            models.Index(fields=["patient"], condition=Q(problem=True), name="followup_flags_problem"),
+            models.Index(fields=["patient"], condition=Q(implausible_always=True), name="followup_flags_always"),
             models.Index(fields=["implausible_until"], name="followup_flags_until"),
             models.Index(fields=["implausible_after"], name="followup_flags_after"),
         ]
@@ -101,7 +106,10 @@ class OpenItemDue(models.Model):
     patient's flags, in the same transaction; proved equal to the open items by ``check_patient_flags``.
     Derived: no history of its own."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    # No constraint in the database: its check at commit would take a share lock on the patient's row while
+    # the refresh holds its advisory lock, and wait for a transaction holding that row that waits for the
+    # advisory lock (a deadlock). The rows are deleted with the patient's flags, by followup.flags.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     named_nurse = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
