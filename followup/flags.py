@@ -269,7 +269,9 @@ def _born(ids: set[int]) -> set[date]:
     return set(Patient.all_objects.filter(pk__in=ids).values_list("date_of_birth", flat=True))
 
 
-def _write(ids: set[int], born: set[date]) -> int:
+def _write(ids: set[int], born: set[date], *, neighbours: bool = True) -> int:
+    """``neighbours``: also the patients a change to these may (no longer) duplicate. Off where nothing
+    changed and every patient's row is being worked out anyway (fill_missing())."""
     if not ids:
         return 0
     with transaction.atomic():
@@ -279,7 +281,7 @@ def _write(ids: set[int], born: set[date]) -> int:
             _lock(born - locked)  # then work out what the others committed while this one waited
             locked |= born
             born = born | _born(ids)  # a date of birth changed while this one waited is locked too
-        ids = _with_duplicates(ids, born)
+        ids = _with_duplicates(ids, born) if neighbours else ids
         rows = computed(ids)
         rows = [*rows.values(), *_on_no_list(ids - rows.keys()).values()]
         PatientFlags.objects.bulk_create(
@@ -455,7 +457,10 @@ def fill_missing(**kwargs) -> int:
     patients = Patient.all_objects.using(using)
     missing = patients.filter(Q(flags__isnull=True) | Q(flags__team__isnull=True)).values_list("pk", flat=True)
     missing = sorted(missing)
-    return sum(refresh(missing[start : start + CHUNK]) for start in range(0, len(missing), CHUNK))
+    # Nothing changed: each patient's row is worked out from what is there, no neighbour needs to follow.
+    return sum(
+        _write(set(missing[start : start + CHUNK]), set(), neighbours=False) for start in range(0, len(missing), CHUNK)
+    )
 
 
 # Keeping the table: the model signals of every row that can change a flag ---------------------------------
