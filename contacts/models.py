@@ -11,7 +11,7 @@ from django.utils import timezone
 from followup.dates import DateRule
 from followup.models import ClinicalRecord, Patient, RecordManager
 from followup.models.base import _choice_constraint
-from followup.querysets import TeamScopedQuerySet
+from followup.scope import TeamScopedQuerySet
 
 
 class ContactKind(models.TextChoices):

@@ -815,7 +815,7 @@ def seed(
         rows = Rows()
         for index in indexes:
             PatientBuilder(index=index, seed=seed, today=today, ref=ref, rows=rows).build()
-        # Each bulk insert refreshes its patients' flags (querysets.KeepsPatientFlags): gathered, once a batch.
+        # Each bulk insert refreshes its patients' flags (scope.KeepsPatientFlags): gathered, once a batch.
         with transaction.atomic(), flags.batched():
             rows.save()
             mdt_demo.seed(recurrences=rows.recurrences, today=today, seed=seed)

@@ -10,7 +10,7 @@ answers are stored, and worked out again for that patient whenever one of their 
   Django's model signals, whoever wrote it (services, the import, the integration, the admin, test
   factories); the receivers below refresh that patient there and then. Writes in bulk, which send no
   signals (bulk_create, bulk_update, QuerySet.update: the schedule, closing open items, the demo data),
-  refresh their patients in the QuerySets themselves (querysets.KeepsPatientFlags). ``batched()``
+  refresh their patients in the QuerySets themselves (scope.KeepsPatientFlags). ``batched()``
   gathers the patients of many writes and refreshes them once, in bulk (the import, the demo data).
   What still bypasses both (raw SQL, a data migration on historical models) must call refresh(), or be
   followed by ``check_patient_flags --fix``; the nightly check finds and repairs it otherwise.

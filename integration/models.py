@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from followup import choices as c
 from followup.models import FollowUpItem, Patient, StagingTest, Team
 from followup.models.base import history_actor
-from followup.querysets import TeamScopedQuerySet
+from followup.scope import TeamScopedQuerySet
 
 
 def _choice(model: str, field: str, choices, *, blank: bool = False) -> models.CheckConstraint:

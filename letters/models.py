@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from followup.display import show_date
 from followup.models import ClinicalRecord, FollowUpItem, Patient, RecordManager, StagingTest, Team
 from followup.models.base import _choice_constraint, history_actor
-from followup.querysets import TeamScopedQuerySet
+from followup.scope import TeamScopedQuerySet
 
 from .choices import GP_KINDS, RESULT_KINDS, LetterKind, Recipient
 

@@ -10,7 +10,7 @@ from followup import dates
 from followup.display import show_date
 from followup.models import ClinicalRecord, Patient, RecordManager, Recurrence
 from followup.models.base import _birth_date_of_patient, _choice_constraint
-from followup.querysets import TeamScopedQuerySet
+from followup.scope import TeamScopedQuerySet
 
 from .choices import MDTOutcome
 

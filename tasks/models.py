@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from followup.models import ClinicalRecord, Patient, RecordManager, Team
 from followup.models.base import _choice_constraint
-from followup.querysets import TeamScopedQuerySet
+from followup.scope import TeamScopedQuerySet
 
 
 class TaskStatus(models.TextChoices):

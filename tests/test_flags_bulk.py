@@ -1,4 +1,4 @@
-"""Writes in bulk, which send no model signals, keep the patient flags too (querysets.KeepsPatientFlags)."""
+"""Writes in bulk, which send no model signals, keep the patient flags too (scope.KeepsPatientFlags)."""
 
 import threading
 import time

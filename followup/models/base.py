@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from .. import choices as c
 from .. import dates
-from ..querysets import KeepsPatientFlags
+from ..scope import KeepsPatientFlags
 
 
 class Team(models.Model):
@@ -122,7 +122,7 @@ class ClinicalRecord(models.Model):
     )
     error_marked_at = models.DateTimeField(null=True, blank=True)
 
-    # Every row, entered in error too; its bulk writes keep the patient flags (querysets.KeepsPatientFlags).
+    # Every row, entered in error too; its bulk writes keep the patient flags (scope.KeepsPatientFlags).
     all_objects = models.Manager.from_queryset(KeepsPatientFlags)()
     # Who changed what and when, before and after: one history table per clinical model.
     history = HistoricalRecords(inherit=True, get_user=history_actor)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from ..querysets import TeamScopedQuerySet
+from ..scope import TeamScopedQuerySet
 from .base import Team
 from .patients import Patient
 
