@@ -283,7 +283,7 @@ def test_the_dashboard_loads_its_charts_as_they_come_into_view(nurse_client, bus
     url = reverse("followup:dashboard_charts")
     body = nurse_client.get(reverse("followup:dashboard")).content.decode()
     assert f'hx-get="{url}" hx-trigger="revealed" hx-swap="innerHTML"' in body
-    assert f'<a class="nhsuk-link" href="{url}">Open the charts on a page of their own</a>' in body
+    assert f'<a class="nhsuk-link app-page-link" href="{url}">Open the charts on a page of their own</a>' in body
     assert "overdue-by-nurse-data" not in body
     fragment = nurse_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment and '<h3 id="overdue-by-nurse-title"' in fragment
