@@ -17,10 +17,8 @@ from followup import flags, services
 from followup.models import (
     OpenItemDue,
     Patient,
-    PatientFlags,
     SymptomReport,
 )
-from followup.nhs import nhs_numbers_in_test_range
 
 from .factories import (
     FollowUpItemFactory,
@@ -28,26 +26,9 @@ from .factories import (
     PrimaryDiagnosisFactory,
     SymptomReportFactory,
 )
+from .test_flags_property import BORN, OTHER_BORN, TODAY, days, ids, stored  # the property test's
 
 pytestmark = pytest.mark.django_db
-
-TODAY = timezone.localdate()
-BORN = date(1961, 4, 2)
-OTHER_BORN = date(1958, 9, 30)
-# Numbers for the property test, away from the factories' (which start at the beginning of the range).
-SPARE_NUMBERS = nhs_numbers_in_test_range(2000)[1500:]
-
-
-def days(n: int) -> date:
-    return TODAY + timedelta(days=n)
-
-
-def ids(queryset) -> set[int]:
-    return set(queryset.values_list("pk", flat=True))
-
-
-def stored(patient) -> PatientFlags:
-    return PatientFlags.objects.get(patient=patient)
 
 
 def write_behind_the_flags(model, pk: int, field: str, value) -> None:

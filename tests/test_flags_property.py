@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -55,14 +55,6 @@ def ids(queryset) -> set[int]:
 
 def stored(patient) -> PatientFlags:
     return PatientFlags.objects.get(patient=patient)
-
-
-def write_behind_the_flags(model, pk: int, field: str, value) -> None:
-    """Change one column in raw SQL, as a script or a restore could: no signal, no refresh."""
-    name = connection.ops.quote_name
-    table, column = name(model._meta.db_table), name(model._meta.get_field(field).column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk])  # noqa: S608 (names from the model)
 
 
 # 1. Random sequences of service calls: the table equals the rules after each ---------------------------
