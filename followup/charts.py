@@ -31,7 +31,7 @@ class Chart:
 
 
 def overdue_by_nurse(data: list[tuple[str, int]]) -> Chart:
-    """From worklists.dashboard_counts(): (named nurse, overdue items) of the overdue list in the user's scope."""
+    """From worklists.overdue_by_nurse(): (named nurse, overdue items) of the overdue list in the user's scope."""
     return Chart(
         "overdue-by-nurse",
         "Overdue follow-up items by named nurse",

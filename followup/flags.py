@@ -54,6 +54,7 @@ from .models import (
     SymptomReport,
 )
 from .querysets import DATA_QUALITY_FLAGS
+from .scope import FLAG_SOURCES
 
 # The stored booleans that are flags of the data-quality list as they are (the dated one is stored as a window).
 STORED_FLAGS = tuple(flag for flag in DATA_QUALITY_FLAGS if flag != "implausible_date")
@@ -105,7 +106,7 @@ def kept_lists() -> list:
 
 def _kept_counts() -> dict[str, _CountOf]:
     """Each kept list's rows of the outer patient, by the list's own QuerySet (Worklist.rows): the rule of
-    the list page, restricted to one patient. Kept lists do not depend on the date (tests/test_flags.py)."""
+    the list page, restricted to one patient. Kept lists do not depend on the date (tests/test_dashboard_counts.py)."""
     today = timezone.localdate()
     return {
         f"{KEPT}{worklist.kept}": _CountOf(
@@ -478,8 +479,6 @@ def _patient_saved(sender, instance: Patient, **kwargs) -> None:
     refresh([instance.pk], born=[instance.date_of_birth, getattr(instance, "_flags_born_before", None)])
 
 
-FLAG_SOURCES_TEST = "episode__recurrence__patient_id"  # a staging test's patient
-
 # The rows whose patient is found through a parent: (the parent's id on the row, the parent, its path to the patient).
 _PARENTS = {
     StagingTest: ("episode_id", RestagingEpisode, "recurrence__patient_id"),
@@ -500,7 +499,8 @@ def _row_changed(sender, instance, **kwargs) -> None:
         # "Distant disease not recorded" reads the distant recurrence recorded from a test, which may be
         # another patient's (the admin can move a recurrence): those tests' patients follow too.
         linked = StagingTest.all_objects.filter(distant_recurrence=instance.pk)
-        refresh({instance.patient_id, loaded.get("patient_id"), *linked.values_list(FLAG_SOURCES_TEST, flat=True)})
+        tested = linked.values_list(FLAG_SOURCES["followup.stagingtest"], flat=True)
+        refresh({instance.patient_id, loaded.get("patient_id"), *tested})
     else:
         refresh({instance.patient_id, loaded.get("patient_id")})
 
