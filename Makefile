@@ -29,6 +29,9 @@ install-dev: $(VENV)/.installed-dev
 ## make demo: install, migrate, load the demo data, serve on http://127.0.0.1:8000; on PostgreSQL
 ## (DATABASE_URL) the alerts worker runs beside the server, and Ctrl-C stops both
 demo: export DEBUG ?= 1
+# The demo's own accounts log in with a password alone (refused unless DEBUG=1). README: how to try the
+# authenticator app in the demo.
+demo: export DEMO_ACCOUNTS_WITHOUT_MFA ?= 1
 demo: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --patients $(DEMO_PATIENTS)
@@ -61,7 +64,7 @@ lint: install-dev
 
 ## make security: bandit, and Django's deployment checks with production-like settings
 security: install-dev
-	$(BIN)/bandit -q -r clinic followup contacts tasks letters mdt integration alerts selfreport scripts -x followup/migrations,contacts/migrations,tasks/migrations,letters/migrations,mdt/migrations,integration/migrations,alerts/migrations,selfreport/migrations
+	$(BIN)/bandit -q -r clinic followup accounts contacts tasks letters mdt integration alerts selfreport scripts -x followup/migrations,accounts/migrations,contacts/migrations,tasks/migrations,letters/migrations,mdt/migrations,integration/migrations,alerts/migrations,selfreport/migrations
 	DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=followup.example.nhs.uk \
 	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING

@@ -8,6 +8,7 @@ first command works anywhere; PostgreSQL is the real database.
 import os
 from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -66,7 +67,12 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "followup",
+    # Staff sign-in: the password step, the second factor, single sign-on, changing one's password.
+    "accounts",
     "contacts",
     "mdt",
     "tasks",
@@ -80,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session limits, before any view trusts the session.
     "followup.middleware.SessionTimeoutMiddleware",
+    # A user whose password an admin reset chooses a new one before any other page.
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followup.middleware.NoStoreMiddleware",
     # Logs a refused request for another team's record (the 404 a scoped fetch raises).
@@ -194,6 +203,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username + address before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "followup.auth.UserWithTeamBackend",
+    # Single sign-on (OpenID Connect): only a user an admin linked (User.sso_id); inert until configured.
+    "accounts.sso.SSOBackend",
 ]
 
 # Lockout after repeated failed logins, per username *and* address, so one
@@ -210,6 +221,55 @@ AXES_LOCKOUT_CALLABLE = "followup.auth.lockout_response"
 LOCKOUT_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "followup.auth.client_ip"
 AXES_VERBOSE = False
+# A single sign-on callback is not a password guess and carries no username: not counted (accounts/sso.py).
+AXES_WHITELIST_CALLABLE = "accounts.sso.not_counted_by_lockout"
+
+# Staff sign-in (accounts/, docs/operations.md "Sign-in"). Every value is read from the environment.
+# Local accounts (username and password) on the login page; off when everyone signs in by SSO.
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+# A second factor (an authenticator app's code, or a recovery code) at every local sign-in: admins and
+# staff always; everyone when MFA_REQUIRED is on (the default when DEBUG is off).
+MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
+# The demo's own accounts (followup/demo.py) sign in with a password alone: `make demo` sets this. It is
+# refused with DEBUG off, so a deployment cannot exempt anyone.
+DEMO_ACCOUNTS_WITHOUT_MFA = env_bool("DEMO_ACCOUNTS_WITHOUT_MFA", False)
+if DEMO_ACCOUNTS_WITHOUT_MFA and not DEBUG:
+    raise ImproperlyConfigured("DEMO_ACCOUNTS_WITHOUT_MFA is for the demo only: it needs DEBUG=1.")
+# The name the authenticator app shows beside the account.
+OTP_TOTP_ISSUER = os.environ.get("MFA_ISSUER_NAME", "Breast-care follow-up").strip() or "Breast-care follow-up"
+# How many recovery codes a user is given (each works once).
+MFA_RECOVERY_CODES = env_int("MFA_RECOVERY_CODES", 10)
+# Minutes between the password step and the code: after that, start again.
+MFA_PENDING_MINUTES = env_int("MFA_PENDING_MINUTES", 5)
+if MFA_RECOVERY_CODES < 1 or MFA_PENDING_MINUTES < 1:
+    raise ImproperlyConfigured("MFA_RECOVERY_CODES and MFA_PENDING_MINUTES must be 1 or more.")
+
+# Single sign-on by OpenID Connect (NHS CIS2, Microsoft Entra ID): on when OIDC_ISSUER is set. The
+# provider's endpoints and keys are read from its discovery document (accounts/sso.py).
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "").strip() or (
+    OIDC_ISSUER.rstrip("/") + "/.well-known/openid-configuration" if OIDC_ISSUER else ""
+)
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email").strip()
+# The claim (in the ID token or the userinfo answer) whose value an admin enters as the user's
+# "single sign-on ID": e.g. sub, oid, preferred_username, email.
+OIDC_USER_CLAIM = os.environ.get("OIDC_USER_CLAIM", "sub").strip()
+# The button: "Log in with <OIDC_PROVIDER_NAME>".
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your NHS account").strip()
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGORITHM", "RS256").strip()
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False  # no self-registration: an admin creates or links every account
+OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are needed too.")
+if OIDC_ISSUER and not OIDC_RP_SIGN_ALGO.startswith(("RS", "ES", "PS")):
+    raise ImproperlyConfigured("OIDC_SIGN_ALGORITHM must be an asymmetric algorithm such as RS256.")
+if not LOCAL_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured("LOCAL_LOGIN is off and OIDC_ISSUER is not set: nobody could log in.")
+
 
 # Sessions live in the database, not in a process: any app server behind the load
 # balancer can serve any request, so no sticky sessions are needed.
@@ -225,7 +285,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # Not a rule: setting a new password (an admin's reset, by any route) lifts that user's lockout.
@@ -268,10 +328,41 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Opt-in: both bind every subdomain (and preload, every browser, for months) to HTTPS, which is the
+# domain owner's decision, not one app's. Off, `check --deploy` would warn; the warnings are silenced
+# here, where the reason is.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Permissions-Policy (django-permissions-policy): no page uses the camera, microphone, location, payment
+# or any other powerful feature, so none may, not even a script that got in.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # Content-Security-Policy (django-csp 4): our own files only, no inline script.
 CONTENT_SECURITY_POLICY = {
@@ -282,7 +373,11 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        # Logging out of SSO is a form whose answer redirects to the provider's logout page.
+        "form-action": [
+            SELF,
+            *([urlsplit(OIDC_ISSUER)._replace(path="", query="", fragment="").geturl()] if OIDC_ISSUER else []),
+        ],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],
         "object-src": [NONE],

@@ -1,21 +1,23 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.views import admin_login
 from followup.views.errors import health
 from followup.views.session import stay_signed_in
 
 admin.site.site_header = "Breast-care follow-up tracker"
 admin.site.site_title = "Follow-up tracker admin"
+# One way in for everyone: the admin site's login page would skip the second factor.
+admin.site.login = admin_login
 
 handler500 = "followup.views.errors.server_error"
 
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
-    # Log in and out only: no self-service sign-up or password reset (admins do both).
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Logging in and out, single sign-on, and one's own password and second factor (accounts/). No
+    # self-service sign-up or forgotten-password email: admins create accounts and reset passwords.
+    path("", include("accounts.urls")),
     path("accounts/stay-signed-in/", stay_signed_in, name="stay_signed_in"),
     path("", include("integration.urls")),
     path("", include("selfreport.urls")),

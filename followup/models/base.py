@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -55,6 +56,22 @@ def history_actor(instance, request=None, **kwargs):
 class User(AbstractUser):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     role = models.CharField(max_length=20, choices=c.Role.choices, default=c.Role.NURSE)
+    # Links the account to single sign-on (accounts/sso.py): the value of the provider's claim named by
+    # OIDC_USER_CLAIM for this person. Only an admin sets it; blank, the person cannot use single sign-on.
+    sso_id = models.CharField(
+        "single sign-on ID",
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="Links this account to single sign-on: the person's ID at the identity provider (the value "
+        "of its claim named by OIDC_USER_CLAIM, e.g. their CIS2 UUID or Entra object ID). Blank: password only.",
+    )
+    # Set when an admin resets the password: the next sign-in leads to choosing a new one (accounts/).
+    must_change_password = models.BooleanField(
+        "must choose a new password",
+        default=False,
+        help_text="Set when an admin resets the password: the person chooses a new one when they next log in.",
+    )
 
     history = HistoricalRecords(get_user=history_actor, excluded_fields=["password", "last_login"])
 
@@ -76,6 +93,13 @@ class User(AbstractUser):
                 condition=~Q(role=c.Role.INTERFACE) | Q(is_active=False, is_staff=False, is_superuser=False),
                 name="followup_user_interface_never_signs_in",
                 violation_error_message="An interface account cannot sign in.",
+            ),
+            # One person at the identity provider is one account here.
+            models.UniqueConstraint(
+                Lower("sso_id"),
+                condition=~Q(sso_id=""),
+                name="followup_user_sso_id_unique",
+                violation_error_message="Another account already has this single sign-on ID.",
             ),
         ]
 

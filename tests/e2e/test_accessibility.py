@@ -53,7 +53,7 @@ from ..factories import (
 from ..letters.factories import LetterheadFactory
 from ..tasks.factories import TaskFactory
 from . import a11y
-from .helpers import log_in, row, tab_to
+from .helpers import PASSWORD, log_in, row, set_up_app, tab_to
 
 WIDTHS = {1280: 900, 390: 844}  # width: height (a laptop; a phone)
 ROWS_WIDTH = 1024  # a small laptop: every worklist row's controls must fit
@@ -292,6 +292,54 @@ def lock_out(page: Page, world: World) -> None:
         if page.get_by_role("heading", name="Too many failed attempts").count():
             return
     raise AssertionError("Ten wrong passwords did not lock the login")
+
+
+_NEW_ADMINS = itertools.count(1)  # a new admin for each state that sets up an app (one per width)
+
+
+def _log_in_as_new_admin(page: Page, *, with_app: bool) -> None:
+    """Log out, then log in with the password of an admin who has (or has not yet) set up an app."""
+    from accounts import mfa
+
+    person = UserFactory(username=f"newadmin{next(_NEW_ADMINS)}", team=None, role=c.Role.ADMIN, is_staff=True)
+    if with_app:
+        mfa.set_up_app(person, mfa.new_app_key(), step=0)
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    log_in_as(page, person.username, PASSWORD)
+
+
+def start_set_up(page: Page, world: World) -> None:
+    _log_in_as_new_admin(page, with_app=False)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up an authenticator app")
+
+
+def set_up_with_a_short_code(page: Page, world: World) -> None:
+    start_set_up(page, world)
+    page.get_by_label("Code from your authenticator app").fill("12345")
+    _submit(page)
+
+
+def finish_set_up(page: Page, world: World) -> None:
+    start_set_up(page, world)
+    set_up_app(page)
+
+
+def start_code(page: Page, world: World) -> None:
+    _log_in_as_new_admin(page, with_app=True)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+
+
+def wrong_code(page: Page, world: World) -> None:
+    start_code(page, world)
+    page.get_by_label("Code", exact=True).fill("abcdef")
+    _submit(page)
+
+
+def make_new_recovery_codes(page: Page, world: World) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
 
 
 def open_header_menu(page: Page, world: World) -> None:
@@ -533,6 +581,41 @@ GROUPS: dict[str, list[State]] = {
             focus=a11y.error_summary_problems,
         ),
         State("login, locked out", "login", None, lambda w: "/accounts/login/", act=lock_out),
+        State(
+            "login: set up an authenticator app", "login_set_up", None, lambda w: "/accounts/login/", act=start_set_up
+        ),
+        State(
+            "login: set up, code too short",
+            "login_set_up",
+            None,
+            lambda w: "/accounts/login/",
+            act=set_up_with_a_short_code,
+            focus=a11y.error_summary_problems,
+        ),
+        State(
+            "login: recovery codes shown once", "login_set_up", None, lambda w: "/accounts/login/", act=finish_set_up
+        ),
+        State("login: enter your code", "login_code", None, lambda w: "/accounts/login/", act=start_code),
+        State(
+            "login: wrong code",
+            "login_code",
+            None,
+            lambda w: "/accounts/login/",
+            act=wrong_code,
+            focus=a11y.error_summary_problems,
+        ),
+        State("your account", "account", "alex", lambda w: "/accounts/"),
+        State("your account, with an authenticator app", "account", "chris", lambda w: "/accounts/"),
+        State("new recovery codes", "recovery_codes_new", "chris", lambda w: "/accounts/", act=make_new_recovery_codes),
+        State("change your password", "password_change", "alex", lambda w: "/accounts/password/"),
+        State(
+            "change your password, refused",
+            "password_change",
+            "alex",
+            lambda w: "/accounts/password/",
+            act=submit_empty,
+            focus=a11y.error_summary_problems,
+        ),
         State("page not found", "", "alex", lambda w: "/no-such-page/"),
         State("patient of another team: page not found", "", "jo", _patient("/patients/{busy}/")),
         State("read-only role: you cannot do this", "", "sam", _patient("/patients/{busy}/discharge/")),
@@ -1001,6 +1084,8 @@ GROUPS: dict[str, list[State]] = {
 NOT_PAGES = {
     "health": "the load balancer's JSON health check",
     "logout": "a POST from the header's button, answered with a redirect",
+    "oidc_authentication_init": "single sign-on: a redirect to the identity provider (tests/e2e/test_sign_in.py)",
+    "oidc_authentication_callback": "single sign-on: the provider's redirect back, answered with a redirect",
     "followup:import_template": "a CSV file to download",
     "mdt:prepare_list_pdf": "a PDF file to download (tests/mdt/test_views.py reads it back)",
     "stay_signed_in": "a POST from the idle warning's button, answered with JSON (tests/test_session_warning.py)",
