@@ -76,6 +76,7 @@ check: install-dev
 
 ## make screenshots: demo data, a server on port 8765, Debian's Chromium -> docs/screenshots/
 screenshots: export DEBUG ?= 1
+screenshots: export DEMO_ACCOUNTS_WITHOUT_MFA ?= 1
 screenshots: install-dev
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py seed_demo -v0

@@ -93,7 +93,8 @@ def login_code(request):
             return locked
         if form.is_valid():
             if wait := mfa.throttled_seconds(user):
-                form.add_error("code", f"Wait {wait} seconds after a wrong code, then enter the code your app shows.")
+                seconds = f"{wait} second{'s' if wait != 1 else ''}"
+                form.add_error("code", f"Wait {seconds} after a wrong code, then enter the code your app shows.")
             elif verified := mfa.verify(user, form.cleaned_data["code"]):
                 return _signed_in_with_code(request, user, verified)
             else:

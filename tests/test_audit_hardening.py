@@ -320,6 +320,7 @@ def audit_tables() -> set[str]:
         "integration_apirequest",
         "selfreport_codeattempt",
         "alerts_alertattempt",
+        "accounts_securityevent",
     }
 
 
@@ -328,8 +329,8 @@ def test_on_postgresql_every_audit_table_has_the_truncate_guard(db):
     assert truncate_guarded_tables() == audit_tables()
     # followup 12 (11 history), axes 2, contacts 1, GP practices 1, mdt 1, tasks 1, letters 2,
     # integration 4 (3 history and the API request log), selfreport 2 (the code's history and the attempt log),
-    # alerts 1 (the attempt log)
-    assert len(audit_tables()) == 27
+    # alerts 1 (the attempt log), accounts 1 (the security events)
+    assert len(audit_tables()) == 28
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")

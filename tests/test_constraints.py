@@ -459,6 +459,26 @@ ALERTS_CASES = {
 CASES.update(ALERTS_CASES)
 
 
+def _second_sso_id(nurse):
+    f.UserFactory(username="first.linked", team=nurse.team, sso_id="cis2-uuid-1")
+    return f.UserFactory.build(username="second.linked", team=nurse.team, sso_id="CIS2-UUID-1")
+
+
+def _security_event(nurse):
+    from accounts.models import SecurityEvent
+
+    return SecurityEvent(user=nurse, event="guessed")
+
+
+CASES.update(
+    {
+        # One person at the identity provider is one account here, whatever the letter case.
+        "followup_user_sso_id_unique": _second_sso_id,
+        "accounts_securityevent_event_valid": _security_event,
+    }
+)
+
+
 def all_constraint_names() -> set[str]:
     names = set()
     for model in project_models():

@@ -1,6 +1,7 @@
 """The sign-in settings, read from the environment in a fresh interpreter, and the security headers."""
 
 import ast
+import re
 
 import pytest
 from django.urls import reverse
@@ -115,3 +116,15 @@ def test_hsts_header_has_no_subdomains_or_preload_unless_asked(client, settings)
     settings.SECURE_HSTS_PRELOAD = True
     full = client.__class__().get(reverse("login"), secure=True)["Strict-Transport-Security"]
     assert full == "max-age=31536000; includeSubDomains; preload"
+
+
+def test_the_readme_configuration_table_lists_every_setting_read_from_the_environment():
+    from tests.test_settings import ROOT
+
+    source = (ROOT / "clinic" / "settings.py").read_text()
+    names = set(re.findall(r'(?:os\.environ\.get|env_bool|env_int|env_list)\(\s*"([A-Z_0-9]+)"', source))
+    names |= set(re.findall(r'os\.environ\["([A-Z_0-9]+)"\]', source))
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") : readme.index("\n## ", readme.index("## Configuration"))]
+    assert {"LOCAL_LOGIN", "MFA_REQUIRED", "OIDC_ISSUER", "OIDC_USER_CLAIM", "SECURE_HSTS_PRELOAD"} <= names
+    assert sorted(name for name in names if f"| `{name}` |" not in table) == []

@@ -555,7 +555,7 @@ def test_repeated_wrong_passwords_lock_the_login(page, settings, alex):
     page.goto("/accounts/login/")
     for _ in range(2):
         assert attempt("wrong-password") == 200
-        expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username and password.")
+        expect(page.get_by_role("alert")).to_contain_text("Enter a correct username and password.")
     assert attempt("wrong-password") == 429
     expect(page.get_by_role("heading", level=1)).to_have_text("Too many failed attempts")
 

@@ -107,10 +107,7 @@ def test_back_link_on_a_phone_and_breadcrumb_on_a_laptop_return_to_the_worklist(
 
 def test_header_menu_and_skip_link_work_on_a_phone(page, chris, mary):
     page.set_viewport_size({"width": 390, "height": 800})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("chris")
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "chris")  # an admin: the password, then the authenticator app set up (tests/e2e/helpers.py)
     page.goto(f"/patients/{mary.pk}/")
     expect(page.locator("body")).to_have_class(re.compile(r"\bnhsuk-frontend-supported\b"))
     page.keyboard.press("Tab")
