@@ -67,6 +67,7 @@ class ChangePasswordForm(PasswordChangeForm):
         self.fields["new_password2"].help_text = ""
         self.error_messages = {
             **self.error_messages,
-            "password_incorrect": "Your current password is wrong. Enter it again.",
-            "password_mismatch": "The two new passwords are different. Enter the same one twice.",
+            # Messages, not passwords (bandit's B105 reads the keys' names).
+            "password_incorrect": "Your current password is wrong. Enter it again.",  # nosec B105
+            "password_mismatch": "The two new passwords are different. Enter the same one twice.",  # nosec B105
         }
