@@ -42,18 +42,36 @@ class UserAdmin(TrackerUserAdmin):
     def authenticator_app(self, obj):
         return obj.has_app
 
-    @admin.action(description="Reset the authenticator app (they set up a new one when they next log in)")
+    @admin.action(
+        description="Reset the authenticator app (they set up a new one when they next log in)", permissions=["change"]
+    )
     def reset_authenticator_app(self, request, queryset):
         people = list(queryset)
+        # Only a superuser resets a superuser's second factor (a reset also lifts their lockout).
+        refused = [person for person in people if person.is_superuser and not request.user.is_superuser]
+        people = [person for person in people if person not in refused]
         for person in people:
             mfa.reset(person, by=request.user, request=request)
-        names = ", ".join(str(person) for person in people)
-        self.message_user(
-            request,
-            f"Reset the authenticator app of {names}. Their recovery codes no longer work and any login lockout is "
-            f"lifted. They set up a new app with their password when they next log in.",
-            messages.SUCCESS,
-        )
+        if people:
+            names = ", ".join(str(person) for person in people)
+            self.message_user(
+                request,
+                f"Reset the authenticator app of {names}. Their recovery codes no longer work and any login lockout "
+                f"is lifted. They set up a new app with their password when they next log in.",
+                messages.SUCCESS,
+            )
+        if refused:
+            names = ", ".join(str(person) for person in refused)
+            self.message_user(
+                request, f"Not reset: {names}. Only a superuser may reset a superuser's app.", messages.ERROR
+            )
+
+    def get_readonly_fields(self, request, obj=None):
+        """Linking a superuser to single sign-on lets that identity in without the second factor: superusers only."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            readonly.append("sso_id")
+        return readonly
 
     def save_model(self, request, obj, form, change):
         """A new account's first password is one an admin chose: the person chooses their own at first login."""

@@ -71,3 +71,10 @@ class ChangePasswordForm(PasswordChangeForm):
             "password_incorrect": "Your current password is wrong. Enter it again.",  # nosec B105
             "password_mismatch": "The two new passwords are different. Enter the same one twice.",  # nosec B105
         }
+
+    def clean_new_password1(self):
+        """Not the current password again: after an admin's reset, the admin's password would stay."""
+        password = self.cleaned_data.get("new_password1")
+        if password and self.user.check_password(password):
+            raise forms.ValidationError("Choose a new password that is different from your current one")
+        return password

@@ -79,34 +79,43 @@ class Verified:
     codes_left: int
 
 
-def verify(user, code: str) -> Verified | None:
-    """The user's app code or one of their recovery codes, or None (a wrong, reused or expired code, or too
-    soon after a wrong one: django-otp's throttling). A recovery code works once."""
-    code = clean_code(code)
-    if not code:
-        return None
-    if code.isdigit() and len(code) == 6:
-        app = app_of(user)
-        if app is not None and app.verify_token(code):
-            return Verified(app, recovery_code=False, codes_left=recovery_codes_left(user))
-        return None
-    for device in StaticDevice.objects.filter(user=user, confirmed=True):
-        if device.verify_token(code):
-            return Verified(device, recovery_code=True, codes_left=recovery_codes_left(user))
-    return None
+@dataclass(frozen=True)
+class Checked:
+    """What a code proved: ``verified`` (None: refused), or ``wait`` seconds to wait first (the device is
+    throttled after wrong codes: the code was not tried and is not counted as wrong)."""
+
+    verified: Verified | None = None
+    wait: int = 0
 
 
-def throttled_seconds(user) -> int:
-    """Seconds until the app accepts another try after wrong codes (0: now)."""
+def _wait(device) -> int:
     from django.utils import timezone
 
-    app = app_of(user)
-    if app is None:
-        return 0
-    allowed, data = app.verify_is_allowed()
+    allowed, data = device.verify_is_allowed()
     if allowed or not data or "locked_until" not in data:
         return 0
     return max(1, int((data["locked_until"] - timezone.now()).total_seconds() + 0.999))
+
+
+@transaction.atomic
+def check(user, code: str) -> Checked:
+    """The user's app code or one of their recovery codes. Refused: a wrong, reused or expired code. A
+    recovery code works once. The device's row is locked while it is checked, so two requests at once
+    cannot both use one code or step around the wait after a wrong one."""
+    code = clean_code(code)
+    if not code:
+        return Checked()
+    if code.isdigit() and len(code) == 6:
+        devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("-pk")[:1]
+    else:
+        devices = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True)
+    for device in devices:
+        if wait := _wait(device):
+            return Checked(wait=wait)
+        if device.verify_token(code):
+            recovery = isinstance(device, StaticDevice)
+            return Checked(Verified(device, recovery_code=recovery, codes_left=recovery_codes_left(user)))
+    return Checked()
 
 
 def code_fits_key(key: str, code: str) -> int | None:

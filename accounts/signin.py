@@ -16,6 +16,9 @@ from .events import record
 from .models import Event
 
 PENDING = "accounts.pending"
+# The key of an app being set up, by user: a login started again (the pending step timed out while the
+# person installed an app) shows the same QR code, so the entry already added to the app still works.
+NEW_APP_KEYS = "accounts.new_app_keys"
 SIGNED_IN_WITH = "accounts.signed_in_with"
 # How a session was signed in (SIGNED_IN_WITH): the account page says so.
 PASSWORD, PASSWORD_AND_APP, PASSWORD_AND_RECOVERY_CODE, SSO = (
@@ -46,6 +49,21 @@ def pending_user(request):
         return None
     user = get_user_model()._default_manager.filter(pk=data["user"], is_active=True).first()
     return user
+
+
+def new_app_key(request, user) -> str:
+    from .mfa import new_app_key as make_key
+
+    keys = request.session.get(NEW_APP_KEYS, {})
+    key = keys.get(str(user.pk))
+    if not key:
+        key = keys[str(user.pk)] = make_key()
+        request.session[NEW_APP_KEYS] = keys
+    return key
+
+
+def forget_new_app_key(request) -> None:
+    request.session.pop(NEW_APP_KEYS, None)
 
 
 def forget_pending(request) -> None:

@@ -122,7 +122,7 @@ class SSOBackend(OIDCAuthenticationBackend):
             return super().authenticate(request, **kwargs)
         except Refused as exc:
             request.sso_refused = exc
-        except (SuspiciousOperation, requests.RequestException, ValueError, KeyError) as exc:
+        except (SuspiciousOperation, jwt.PyJWTError, requests.RequestException, ValueError, KeyError) as exc:
             request.sso_refused = Refused(NOT_CHECKED, f"{type(exc).__name__}: {exc}")
         return None
 
@@ -154,7 +154,8 @@ class SSOBackend(OIDCAuthenticationBackend):
         if self.OIDC_OP_USER_ENDPOINT:
             userinfo = self.get_userinfo(access_token, id_token, payload)
             if userinfo.get("sub") != payload.get("sub"):
-                raise SuspiciousOperation("userinfo is about another subject than the ID token")
+                # A Refused, not SuspiciousOperation: the library would catch that and lose the reason.
+                raise Refused(NOT_CHECKED, "userinfo is about another subject than the ID token")
             claims.update(userinfo)
         value = claims.get(settings.OIDC_USER_CLAIM)
         if not isinstance(value, str) or not value.strip():

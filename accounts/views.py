@@ -13,9 +13,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView as DjangoLoginView
 from django.contrib.auth.views import PasswordChangeView as DjangoPasswordChangeView
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from followup.auth import lockout_response
@@ -78,9 +79,19 @@ def _locked_out(request, user):
     return None
 
 
+def _already_in(request):
+    """A second press of Continue, or the recovery codes page reloaded, after the login completed."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return None
+
+
+@never_cache
 @login_not_required
 def login_code(request):
     """The second step: the code from the user's authenticator app, or a recovery code."""
+    if done := _already_in(request):
+        return done
     user = signin.pending_user(request)
     if user is None:
         messages.info(request, TIMED_OUT)
@@ -92,11 +103,12 @@ def login_code(request):
         if locked := _locked_out(request, user):
             return locked
         if form.is_valid():
-            if wait := mfa.throttled_seconds(user):
-                seconds = f"{wait} second{'s' if wait != 1 else ''}"
-                form.add_error("code", f"Wait {seconds} after a wrong code, then enter the code your app shows.")
-            elif verified := mfa.verify(user, form.cleaned_data["code"]):
-                return _signed_in_with_code(request, user, verified)
+            checked = mfa.check(user, form.cleaned_data["code"])
+            if checked.wait:
+                seconds = f"{checked.wait} second{'s' if checked.wait != 1 else ''}"
+                form.add_error("code", f"Wait {seconds} after a wrong code, then try again.")
+            elif checked.verified:
+                return _signed_in_with_code(request, user, checked.verified)
             else:
                 _wrong_code(
                     request,
@@ -127,10 +139,14 @@ def _qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
 
+@never_cache
 @login_not_required
 def login_set_up(request):
     """The second step the first time (or after an admin's reset): add this tracker to an authenticator app
-    by its QR code, and prove it with a code. Then the recovery codes, shown once."""
+    by its QR code, and prove it with a code. Then the recovery codes, shown once. Never cached: the page
+    holds the app's secret (a shared ward computer's cache must not keep it)."""
+    if done := _already_in(request):
+        return done
     user = signin.pending_user(request)
     if user is None:
         messages.info(request, TIMED_OUT)
@@ -138,10 +154,7 @@ def login_set_up(request):
     if mfa.has_app(user):
         return redirect("login_code")
     data = signin.pending(request)
-    key = data.get("new_key")
-    if not key:
-        key = data["new_key"] = mfa.new_app_key()
-        request.session.modified = True
+    key = signin.new_app_key(request, user)
     form = NewAppCodeForm(request.POST or None)
     if request.method == "POST":
         if locked := _locked_out(request, user):
@@ -150,6 +163,7 @@ def login_set_up(request):
             step = mfa.code_fits_key(key, form.cleaned_data["code"])
             if step is not None:
                 codes = mfa.set_up_app(user, key, step, request=request)
+                signin.forget_new_app_key(request)
                 response = signin.complete(
                     request, user, backend=data["backend"], method=signin.PASSWORD_AND_APP, next_url=data["next"]
                 )
@@ -225,7 +239,7 @@ class PasswordChangeView(DjangoPasswordChangeView):
 @login_not_required
 def logout_view(request):
     """Ends the session here; after single sign-on, also at the provider when it has a logout page."""
-    target = sso.provider_logout_url(request) or reverse(settings.LOGOUT_REDIRECT_URL)
+    target = sso.provider_logout_url(request) or resolve_url(settings.LOGOUT_REDIRECT_URL)
     logout(request)
     return redirect(target)
 

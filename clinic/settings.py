@@ -254,7 +254,8 @@ OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
 OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email").strip()
 # The claim (in the ID token or the userinfo answer) whose value an admin enters as the user's
-# "single sign-on ID": e.g. sub, oid, preferred_username, email.
+# "single sign-on ID". Use an ID the person cannot change: sub, the CIS2 uid, Entra's oid (never an email
+# address or a sign-in name, which can be changed or reused).
 OIDC_USER_CLAIM = os.environ.get("OIDC_USER_CLAIM", "sub").strip()
 # The button: "Log in with <OIDC_PROVIDER_NAME>".
 OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your NHS account").strip()
@@ -265,8 +266,10 @@ OIDC_CREATE_USER = False  # no self-registration: an admin creates or links ever
 OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
 if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
     raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are needed too.")
-if OIDC_ISSUER and not OIDC_RP_SIGN_ALGO.startswith(("RS", "ES", "PS")):
-    raise ImproperlyConfigured("OIDC_SIGN_ALGORITHM must be an asymmetric algorithm such as RS256.")
+# The library fetches the provider's published keys for RS* and ES* only (anything else would be checked
+# against the client secret).
+if OIDC_ISSUER and not OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")):
+    raise ImproperlyConfigured("OIDC_SIGN_ALGORITHM must be RS256 (or another RS or ES algorithm).")
 if not LOCAL_LOGIN and not OIDC_ISSUER:
     raise ImproperlyConfigured("LOCAL_LOGIN is off and OIDC_ISSUER is not set: nobody could log in.")
 

@@ -50,6 +50,10 @@ class Provider:
         self.audience: str | None = None
         self.token_issuer: str | None = None
         self.expired = False
+        self.nonce: str | None = None  # sent instead of the one asked for
+        self.hs256 = False  # signed with the client secret (HS256), not the published key
+        self.broken_id_token = False  # "id_token" that is no JWT at all
+        self.userinfo_sub: str | None = None  # userinfo about someone else than the ID token
         self.codes: dict[str, dict] = {}
         self.tokens: dict[str, dict] = {}
         self.logouts: list[dict] = []
@@ -110,8 +114,14 @@ class Provider:
             "aud": self.audience or CLIENT_ID,
             "iat": now - (7200 if self.expired else 0),
             "exp": now + (-3600 if self.expired else 300),
-            "nonce": grant["nonce"],
+            "nonce": self.nonce or grant["nonce"],
         }
+        if self.broken_id_token:
+            return "not-a-jwt"
+        if self.hs256:
+            from joserfc.jwk import OctKey
+
+            return jwt.encode({"alg": "HS256", "kid": "signing-1"}, claims, OctKey.import_key(CLIENT_SECRET))
         key = self.other_key if self.sign_with_other_key else self.key
         return jwt.encode({"alg": "RS256", "kid": "signing-1"}, claims, key)
 
@@ -168,7 +178,7 @@ class Provider:
                     grant = provider.tokens.get(token)
                     if grant is None:
                         return self._json({"error": "invalid_token"}, 401)
-                    return self._json({"sub": grant["subject"], **provider.claims})
+                    return self._json({"sub": provider.userinfo_sub or grant["subject"], **provider.claims})
                 if parts.path == "/logout":
                     provider.logouts.append(query)
                     back = query.get("post_logout_redirect_uri")

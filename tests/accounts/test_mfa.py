@@ -133,9 +133,7 @@ def test_after_a_wrong_code_the_app_waits_before_the_next_try(client, settings, 
     post_password(client, user)
     post_code(client, f"{(int(app.now()) + 1) % 1_000_000:06d}")
     response = post_code(client, app.now())
-    assert re.search(
-        r"Wait (59|60) seconds after a wrong code, then enter the code your app shows.", response.content.decode()
-    )
+    assert re.search(r"Wait (59|60) seconds after a wrong code, then try again.", response.content.decode())
     assert dashboard_status(client) == 302
     # A minute later (the failure moved back in time), the right code is taken.
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=timezone.now() - timedelta(seconds=61))
@@ -316,3 +314,82 @@ def test_break_glass_resets_an_app_from_the_server(with_app, settings):
     assert SecurityEvent.objects.get(event=Event.APP_RESET).by is None
     with pytest.raises(CommandError, match="No user is called 'nobody'"):
         call_command("reset_authenticator_app", "nobody")
+
+
+@pytest.mark.django_db
+def test_the_code_pages_are_never_cached(client, admin_user, nurse):
+    post_password(client, admin_user)
+    for name in ("login_set_up",):
+        assert "no-store" in client.get(reverse(name))["Cache-Control"]
+    mfa.set_up_app(nurse, mfa.new_app_key(), step=0)
+    other = client.__class__()
+    post_password(other, nurse)
+    assert "no-store" in other.get(reverse("login_code"))["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_login_started_again_shows_the_same_key(client, admin_user, settings):
+    post_password(client, admin_user)
+    first = authenticator_from_page(client.get(reverse("login_set_up")).content.decode())
+    session = client.session
+    session[signin.PENDING]["at"] -= settings.MFA_PENDING_MINUTES * 60 + 1  # installing the app took long
+    session.save()
+    assert client.get(reverse("login_set_up"))["Location"] == reverse("login")
+    post_password(client, admin_user)
+    again = authenticator_from_page(client.get(reverse("login_set_up")).content.decode())
+    assert again.secret == first.secret  # the entry already added to the app still works
+    assert client.post(reverse("login_set_up"), {"code": first.now()}, REMOTE_ADDR="10.0.0.7").status_code == 200
+    assert dashboard_status(client) == 200
+
+
+@pytest.mark.django_db
+def test_a_second_press_after_the_login_completed_goes_on_in(client, with_app):
+    user, device, _codes = with_app
+    post_password(client, user)
+    code = authenticator(device).now()
+    assert post_code(client, code).status_code == 302
+    again = post_code(client, code)
+    assert again.status_code == 302 and again["Location"] == reverse("followup:dashboard")
+    assert client.get(reverse("login_set_up"))["Location"] == reverse("followup:dashboard")
+    assert dashboard_status(client) == 200
+
+
+@pytest.mark.django_db
+def test_a_next_address_on_another_site_is_not_followed_after_the_code(client, with_app):
+    user, device, _codes = with_app
+    post_password(client, user, next_url="https://evil.example/")
+    assert post_code(client, authenticator(device).now())["Location"] == reverse("followup:dashboard")
+
+
+@pytest.mark.django_db
+def test_a_recovery_code_waits_for_its_own_throttle_not_the_apps(client, settings, with_app):
+    settings.OTP_STATIC_THROTTLE_FACTOR = 60
+    user, device, codes = with_app
+    post_password(client, user)
+    post_code(client, "aaaa-aaaa")  # a wrong recovery code
+    response = post_code(client, codes[2])
+    assert re.search(r"Wait (59|60) seconds after a wrong code, then try again.", response.content.decode())
+    assert StaticToken.objects.filter(device__user=user, token=codes[2]).exists()  # not used up
+    assert post_code(client, authenticator(device).now()).status_code == 302  # the app has no wait
+
+
+@pytest.mark.django_db
+def test_only_a_superuser_resets_a_superusers_app(client, with_app, team):
+    from django.contrib.auth.models import Permission
+
+    superuser, _device, _codes = with_app
+    helper = UserFactory(username="deputy", team=team, role=c.Role.ADMIN, is_staff=True)
+    helper.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(helper)
+    response = client.post(
+        reverse("admin:followup_user_changelist"),
+        {"action": "reset_authenticator_app", "_selected_action": [superuser.pk]},
+        follow=True,
+    )
+    assert "Only a superuser may reset a superuser" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=superuser).exists()
+    viewer = UserFactory(username="viewer", team=team, role=c.Role.ADMIN, is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_user"))
+    client.force_login(viewer)
+    listing = client.get(reverse("admin:followup_user_changelist")).content.decode()
+    assert "reset_authenticator_app" not in listing

@@ -68,6 +68,11 @@ def test_a_user_changes_their_own_password_with_the_old_one(client, nurse):
         },
     )
     assert "The two new passwords are different." in different.content.decode()
+    same = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert f"{ERROR}Choose a new password that is different from your current one" in same.content.decode()
     nurse.refresh_from_db()
     assert nurse.check_password(PASSWORD)
 

@@ -151,9 +151,37 @@ def test_a_callback_this_browser_did_not_start_is_refused(client, idp, linked):
     start = other_browser.get(reverse("oidc_authentication_init"))
     back = requests.get(start["Location"], allow_redirects=False, timeout=5)
     callback = urlsplit(back.headers["Location"])
-    client.get(reverse("login"))  # a session of its own, without that state
-    client.get(f"{callback.path}?{callback.query}")
+    client.get(reverse("oidc_authentication_init"))  # this browser started one of its own, with its own state
+    response = client.get(f"{callback.path}?{callback.query}")
+    assert response["Location"] == reverse("login")
     assert dashboard_status(client) == 302 and dashboard_status(other_browser) == 302
+    assert "it was started in another window or took too long" in refusal_shown(client)
+    assert "state not found" in SecurityEvent.objects.get(event=Event.SSO_REFUSED).detail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("misbehaviour", "value", "detail"),
+    [
+        ("nonce", "a-nonce-this-browser-never-sent", "JWT Nonce verification failed."),
+        # Not checked with the client secret: no published key is for HS256.
+        ("hs256", True, "Could not find a valid JWKS"),
+        ("broken_id_token", True, "DecodeError"),
+        ("userinfo_sub", "someone-else", "userinfo is about another subject than the ID token"),
+    ],
+)
+def test_a_forged_or_mixed_up_answer_is_refused_with_its_reason(client, idp, linked, misbehaviour, value, detail):
+    setattr(idp, misbehaviour, value)
+    response = sign_in_with_sso(client)
+    assert response["Location"] == reverse("login") and dashboard_status(client) == 302
+    assert "the answer from the identity provider could not be checked" in refusal_shown(client)
+    assert detail in SecurityEvent.objects.get(event=Event.SSO_REFUSED).detail
+
+
+@pytest.mark.django_db
+def test_a_next_address_on_another_site_is_not_followed(client, idp, linked):
+    response = sign_in_with_sso(client, next_url="https://evil.example/")
+    assert response["Location"] == reverse("followup:dashboard")
 
 
 @pytest.mark.django_db
