@@ -56,3 +56,19 @@ def test_the_user_list_says_who_has_an_app_in_constant_queries(
     response = client.get(reverse("admin:followup_user_changelist"))
     rows = {user.username: user.has_app for user in response.context["cl"].result_list}
     assert rows == {"alex": True, "priya": False, "chris": False}
+
+
+@pytest.mark.django_db
+def test_only_a_superuser_links_a_superuser_to_single_sign_on(client, admin_user, team):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    deputy = UserFactory(username="deputy", team=team, is_staff=True)
+    deputy.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(deputy)
+    page = client.get(reverse("admin:followup_user_change", args=[admin_user.pk])).content.decode()
+    assert 'name="sso_id"' not in page  # shown, not editable
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:followup_user_change", args=[deputy.pk])).content.decode()
+    assert 'name="sso_id"' in page
