@@ -79,25 +79,28 @@ def _locked_out(request, user):
     return None
 
 
-def _already_in(request):
-    """A second press of Continue, or the recovery codes page reloaded, after the login completed."""
+def _second_step(request, *, has_app: bool):
+    """The person a second step is for, or where to send them instead: on in (a second press of Continue,
+    or the recovery codes page reloaded, after the login completed), back to the password (none given, or
+    too long ago), or to the other second step (an app set up, or none yet)."""
     if request.user.is_authenticated:
-        return redirect(settings.LOGIN_REDIRECT_URL)
-    return None
+        return None, redirect(settings.LOGIN_REDIRECT_URL)
+    user = signin.pending_user(request)
+    if user is None:
+        messages.info(request, TIMED_OUT)
+        return None, redirect("login")
+    if mfa.has_app(user) != has_app:
+        return None, redirect("login_code" if mfa.has_app(user) else "login_set_up")
+    return user, None
 
 
 @never_cache
 @login_not_required
 def login_code(request):
     """The second step: the code from the user's authenticator app, or a recovery code."""
-    if done := _already_in(request):
-        return done
-    user = signin.pending_user(request)
-    if user is None:
-        messages.info(request, TIMED_OUT)
-        return redirect("login")
-    if not mfa.has_app(user):
-        return redirect("login_set_up")
+    user, elsewhere = _second_step(request, has_app=True)
+    if elsewhere:
+        return elsewhere
     form = CodeForm(request.POST or None)
     if request.method == "POST":
         if locked := _locked_out(request, user):
@@ -145,14 +148,9 @@ def login_set_up(request):
     """The second step the first time (or after an admin's reset): add this tracker to an authenticator app
     by its QR code, and prove it with a code. Then the recovery codes, shown once. Never cached: the page
     holds the app's secret (a shared ward computer's cache must not keep it)."""
-    if done := _already_in(request):
-        return done
-    user = signin.pending_user(request)
-    if user is None:
-        messages.info(request, TIMED_OUT)
-        return redirect("login")
-    if mfa.has_app(user):
-        return redirect("login_code")
+    user, elsewhere = _second_step(request, has_app=False)
+    if elsewhere:
+        return elsewhere
     data = signin.pending(request)
     key = signin.new_app_key(request, user)
     form = NewAppCodeForm(request.POST or None)
