@@ -5,11 +5,14 @@ each used once) per user. Setting up an app replaces any earlier one and makes n
 """
 
 import secrets
+from base64 import b32encode
 from binascii import unhexlify
 from dataclasses import dataclass
 
+from axes.utils import reset as reset_lockout
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -62,8 +65,6 @@ def otpauth_url(user, key: str) -> str:
 
 def spaced_secret(key: str) -> str:
     """The key in base32 groups of four, for typing into an app by hand."""
-    from base64 import b32encode
-
     text = b32encode(unhexlify(key)).decode()
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
@@ -74,7 +75,6 @@ def clean_code(code: str) -> str:
 
 @dataclass(frozen=True)
 class Verified:
-    device: object
     recovery_code: bool
     codes_left: int
 
@@ -89,8 +89,6 @@ class Checked:
 
 
 def _wait(device) -> int:
-    from django.utils import timezone
-
     allowed, data = device.verify_is_allowed()
     if allowed or not data or "locked_until" not in data:
         return 0
@@ -114,7 +112,7 @@ def check(user, code: str) -> Checked:
             return Checked(wait=wait)
         if device.verify_token(code):
             recovery = isinstance(device, StaticDevice)
-            return Checked(Verified(device, recovery_code=recovery, codes_left=recovery_codes_left(user)))
+            return Checked(Verified(recovery_code=recovery, codes_left=recovery_codes_left(user)))
     return Checked()
 
 
@@ -164,8 +162,6 @@ def recovery_code_shown(code: str) -> str:
 def reset(user, *, by, request=None) -> None:
     """An admin's reset: the app and recovery codes are gone; the user sets up a new app when they next log
     in (with their password). Lifts any login lockout of the account."""
-    from axes.utils import reset as reset_lockout
-
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     reset_lockout(username=user.get_username())

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model, login
 from django.shortcuts import redirect
 
 from .events import record
+from .mfa import new_app_key as make_app_key
 from .models import Event
 
 PENDING = "accounts.pending"
@@ -30,7 +31,8 @@ PASSWORD, PASSWORD_AND_APP, PASSWORD_AND_RECOVERY_CODE, SSO = (
 
 
 def start_pending(request, user, next_url: str) -> None:
-    """The password was right; the code is still to come. A new session key: nothing from before survives."""
+    """The password was right; the code is still to come. The session gets a new key (its data moves with it,
+    so a key of an app being set up is kept), and holds only who they said they were."""
     request.session.cycle_key()
     request.session[PENDING] = {"user": user.pk, "backend": user.backend, "next": next_url, "at": time.time()}
 
@@ -47,17 +49,15 @@ def pending_user(request):
     data = pending(request)
     if data is None:
         return None
-    user = get_user_model()._default_manager.filter(pk=data["user"], is_active=True).first()
-    return user
+    return get_user_model()._default_manager.filter(pk=data["user"], is_active=True).first()
 
 
 def new_app_key(request, user) -> str:
-    from .mfa import new_app_key as make_key
-
+    """The key of the app this user is setting up in this browser: the same one until it is set up."""
     keys = request.session.get(NEW_APP_KEYS, {})
     key = keys.get(str(user.pk))
     if not key:
-        key = keys[str(user.pk)] = make_key()
+        key = keys[str(user.pk)] = make_app_key()
         request.session[NEW_APP_KEYS] = keys
     return key
 

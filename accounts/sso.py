@@ -89,6 +89,11 @@ class Refused(Exception):
         self.detail = detail
 
 
+UNREACHABLE = (
+    "Single sign-on is not available: the identity provider could not be reached. Try again in a few "
+    "minutes. If it keeps happening, tell your IT service desk."
+)
+
 NOT_CHECKED = (
     "Single sign-on did not work: the answer from the identity provider could not be checked. Try again. "
     "If it keeps happening, tell your IT service desk."
@@ -177,12 +182,6 @@ class SSOBackend(OIDCAuthenticationBackend):
 
     def get_user(self, user_id):
         return UserWithTeamBackend().get_user(user_id)
-
-
-UNREACHABLE = (
-    "Single sign-on is not available: the identity provider could not be reached. Try again in a few "
-    "minutes. If it keeps happening, tell your IT service desk."
-)
 
 
 class SSORequestView(OIDCAuthenticationRequestView):

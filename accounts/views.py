@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from followup.auth import lockout_response
+from followup.display import plural
 
 from . import mfa, signin, sso
 from .events import record
@@ -90,7 +91,7 @@ def _second_step(request, *, has_app: bool):
         messages.info(request, TIMED_OUT)
         return None, redirect("login")
     if mfa.has_app(user) != has_app:
-        return None, redirect("login_code" if mfa.has_app(user) else "login_set_up")
+        return None, redirect("login_set_up" if has_app else "login_code")
     return user, None
 
 
@@ -108,8 +109,7 @@ def login_code(request):
         if form.is_valid():
             checked = mfa.check(user, form.cleaned_data["code"])
             if checked.wait:
-                seconds = f"{checked.wait} second{'s' if checked.wait != 1 else ''}"
-                form.add_error("code", f"Wait {seconds} after a wrong code, then try again.")
+                form.add_error("code", f"Wait {plural(checked.wait, 'second')} after a wrong code, then try again.")
             elif checked.verified:
                 return _signed_in_with_code(request, user, checked.verified)
             else:
